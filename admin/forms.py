@@ -1,0 +1,24 @@
+"""Console forms (Flask-WTF: every one carries a CSRF token)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from carbon_platform.models import AdminRole
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=256)])
+
+
+class AdminCreateForm(FlaskForm):
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
+    display_name = StringField(_l("显示名称"), validators=[DataRequired(), Length(max=64)])
+    role = SelectField(_l("角色"), choices=[(r.value, r.value) for r in AdminRole])
+    password = PasswordField(_l("初始密码"), validators=[DataRequired(), Length(min=10, max=256)])
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form for POST-only buttons (log out): just the CSRF token."""

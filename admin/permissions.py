@@ -1,0 +1,53 @@
+"""Who may do what in the console: one table, read by every view's decorator and by the tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort, g, redirect, request, session, url_for
+
+from carbon_platform.extensions import db
+from carbon_platform.models import Administrator, AdminRole
+
+R = AdminRole
+#: permission → roles holding it. The auditor holds every ".view" and nothing else.
+PERMISSIONS: dict[str, frozenset[AdminRole]] = {
+    "dashboard.view": frozenset(R),
+    "audit.view": frozenset({R.SUPER_ADMIN, R.AUDITOR}),
+    "admins.view": frozenset({R.SUPER_ADMIN, R.AUDITOR}),
+    "admins.manage": frozenset({R.SUPER_ADMIN}),
+}
+
+
+def can(admin: Administrator | None, permission: str) -> bool:
+    return admin is not None and admin.role in PERMISSIONS[permission]
+
+
+def current_admin() -> Administrator | None:
+    if "admin" not in g:
+        admin_id = session.get("admin_id")
+        admin = db.session.get(Administrator, admin_id) if admin_id else None
+        g.admin = admin if admin is not None and admin.active else None
+    return g.admin
+
+
+def requires(permission: str) -> Callable:
+    """Log in first (redirect), then hold ``permission`` (403)."""
+    if permission not in PERMISSIONS:
+        raise KeyError(permission)
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            admin = current_admin()
+            if admin is None:
+                return redirect(url_for("admin.login", next=request.full_path))
+            if not can(admin, permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.permission = permission  # read by the role-matrix test
+        return wrapper
+
+    return decorator

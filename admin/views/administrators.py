@@ -1,0 +1,42 @@
+"""Administrators: list, and create (super admins only)."""
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from admin.forms import AdminCreateForm
+from admin.permissions import current_admin, requires
+from admin.views import blueprint
+from carbon_platform.db import commit
+from carbon_platform.errors import DomainError
+from carbon_platform.extensions import db
+from carbon_platform.models import Administrator, AdminRole
+from carbon_platform.services import admins, audit
+
+
+@blueprint.get("/administrators")
+@requires("admins.view")
+def administrators():
+    rows = db.session.execute(sa.select(Administrator).order_by(Administrator.id)).scalars().all()
+    return render_template("admin/administrators/list.html", administrators=rows, form=AdminCreateForm())
+
+
+@blueprint.post("/administrators")
+@requires("admins.manage")
+def create_administrator():
+    form = AdminCreateForm()
+    if form.validate_on_submit():
+        try:
+            admin = admins.create_admin(username=form.username.data, password=form.password.data,
+                                        role=AdminRole(form.role.data), display_name=form.display_name.data,
+                                        actor=audit.Actor.admin(current_admin()))
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            commit()
+            flash(_("已创建管理员 %(name)s", name=admin.username), "success")
+            return redirect(url_for("admin.administrators"))
+    for field, errors in form.errors.items():
+        flash(f"{field}: {'; '.join(errors)}", "error")
+    rows = db.session.execute(sa.select(Administrator).order_by(Administrator.id)).scalars().all()
+    return render_template("admin/administrators/list.html", administrators=rows, form=form), 400

@@ -1,0 +1,76 @@
+"""Log in, log out, switch language."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from admin.forms import ConfirmForm, LoginForm
+from admin.permissions import current_admin
+from admin.views import blueprint
+from carbon_platform.db import commit
+from carbon_platform.errors import AuthenticationFailed
+from carbon_platform.extensions import limiter
+from carbon_platform.services import admins, audit
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths under /admin; anything else goes to the dashboard."""
+    if target and target.startswith("/admin") and not urlsplit(target).netloc and not target.startswith("//"):
+        return target
+    return url_for("admin.dashboard")
+
+
+def _username_key() -> str:
+    return "admin-login:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+login_limit = limiter.shared_limit(lambda: current_app.config["ADMIN_LOGIN_LIMIT"], scope="admin-login",
+                                   methods=["POST"])
+username_limit = limiter.limit(lambda: current_app.config["ADMIN_LOGIN_LIMIT"], key_func=_username_key,
+                               methods=["POST"])
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+@login_limit
+@username_limit
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            admin = admins.authenticate(form.username.data, form.password.data)
+        except AuthenticationFailed:
+            flash(_("用户名或密码错误"), "error")
+        else:
+            commit()
+            lang = session.get("lang")
+            session.clear()  # a fresh session on every login
+            session["admin_id"] = admin.id
+            if lang:
+                session["lang"] = lang
+            session.permanent = True
+            return redirect(_safe_next(request.args.get("next")))
+    status = 200
+    if form.is_submitted():
+        status = 400 if form.errors else 401
+    return render_template("admin/login.html", form=form), status
+
+
+@blueprint.post("/logout")
+def logout():
+    form = ConfirmForm()
+    admin = current_admin()
+    if form.validate_on_submit() and admin is not None:
+        audit.record(audit.Actor.admin(admin), "admin.logout", admin)
+        commit()
+    session.clear()
+    return redirect(url_for("admin.login"))
+
+
+@blueprint.get("/lang/<code>")
+def set_language(code: str):
+    if code in ("zh_CN", "en"):
+        session["lang"] = code
+    return redirect(_safe_next(request.args.get("next")))

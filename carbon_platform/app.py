@@ -1,0 +1,38 @@
+"""The application factory: a table of contents, with no I/O beyond reading configuration."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from carbon_platform import config, db, health, sms
+from carbon_platform.extensions import babel, csrf, limiter, migrate
+from carbon_platform.extensions import db as sqlalchemy
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    config.load(app, test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, sqlalchemy, directory=MIGRATIONS_DIR, compare_type=True)
+    limiter.init_app(app)
+    csrf.init_app(app)
+    sms.init_app(app)
+    health.init_app(app)
+
+    from carbon_platform.cli import init_app as init_cli
+
+    init_cli(app)
+
+    # The two web packages plug in last; nothing else in the core imports them.
+    import admin
+    import mobile_api
+
+    mobile_api.init_app(app)
+    admin.init_app(app, babel)
+    return app

@@ -1,0 +1,22 @@
+"""The ``carbon-platform`` console script: the Flask CLI of the app, with one group per area."""
+
+from __future__ import annotations
+
+from flask.cli import FlaskGroup
+
+
+def init_app(app) -> None:
+    from carbon_platform.cli import admins, ledger, seed, serve
+
+    for group in (admins.group, ledger.group, seed.group):
+        app.cli.add_command(group)
+    app.cli.add_command(serve.serve)
+
+
+def _create_app():
+    from carbon_platform.app import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, help="碳惠泰安 carbon-inclusion platform.")

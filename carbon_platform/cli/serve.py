@@ -1,0 +1,36 @@
+"""``carbon-platform serve``: the development server, announcing where everything is."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
+
+from carbon_platform.seeding import read
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@with_appcontext
+def serve(host: str, port: int):
+    """Serve with the development server (production: gunicorn, see README)."""
+    base = f"http://{host}:{port}"
+    demo = read("demo.yaml")
+    lines = [
+        "",
+        "碳惠泰安 is running:",
+        f"  管理后台 admin console   {base}/admin/",
+        f"  API 文档 API docs        {base}/api/docs",
+        f"  OpenAPI                  {base}/api/v1/openapi.json",
+        f"  健康检查 health          {base}/healthz",
+        "",
+        "Demo logins (public passwords, development only):",
+        *(f"  admin  {a['username']:<10} {a['password']:<22} ({a['role']})" for a in demo["administrators"]),
+        *(f"  resident +86 {r['phone']}  (the login code is printed here when requested)"
+          for r in demo["residents"][:2]),
+        "",
+    ]
+    click.echo("\n".join(lines))
+    run_simple(host, port, current_app._get_current_object(), threaded=True)

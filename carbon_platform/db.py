@@ -1,0 +1,83 @@
+"""Database set-up (SQLite pragmas, write locks taken up front) and the one commit boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import current_app
+from sqlalchemy import Engine, event
+
+from carbon_platform.extensions import db
+
+
+def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30_000, immediate: bool = True) -> None:
+    """Make SQLite safe for several writers; PostgreSQL needs nothing here.
+
+    SQLite: WAL so readers never block the writer, foreign keys on, a busy timeout, and every
+    transaction opened with ``BEGIN IMMEDIATE``. A deferred transaction that reads and then writes
+    cannot wait for the lock (SQLite answers "database is locked" at once), and there is no
+    ``SELECT … FOR UPDATE``; taking the write lock up front makes the guarded statements of the
+    ledger race-free. ``immediate=False`` exists only for the test that proves the difference.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Hand transaction control to SQLAlchemy's "begin" event below (pysqlite otherwise
+        # opens deferred transactions behind our back).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes under WAL
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def init_app(app) -> None:
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def commit() -> None:
+    """The single place a request or CLI command commits; services only flush."""
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Run a block as one transaction: commit if it finishes, roll back if it raises."""
+    try:
+        yield
+    except BaseException:
+        db.session.rollback()
+        raise
+    commit()
+
+
+def is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def app_setting(name: str):
+    return current_app.config[name]
+
+
+def insert_ignoring_conflicts(model, index_elements: list[str]):
+    """``INSERT … ON CONFLICT (cols) DO NOTHING`` for whichever database is bound."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).on_conflict_do_nothing(index_elements=index_elements)

@@ -1,0 +1,29 @@
+"""All models, imported here so metadata (and Alembic) sees every table."""
+
+from carbon_platform.models.accounts import AccountKind, CarbonAccount, Enterprise, Resident
+from carbon_platform.models.admins import Administrator, AdminRole
+from carbon_platform.models.audit import AuditEvent
+from carbon_platform.models.auth import Audience, AuthToken, LoginCode, TokenKind
+from carbon_platform.models.base import Base
+from carbon_platform.models.households import Household, HouseholdInvitation, HouseholdMembership, MemberRole
+from carbon_platform.models.ledger import (
+    Book,
+    Journal,
+    JournalKind,
+    LedgerEntry,
+    LedgerShortfall,
+    LotAllocation,
+    PointLot,
+    Unit,
+)
+from carbon_platform.models.merchants import Merchant, MerchantKind, MerchantStaff, StaffRole
+from carbon_platform.models.partners import Partner, PartnerKind, PartnerSecret
+from carbon_platform.models.reference import District, DistrictKind
+
+__all__ = [
+    "AccountKind", "Administrator", "AdminRole", "Audience", "AuditEvent", "AuthToken", "Base", "Book",
+    "CarbonAccount", "District", "DistrictKind", "Enterprise", "Household", "HouseholdInvitation",
+    "HouseholdMembership", "Journal", "JournalKind", "LedgerEntry", "LedgerShortfall", "LoginCode",
+    "LotAllocation", "MemberRole", "Merchant", "MerchantKind", "MerchantStaff", "Partner", "PartnerKind",
+    "PartnerSecret", "PointLot", "Resident", "StaffRole", "TokenKind", "Unit",
+]

@@ -1,0 +1,31 @@
+"""Administrators of the console and their roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from carbon_platform.models.base import Base, CreatedAt, str_enum
+
+
+class AdminRole(enum.StrEnum):
+    SUPER_ADMIN = "super_admin"
+    OPERATOR = "operator"
+    REVIEWER = "reviewer"
+    MERCHANT_MANAGER = "merchant_manager"
+    AUDITOR = "auditor"  # read-only
+
+
+class Administrator(CreatedAt, Base):
+    __tablename__ = "administrators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(64))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[AdminRole] = mapped_column(str_enum(AdminRole, "admin_role"))
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None]

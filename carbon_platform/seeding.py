@@ -1,0 +1,154 @@
+"""Load the declarative seed files: reference data always, demo data on request.
+
+Get-or-create by natural key (district code, phone, 统一社会信用代码, username, partner key id, ledger
+idempotency key), so loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib import resources
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+
+from carbon_platform.clock import utcnow
+from carbon_platform.extensions import db
+from carbon_platform.models import (
+    Administrator,
+    AdminRole,
+    District,
+    DistrictKind,
+    Enterprise,
+    Journal,
+    Merchant,
+    MerchantStaff,
+    Partner,
+    PartnerKind,
+    PartnerSecret,
+    Resident,
+    StaffRole,
+)
+from carbon_platform.services import accounts, admins, audit, households, ledger, organisations
+from carbon_platform.services.identity import normalise_phone
+
+SEED = audit.Actor("seed", None, "seed")
+
+
+def read(name: str) -> dict[str, Any]:
+    return yaml.safe_load(resources.files("seeds").joinpath(name).read_text(encoding="utf-8"))
+
+
+@dataclass
+class Report:
+    created: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str) -> None:
+        self.created[what] = self.created.get(what, 0) + 1
+
+    def __str__(self) -> str:
+        return ", ".join(f"{n} {what}" for what, n in self.created.items()) or "nothing new"
+
+
+def load_reference(report: Report | None = None) -> Report:
+    report = report or Report()
+    data = read("districts.yaml")
+    existing = {d.code: d for d in db.session.execute(sa.select(District)).scalars()}
+    for order, row in enumerate(data["districts"]):
+        district = existing.get(row["code"])
+        if district is None:
+            district = District(code=row["code"])
+            db.session.add(district)
+            report.count("districts")
+        district.name_zh, district.name_en = row["name_zh"], row["name_en"]
+        district.kind, district.city, district.sort_order = DistrictKind(row["kind"]), data["city"], order
+    db.session.flush()
+    return report
+
+
+def is_empty() -> bool:
+    """True when no one has signed up yet: the only time demo data may be loaded."""
+    return db.session.execute(sa.select(sa.func.count()).select_from(Resident)).scalar_one() == 0 and (
+        db.session.execute(sa.select(sa.func.count()).select_from(Administrator)).scalar_one() == 0
+    )
+
+
+def load_demo(report: Report | None = None) -> Report:
+    report = report or Report()
+    data = read("demo.yaml")
+    for row in data["administrators"]:
+        if not _exists(Administrator.username == row["username"]):
+            admins.create_admin(username=row["username"], password=row["password"], role=AdminRole(row["role"]),
+                                display_name=row["display_name"], actor=SEED)
+            report.count("administrators")
+    residents = {}
+    for row in data["residents"]:
+        resident = accounts.find_resident_by_phone(row["phone"])
+        if resident is None:
+            resident = accounts.register_resident(row["phone"], display_name=row["display_name"],
+                                                  district_code=row["district"])
+            report.count("residents")
+        residents[row["phone"]] = resident
+    for row in data["households"]:
+        head = residents[row["head"]]
+        if households.membership_of(head) is None:
+            household = households.create_household(head, name=row["name"], address=row["address"],
+                                                    district_code=row["district"])
+            for phone in row["members"]:
+                issued = households.invite(head, household.id)
+                households.join(residents[phone], issued.code)
+            report.count("households")
+    for row in data["enterprises"]:
+        if not _exists(Enterprise.uscc == row["uscc"]):
+            accounts.register_enterprise(name=row["name"], uscc=row["uscc"], industry=row["industry"],
+                                         district_code=row["district"], contact_name=row["contact_name"],
+                                         contact_phone=row["contact_phone"], actor=SEED)
+            report.count("enterprises")
+    for row in data["merchants"]:
+        merchant = db.session.execute(sa.select(Merchant).where(Merchant.name == row["name"])).scalar_one_or_none()
+        if merchant is None:
+            merchant = organisations.register_merchant(name=row["name"], district_code=row["district"],
+                                                       uscc=row["uscc"], address=row["address"], actor=SEED)
+            report.count("merchants")
+        for staff in row["staff"]:
+            if not _exists(MerchantStaff.merchant_id == merchant.id,
+                           MerchantStaff.phone == normalise_phone(staff["phone"])):
+                organisations.add_staff(merchant, phone=staff["phone"], display_name=staff["display_name"],
+                                        role=StaffRole(staff["role"]), actor=SEED)
+    for row in data["partners"]:
+        if not _exists(Partner.key_id == row["key_id"]):
+            # A fixed key and secret, so a developer can sign requests by hand against `make run`.
+            partner = Partner(name=row["name"], kind=PartnerKind(row["kind"]), key_id=row["key_id"])
+            db.session.add(partner)
+            db.session.add(PartnerSecret(partner=partner, secret=row["secret"]))
+            report.count("partners")
+    _load_demo_ledger(data, residents, report)
+    db.session.flush()
+    return report
+
+
+def _load_demo_ledger(data: dict[str, Any], residents: dict[str, Resident], report: Report) -> None:
+    now = utcnow()
+    for n, row in enumerate(data["earnings"]):
+        if _exists(Journal.idempotency_key == f"demo:earn:{n}"):
+            continue  # times are relative to the first load, so a second load must not re-send them
+        earned_at = now - timedelta(days=row["days_ago"])
+        hold = timedelta(days=row.get("hold_days", 0))
+        ledger.earn(
+            residents[row["phone"]].account_id, points=row["points"], grams=row["grams"], scenario=row["scenario"],
+            earned_at=earned_at, release_at=earned_at + hold if hold else None,
+            idempotency_key=f"demo:earn:{n}", memo="demo", now=earned_at,
+        )
+        report.count("demo earnings")
+    for n, row in enumerate(data["spendings"]):
+        if _exists(Journal.idempotency_key == f"demo:spend:{n}"):
+            continue
+        ledger.spend(residents[row["phone"]].account_id, points=row["points"], idempotency_key=f"demo:spend:{n}",
+                     memo=row["memo"], now=now - timedelta(days=row["days_ago"]))
+
+
+def _exists(*conditions) -> bool:
+    entity = conditions[0].left.table
+    return db.session.execute(sa.select(sa.literal(1)).select_from(entity).where(*conditions)).first() is not None

@@ -1,0 +1,154 @@
+"""Login by one-time SMS code, and opaque bearer tokens (hashed at rest) with refresh and revocation.
+
+Failures that must leave a trace (a wrong code counts an attempt; a replayed refresh token revokes
+its whole session) return None instead of raising, so the caller can commit the trace and then
+answer 401.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from carbon_platform import sms
+from carbon_platform.clock import utcnow
+from carbon_platform.extensions import db
+from carbon_platform.models import Audience, AuthToken, LoginCode, TokenKind
+from carbon_platform.services.identity import normalise_phone
+
+TOKEN_PREFIX = "ct_"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    session_id: str
+
+
+def _code_hash(phone: str, audience: Audience, code: str) -> str:
+    # Keyed: a six-digit code hashed without a key is reversed by trying all million.
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{audience}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def send_login_code(phone: str, audience: Audience, *, deliver: bool = True) -> LoginCode:
+    """Issue a fresh code (older unused ones stop working) and text it unless ``deliver`` is False.
+
+    ``deliver=False`` is for phone numbers that may not log in to this audience: the caller answers
+    exactly as for a real one, so the endpoint does not reveal who is registered.
+    """
+    phone = normalise_phone(phone)
+    now = utcnow()
+    db.session.execute(
+        sa.update(LoginCode)
+        .where(LoginCode.phone == phone, LoginCode.audience == audience, LoginCode.consumed_at.is_(None))
+        .values(consumed_at=now)
+    )
+    code = f"{secrets.randbelow(10**6):06d}"
+    login_code = LoginCode(
+        phone=phone,
+        audience=audience,
+        code_hash=_code_hash(phone, audience, code),
+        expires_at=now + timedelta(seconds=current_app.config["OTP_TTL_SECONDS"]),
+    )
+    db.session.add(login_code)
+    if deliver:
+        minutes = current_app.config["OTP_TTL_SECONDS"] // 60
+        sms.sender().send(phone, f"【碳惠泰安】验证码 {code}，{minutes} 分钟内有效。请勿告诉他人。")
+    return login_code
+
+
+def check_login_code(phone: str, audience: Audience, code: str) -> bool:
+    """True once for the right code; a wrong one counts an attempt (the caller commits either way)."""
+    phone = normalise_phone(phone)
+    now = utcnow()
+    login_code = db.session.execute(
+        sa.select(LoginCode)
+        .where(LoginCode.phone == phone, LoginCode.audience == audience, LoginCode.consumed_at.is_(None))
+        .order_by(LoginCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if login_code is None or login_code.expires_at <= now:
+        return False
+    login_code.attempts += 1
+    if login_code.attempts >= current_app.config["OTP_MAX_ATTEMPTS"]:
+        login_code.consumed_at = now  # no more guesses on this code
+    if not isinstance(code, str) or not hmac.compare_digest(login_code.code_hash,
+                                                            _code_hash(phone, audience, code.strip())):
+        return False
+    login_code.consumed_at = now
+    return True
+
+
+def issue_tokens(audience: Audience, subject_id: int, session_id: str | None = None) -> TokenPair:
+    now = utcnow()
+    session_id = session_id or secrets.token_hex(16)
+    access, refresh = TOKEN_PREFIX + secrets.token_urlsafe(32), TOKEN_PREFIX + secrets.token_urlsafe(32)
+    access_ttl = timedelta(seconds=current_app.config["ACCESS_TOKEN_TTL_SECONDS"])
+    refresh_ttl = timedelta(days=current_app.config["REFRESH_TOKEN_TTL_DAYS"])
+    for token, kind, ttl in ((access, TokenKind.ACCESS, access_ttl), (refresh, TokenKind.REFRESH, refresh_ttl)):
+        db.session.add(AuthToken(token_hash=token_hash(token), kind=kind, audience=audience, subject_id=subject_id,
+                                 session_id=session_id, expires_at=now + ttl))
+    return TokenPair(access, refresh, int(access_ttl.total_seconds()), session_id)
+
+
+def _find(token: str, kind: TokenKind) -> AuthToken | None:
+    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    return db.session.execute(
+        sa.select(AuthToken).where(AuthToken.token_hash == token_hash(token), AuthToken.kind == kind)
+    ).scalar_one_or_none()
+
+
+def authenticate_access(token: str) -> AuthToken | None:
+    found = _find(token, TokenKind.ACCESS)
+    if found is None or found.revoked_at is not None or found.expires_at <= utcnow():
+        return None
+    return found
+
+
+def refresh(refresh_token: str) -> TokenPair | None:
+    """Rotate: the refresh token and the session's access tokens are spent, a new pair is issued.
+
+    A refresh token used twice means it was copied: the whole session is revoked.
+    """
+    found = _find(refresh_token, TokenKind.REFRESH)
+    if found is None:
+        return None
+    if found.revoked_at is not None:
+        revoke_session(found.session_id)
+        return None
+    if found.expires_at <= utcnow():
+        return None
+    revoke_session(found.session_id)
+    return issue_tokens(found.audience, found.subject_id, found.session_id)
+
+
+def revoke_session(session_id: str) -> int:
+    return db.session.execute(
+        sa.update(AuthToken)
+        .where(AuthToken.session_id == session_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+
+
+def revoke_all(audience: Audience, subject_id: int) -> int:
+    """Log out everywhere."""
+    return db.session.execute(
+        sa.update(AuthToken)
+        .where(AuthToken.audience == audience, AuthToken.subject_id == subject_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount

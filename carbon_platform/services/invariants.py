@@ -1,0 +1,119 @@
+"""The ledger's invariants as one check that tests run after every ledger test and operators run as
+``carbon-platform ledger verify``.
+
+(a) every journal's entries sum to zero, per unit;
+(b) every cached balance equals the sum of its entries;
+(c) no holder balance is negative;
+(d) every lot's remaining equals its points less its allocations, and the open lots of an account
+    add up to its available and pending balances.
+Later capabilities (reward stock, vouchers, receipts) append their checks to ``CHECKS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from carbon_platform.extensions import db
+from carbon_platform.models import Book, CarbonAccount, LedgerEntry, LotAllocation, PointLot
+from carbon_platform.models.ledger import BALANCE_COLUMN, HOLDER_BOOKS
+
+
+@dataclass(frozen=True)
+class Drift:
+    check: str
+    subject: str  # "account 12", "journal 7", "lot 3"
+    expected: int
+    actual: int
+
+    def __str__(self) -> str:
+        return f"{self.check}: {self.subject} expected {self.expected}, found {self.actual}"
+
+
+def journals_balance() -> Iterable[Drift]:
+    unit = sa.case((LedgerEntry.book.in_([Book.REDUCTION, Book.CERTIFIED]), "grams"), else_="points")
+    rows = db.session.execute(
+        sa.select(LedgerEntry.journal_id, unit, sa.func.sum(LedgerEntry.amount))
+        .group_by(LedgerEntry.journal_id, unit)
+        .having(sa.func.sum(LedgerEntry.amount) != 0)
+    )
+    for journal_id, unit_name, total in rows:
+        yield Drift(f"journal sums to zero ({unit_name})", f"journal {journal_id}", 0, int(total))
+
+
+def balances_match_entries() -> Iterable[Drift]:
+    sums = (
+        sa.select(
+            LedgerEntry.account_id,
+            *(
+                sa.func.coalesce(sa.func.sum(sa.case((LedgerEntry.book == book, LedgerEntry.amount), else_=0)), 0)
+                .label(book.value)
+                for book in HOLDER_BOOKS
+            ),
+        )
+        .where(LedgerEntry.account_id.is_not(None))
+        .group_by(LedgerEntry.account_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(CarbonAccount, *(sa.func.coalesce(sums.c[b.value], 0) for b in HOLDER_BOOKS)).outerjoin(
+            sums, sums.c.account_id == CarbonAccount.id
+        )
+    )
+    for account, *totals in rows:
+        for book, total in zip(HOLDER_BOOKS, totals, strict=True):
+            cached = getattr(account, BALANCE_COLUMN[book])
+            if cached != int(total):
+                yield Drift(f"cached {book} balance equals its entries", f"account {account.id}", int(total), cached)
+            if cached < 0:
+                yield Drift(f"{book} balance is not negative", f"account {account.id}", 0, cached)
+
+
+def lots_match() -> Iterable[Drift]:
+    allocated = (
+        sa.select(LotAllocation.lot_id, sa.func.sum(LotAllocation.points).label("points"))
+        .group_by(LotAllocation.lot_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(PointLot.id, PointLot.points - sa.func.coalesce(allocated.c.points, 0), PointLot.remaining)
+        .outerjoin(allocated, allocated.c.lot_id == PointLot.id)
+        .where(PointLot.points - sa.func.coalesce(allocated.c.points, 0) != PointLot.remaining)
+    )
+    for lot_id, expected, remaining in rows:
+        yield Drift("lot remaining equals points less allocations", f"lot {lot_id}", int(expected), remaining)
+
+    open_sums = (
+        sa.select(
+            PointLot.account_id,
+            sa.func.sum(sa.case((PointLot.released_at.is_not(None), PointLot.remaining), else_=0)).label("available"),
+            sa.func.sum(sa.case((PointLot.released_at.is_(None), PointLot.remaining), else_=0)).label("pending"),
+        )
+        .group_by(PointLot.account_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            CarbonAccount.id,
+            CarbonAccount.points_available,
+            CarbonAccount.points_pending,
+            sa.func.coalesce(open_sums.c.available, 0),
+            sa.func.coalesce(open_sums.c.pending, 0),
+        ).outerjoin(open_sums, open_sums.c.account_id == CarbonAccount.id)
+    )
+    for account_id, available, pending, lots_available, lots_pending in rows:
+        if available != int(lots_available):
+            yield Drift("available balance equals its open lots", f"account {account_id}", int(lots_available),
+                        available)
+        if pending != int(lots_pending):
+            yield Drift("pending balance equals its open lots", f"account {account_id}", int(lots_pending), pending)
+
+
+CHECKS: list[Callable[[], Iterable[Drift]]] = [journals_balance, balances_match_entries, lots_match]
+
+
+def verify() -> list[Drift]:
+    """Run every check; an empty list means the ledgers are sound."""
+    return [drift for check in CHECKS for drift in check()]

@@ -1,0 +1,467 @@
+"""The ledger service: earn, spend, release, expire, reverse and adjust — each an idempotent journal.
+
+How a call stays exactly-once and race-free, on PostgreSQL and on SQLite alike:
+
+1. The idempotency key is claimed first, with INSERT … ON CONFLICT DO NOTHING. A concurrent
+   duplicate waits on the key's index entry, then finds the committed journal and replays it; a
+   reused key with a different request is an ``IdempotencyConflict``.
+2. The holder's carbon account row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
+   ``BEGIN IMMEDIATE`` already holds the database write lock). Every change to an account's lots
+   happens under this lock, so lot reads after it are current.
+3. Balances move only through one guarded statement per book
+   (``SET b = b + :d WHERE id = :id AND b + :d >= 0``); a failed guard raises and nothing is kept.
+
+Nothing here commits: the request or CLI command that called it does, once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from carbon_platform.clock import as_utc, expiry_for, utcnow
+from carbon_platform.db import insert_ignoring_conflicts
+from carbon_platform.errors import (
+    AccountFrozen,
+    Conflict,
+    IdempotencyConflict,
+    InsufficientPoints,
+    InvalidAmount,
+    InvalidInput,
+    NotFound,
+)
+from carbon_platform.extensions import db
+from carbon_platform.models import (
+    Book,
+    CarbonAccount,
+    Journal,
+    JournalKind,
+    LedgerEntry,
+    LedgerShortfall,
+    LotAllocation,
+    PointLot,
+)
+from carbon_platform.models.ledger import BALANCE_COLUMN
+
+#: No single movement may exceed this (10^12 points or grams, ~10^6 t CO2e): far above any real
+#: credit and far below 2^63, so sums over millions of entries cannot overflow.
+MAX_AMOUNT = 10**12
+
+
+@dataclass(frozen=True)
+class Posting:
+    account_id: int | None
+    book: Book
+    amount: int
+
+
+def checked_amount(value: Any, name: str = "points", *, allow_zero: bool = False) -> int:
+    """Accept only true integers in range: no bools, floats, Decimals, strings, NaN or 2**63."""
+    if type(value) is not int:
+        raise InvalidAmount(f"{name} must be a whole number", field=name)
+    low = 0 if allow_zero else 1
+    if not low <= value <= MAX_AMOUNT:
+        raise InvalidAmount(f"{name} must be between {low} and {MAX_AMOUNT}", field=name)
+    return value
+
+
+def request_hash(kind: JournalKind, payload: dict[str, Any]) -> str:
+    canonical = json.dumps({"kind": kind.value, **payload}, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _now(now: datetime | None) -> datetime:
+    return utcnow() if now is None else as_utc(now)
+
+
+# -- building blocks -------------------------------------------------------------------------------
+
+
+def claim_journal(
+    kind: JournalKind,
+    idempotency_key: str,
+    payload: dict[str, Any],
+    *,
+    account_id: int | None,
+    now: datetime,
+    scenario: str | None = None,
+    memo: str = "",
+    reverses_id: int | None = None,
+) -> tuple[Journal, bool]:
+    """Insert the journal row or find the one already holding the key. Returns (journal, created)."""
+    if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 200:
+        raise InvalidInput("idempotency key must be 1 to 200 characters", field="idempotency_key")
+    digest = request_hash(kind, payload)
+    journal_id = db.session.execute(
+        insert_ignoring_conflicts(Journal, ["idempotency_key"])
+        .values(
+            kind=kind,
+            idempotency_key=idempotency_key,
+            request_hash=digest,
+            account_id=account_id,
+            scenario=scenario,
+            memo=memo[:200],
+            reverses_id=reverses_id,
+            created_at=now,
+        )
+        .returning(Journal.id)
+    ).scalar()
+    if journal_id is not None:
+        return db.session.get(Journal, journal_id), True
+    existing = db.session.execute(sa.select(Journal).where(Journal.idempotency_key == idempotency_key)).scalar_one()
+    if existing.request_hash != digest:
+        raise IdempotencyConflict(idempotency_key=idempotency_key)
+    return existing, False
+
+
+def lock_account(account_id: int) -> CarbonAccount:
+    """Lock the account row for the rest of the transaction and return it freshly loaded."""
+    account = db.session.execute(
+        sa.select(CarbonAccount)
+        .where(CarbonAccount.id == account_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if account is None:
+        raise NotFound("account not found", account_id=account_id)
+    return account
+
+
+def post(journal: Journal, postings: Iterable[Posting]) -> None:
+    """Write the entries and move the cached balances, each through its guard."""
+    postings = [p for p in postings if p.amount]
+    sums: dict[str, int] = defaultdict(int)
+    for p in postings:
+        sums[p.book.unit] += p.amount
+    if any(sums.values()):
+        raise AssertionError(f"unbalanced journal {journal.kind}: {dict(sums)}")  # a bug, never input
+    if not postings:
+        return
+    db.session.execute(
+        sa.insert(LedgerEntry),
+        [{"journal_id": journal.id, "account_id": p.account_id, "book": p.book, "amount": p.amount} for p in postings],
+    )
+    deltas: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for p in postings:
+        if p.book.is_holder:
+            deltas[p.account_id][BALANCE_COLUMN[p.book]] += p.amount
+    table = CarbonAccount.__table__
+    for account_id in sorted(deltas):  # a fixed order, so two journals never lock in opposite orders
+        changes = {column: delta for column, delta in deltas[account_id].items() if delta}
+        if not changes:
+            continue
+        guard = sa.and_(*(table.c[column] + delta >= 0 for column, delta in changes.items()))
+        result = db.session.execute(
+            sa.update(table)
+            .where(table.c.id == account_id, guard)
+            .values({column: table.c[column] + delta for column, delta in changes.items()})
+        )
+        if result.rowcount != 1:
+            raise InsufficientPoints(account_id=account_id)
+        account = db.session.identity_map.get(db.session.identity_key(CarbonAccount, account_id))
+        if account is not None:
+            db.session.expire(account, list(changes))
+
+
+def take_points(
+    journal: Journal, account: CarbonAccount, points: int, now: datetime, *, books: tuple[Book, ...]
+) -> dict[Book, int]:
+    """Allocate up to ``points`` from the account's open lots in ``books``, soonest expiry first.
+
+    Returns what was taken per book; the caller posts it. Available lots are taken before pending
+    ones, and lots already past their expiry are never taken (``settle`` expires them first).
+    """
+    query = (
+        sa.select(PointLot)
+        .where(PointLot.account_id == account.id, PointLot.remaining > 0, PointLot.expires_at > now)
+        .order_by(PointLot.released_at.is_(None), PointLot.expires_at, PointLot.id)
+        .execution_options(populate_existing=True)
+    )
+    if Book.PENDING not in books:
+        query = query.where(PointLot.released_at.is_not(None))
+    taken: dict[Book, int] = defaultdict(int)
+    allocations = []
+    for lot in db.session.execute(query).scalars():
+        if points <= 0:
+            break
+        part = min(lot.remaining, points)
+        lot.remaining -= part
+        points -= part
+        taken[lot.book] += part
+        allocations.append({"journal_id": journal.id, "lot_id": lot.id, "points": part})
+    if allocations:
+        db.session.execute(sa.insert(LotAllocation), allocations)
+    return taken
+
+
+def settle(account: CarbonAccount, now: datetime) -> None:
+    """Release the account's lots whose hold has passed, then expire those past their expiry.
+
+    Each lot is its own journal with a key derived from the lot, so running this again (from a
+    spend, a cron job or both at once) never moves a point twice.
+    """
+    due = db.session.execute(
+        sa.select(PointLot)
+        .where(
+            PointLot.account_id == account.id,
+            PointLot.remaining > 0,
+            sa.or_(
+                sa.and_(PointLot.released_at.is_(None), PointLot.release_at <= now),
+                PointLot.expires_at <= now,
+            ),
+        )
+        .order_by(PointLot.id)
+        .execution_options(populate_existing=True)
+    ).scalars()
+    for lot in list(due):
+        if lot.released_at is None and lot.release_at is not None and lot.release_at <= now:
+            _release_lot(account, lot, now)
+        if lot.expires_at <= now:
+            _expire_lot(account, lot, now)
+
+
+def _release_lot(account: CarbonAccount, lot: PointLot, now: datetime) -> None:
+    journal, created = claim_journal(
+        JournalKind.RELEASE, f"release:lot:{lot.id}", {"lot": lot.id}, account_id=account.id, now=now
+    )
+    if not created:
+        return
+    lot.released_at = now
+    moved = lot.remaining
+    post(journal, [Posting(account.id, Book.PENDING, -moved), Posting(account.id, Book.AVAILABLE, moved)])
+
+
+def _expire_lot(account: CarbonAccount, lot: PointLot, now: datetime) -> None:
+    journal, created = claim_journal(
+        JournalKind.EXPIRE, f"expire:lot:{lot.id}", {"lot": lot.id}, account_id=account.id, now=now
+    )
+    if not created:
+        return
+    points, book = lot.remaining, lot.book
+    lot.remaining = 0
+    db.session.add(LotAllocation(journal_id=journal.id, lot_id=lot.id, points=points))
+    post(journal, [Posting(account.id, book, -points), Posting(None, Book.EXPIRED, points)])
+
+
+def _open_lot(journal: Journal, account: CarbonAccount, points: int, *, earned_at, release_at, expires_at, now):
+    pending = release_at is not None and release_at > now
+    db.session.add(
+        PointLot(
+            account_id=account.id,
+            journal_id=journal.id,
+            points=points,
+            remaining=points,
+            earned_at=earned_at,
+            release_at=release_at,
+            released_at=None if pending else now,
+            expires_at=expires_at,
+        )
+    )
+    return Book.PENDING if pending else Book.AVAILABLE
+
+
+def _require_active(account: CarbonAccount) -> None:
+    if account.frozen:
+        raise AccountFrozen(account_id=account.id)
+
+
+# -- the operations --------------------------------------------------------------------------------
+
+
+def earn(
+    account_id: int,
+    *,
+    points: int,
+    grams: int,
+    idempotency_key: str,
+    scenario: str | None = None,
+    earned_at: datetime | None = None,
+    release_at: datetime | None = None,
+    expires_at: datetime | None = None,
+    memo: str = "",
+    now: datetime | None = None,
+) -> Journal:
+    """Credit certified grams and points (pending until ``release_at``, if that is in the future)."""
+    now = _now(now)
+    checked_amount(points, "points", allow_zero=True)
+    checked_amount(grams, "grams", allow_zero=True)
+    if points == 0 and grams == 0:
+        raise InvalidAmount("an earning credits points, grams or both")
+    earned_at = now if earned_at is None else as_utc(earned_at)
+    release_at = None if release_at is None else as_utc(release_at)
+    if expires_at is None:
+        expires_at = expiry_for(earned_at, current_app.config["POINTS_EXPIRY_MONTHS"])
+    expires_at = as_utc(expires_at)
+    if expires_at <= now or (release_at is not None and expires_at <= release_at):
+        raise InvalidInput("points must expire after they are credited and released", field="expires_at")
+    payload = {
+        "account": account_id, "points": points, "grams": grams, "scenario": scenario,
+        "earned_at": earned_at, "release_at": release_at, "expires_at": expires_at,
+    }
+    journal, created = claim_journal(
+        JournalKind.EARN, idempotency_key, payload, account_id=account_id, now=now, scenario=scenario, memo=memo
+    )
+    if not created:
+        return journal
+    account = lock_account(account_id)
+    _require_active(account)
+    postings = [Posting(account.id, Book.REDUCTION, grams), Posting(None, Book.CERTIFIED, -grams)]
+    if points:
+        book = _open_lot(journal, account, points, earned_at=earned_at, release_at=release_at,
+                         expires_at=expires_at, now=now)
+        postings += [Posting(account.id, book, points), Posting(None, Book.ISSUED, -points)]
+    post(journal, postings)
+    return journal
+
+
+def spend(account_id: int, *, points: int, idempotency_key: str, memo: str = "",
+          now: datetime | None = None) -> Journal:
+    """Spend available points, soonest-expiring lots first. Raises InsufficientPoints."""
+    return _debit(JournalKind.SPEND, Book.REDEEMED, account_id, points, idempotency_key, memo, now)
+
+
+def adjust(account_id: int, *, points: int, idempotency_key: str, reason: str,
+           now: datetime | None = None) -> Journal:
+    """A manual correction: positive credits a new available lot, negative debits available points."""
+    if type(points) is int and points < 0:
+        return _debit(JournalKind.ADJUST, Book.ADJUSTED, account_id, -points, idempotency_key, reason, now)
+    now = _now(now)
+    checked_amount(points)
+    if not reason.strip():
+        raise InvalidInput("an adjustment needs a reason", field="reason")
+    journal, created = claim_journal(
+        JournalKind.ADJUST, idempotency_key, {"account": account_id, "points": points},
+        account_id=account_id, now=now, memo=reason,
+    )
+    if not created:
+        return journal
+    account = lock_account(account_id)
+    expires_at = expiry_for(now, current_app.config["POINTS_EXPIRY_MONTHS"])
+    book = _open_lot(journal, account, points, earned_at=now, release_at=None, expires_at=expires_at, now=now)
+    post(journal, [Posting(account.id, book, points), Posting(None, Book.ADJUSTED, -points)])
+    return journal
+
+
+def _debit(kind, counter_book, account_id, points, idempotency_key, memo, now) -> Journal:
+    now = _now(now)
+    checked_amount(points)
+    journal, created = claim_journal(
+        kind, idempotency_key, {"account": account_id, "points": -points}, account_id=account_id, now=now, memo=memo
+    )
+    if not created:
+        return journal
+    account = lock_account(account_id)
+    _require_active(account)
+    settle(account, now)
+    # The guarded statement is the check: it fails unless the balance covers the whole amount.
+    post(journal, [Posting(account.id, Book.AVAILABLE, -points), Posting(None, counter_book, points)])
+    taken = take_points(journal, account, points, now, books=(Book.AVAILABLE,))
+    if taken[Book.AVAILABLE] != points:  # balance and lots disagree: refuse rather than guess
+        raise AssertionError(f"account {account.id}: lots hold {taken[Book.AVAILABLE]} of {points} points")
+    return journal
+
+
+def reverse(journal_id: int, *, idempotency_key: str, reason: str, now: datetime | None = None) -> Journal:
+    """Take back an earning: from its own lot first, then from the holder's other points.
+
+    Whatever cannot be taken is recorded as a ``LedgerShortfall`` and the account is flagged; no
+    balance ever goes negative.
+    """
+    now = _now(now)
+    original = db.session.get(Journal, journal_id)
+    if original is None or original.kind != JournalKind.EARN:
+        raise NotFound("no earning with that id", journal_id=journal_id)
+    key_owner = db.session.execute(
+        sa.select(Journal.idempotency_key).where(Journal.reverses_id == journal_id)
+    ).scalar_one_or_none()
+    if key_owner is not None and key_owner != idempotency_key:
+        raise Conflict("this earning was already reversed", journal_id=journal_id)
+    try:
+        journal, created = claim_journal(
+            JournalKind.REVERSE, idempotency_key, {"reverses": journal_id}, account_id=original.account_id,
+            now=now, scenario=original.scenario, memo=reason, reverses_id=journal_id,
+        )
+    except sa.exc.IntegrityError as exc:  # a concurrent reversal under another key won the unique index
+        raise Conflict("this earning was already reversed", journal_id=journal_id) from exc
+    if not created:
+        return journal
+    account = lock_account(original.account_id)
+    settle(account, now)
+    earned = _earned_amounts(journal_id)
+    lot = db.session.execute(
+        sa.select(PointLot).where(PointLot.journal_id == journal_id).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    taken: dict[Book, int] = defaultdict(int)
+    if lot is not None and lot.remaining:
+        taken[lot.book] += lot.remaining
+        db.session.add(LotAllocation(journal_id=journal.id, lot_id=lot.id, points=lot.remaining))
+        lot.remaining = 0
+    still_owed = earned[Book.ISSUED] - sum(taken.values())
+    if still_owed:
+        for book, part in take_points(journal, account, still_owed, now, books=(Book.AVAILABLE, Book.PENDING)).items():
+            taken[book] += part
+    grams = min(earned[Book.CERTIFIED], account.reduction_grams)
+    points_short = earned[Book.ISSUED] - sum(taken.values())
+    postings = [Posting(account.id, book, -part) for book, part in taken.items()]
+    postings += [
+        Posting(None, Book.ISSUED, sum(taken.values())),
+        Posting(account.id, Book.REDUCTION, -grams),
+        Posting(None, Book.CERTIFIED, grams),
+    ]
+    post(journal, postings)
+    if points_short or grams < earned[Book.CERTIFIED]:
+        db.session.add(LedgerShortfall(journal_id=journal.id, account_id=account.id, points=points_short,
+                                       grams=earned[Book.CERTIFIED] - grams, created_at=now))
+        account.flagged = True
+    return journal
+
+
+def _earned_amounts(journal_id: int) -> dict[Book, int]:
+    """Points and grams an earning issued, read from its system-side entries."""
+    rows = db.session.execute(
+        sa.select(LedgerEntry.book, sa.func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.journal_id == journal_id, LedgerEntry.account_id.is_(None))
+        .group_by(LedgerEntry.book)
+    ).all()
+    amounts = defaultdict(int, {book: -int(total) for book, total in rows})
+    return amounts
+
+
+def settle_due(now: datetime | None = None, *, batch_size: int = 500) -> Iterable[int]:
+    """Release and expire every due lot, account by account; yields each account id as it is settled.
+
+    The caller commits (per batch, for a long run); running it twice, or beside spends, is harmless.
+    """
+    now = _now(now)
+    due_accounts = (
+        sa.select(PointLot.account_id)
+        .where(
+            PointLot.remaining > 0,
+            sa.or_(sa.and_(PointLot.released_at.is_(None), PointLot.release_at <= now), PointLot.expires_at <= now),
+        )
+        .distinct()
+        .order_by(PointLot.account_id)
+    )
+    for account_id in db.session.execute(due_accounts).scalars().all():
+        settle(lock_account(account_id), now)
+        yield account_id
+
+
+def expiring_soon(account_id: int, now: datetime | None = None, days: int | None = None) -> int:
+    """Points (available or pending) that expire within ``days`` (default: EXPIRING_SOON_DAYS)."""
+    now = _now(now)
+    horizon = now + timedelta(days=days or current_app.config["EXPIRING_SOON_DAYS"])
+    total = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(PointLot.remaining), 0)).where(
+            PointLot.account_id == account_id, PointLot.remaining > 0, PointLot.expires_at <= horizon
+        )
+    ).scalar_one()
+    return int(total)

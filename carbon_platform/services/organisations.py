@@ -1,0 +1,112 @@
+"""Merchants with their staff, and data-feed partners with their signing secrets."""
+
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+
+from carbon_platform.clock import utcnow
+from carbon_platform.errors import Conflict, InvalidInput, NotFound
+from carbon_platform.extensions import db
+from carbon_platform.models import (
+    AccountKind,
+    Enterprise,
+    Merchant,
+    MerchantKind,
+    MerchantStaff,
+    Partner,
+    PartnerKind,
+    PartnerSecret,
+    StaffRole,
+)
+from carbon_platform.services import audit
+from carbon_platform.services.accounts import _clean_name, district_by_code, open_account
+from carbon_platform.services.identity import normalise_phone, normalise_uscc
+
+MAX_LIVE_SECRETS = 2
+
+
+def register_merchant(*, name: str, district_code: str, actor: audit.Actor, enterprise: Enterprise | None = None,
+                      uscc: str | None = None, address: str = "") -> Merchant:
+    """An enterprise's shop, or an individual business (个体工商户) with its own 统一社会信用代码."""
+    if enterprise is None and not uscc:
+        raise InvalidInput("an individual business needs its 统一社会信用代码", field="uscc")
+    merchant = Merchant(
+        name=_clean_name(name, "name", max_length=128),
+        kind=MerchantKind.ENTERPRISE if enterprise else MerchantKind.INDIVIDUAL,
+        enterprise=enterprise,
+        uscc=enterprise.uscc if enterprise else normalise_uscc(uscc),
+        district=district_by_code(district_code),
+        address=address.strip()[:200],
+        account=open_account(AccountKind.MERCHANT),
+    )
+    db.session.add(merchant)
+    db.session.flush()
+    audit.record(actor, "merchant.register", merchant, name=merchant.name)
+    return merchant
+
+
+def add_staff(merchant: Merchant, *, phone: str, display_name: str, role: StaffRole,
+              actor: audit.Actor) -> MerchantStaff:
+    phone = normalise_phone(phone)
+    exists = db.session.execute(
+        sa.select(MerchantStaff.id).where(MerchantStaff.merchant_id == merchant.id, MerchantStaff.phone == phone)
+    ).first()
+    if exists:
+        raise Conflict("this phone number is already staff of the merchant", field="phone")
+    staff = MerchantStaff(merchant=merchant, phone=phone, display_name=_clean_name(display_name, "display_name"),
+                          role=StaffRole(role))
+    db.session.add(staff)
+    db.session.flush()
+    audit.record(actor, "merchant.staff.add", staff, merchant_id=merchant.id, role=staff.role.value)
+    return staff
+
+
+def staff_for_login(phone: str) -> list[MerchantStaff]:
+    """Active staff records for a phone number (one person may serve several merchants)."""
+    return list(
+        db.session.execute(
+            sa.select(MerchantStaff)
+            .join(Merchant)
+            .where(MerchantStaff.phone == normalise_phone(phone), MerchantStaff.active, Merchant.active)
+            .order_by(MerchantStaff.id)
+        ).scalars()
+    )
+
+
+def register_partner(*, name: str, kind: PartnerKind, actor: audit.Actor) -> tuple[Partner, str]:
+    """Create a partner and its first secret. The secret is returned once and never shown again."""
+    partner = Partner(name=_clean_name(name, "name", max_length=128), kind=PartnerKind(kind),
+                      key_id="pk_" + secrets.token_hex(8))
+    db.session.add(partner)
+    db.session.flush()
+    secret = _new_secret(partner)
+    audit.record(actor, "partner.register", partner, name=partner.name, key_id=partner.key_id)
+    return partner, secret
+
+
+def rotate_partner_secret(partner: Partner, *, actor: audit.Actor) -> str:
+    """Add a new secret; if two were live, the older one is revoked (two stay live for rotation)."""
+    live = partner.live_secrets()
+    now = utcnow()
+    for old in live[: max(0, len(live) - MAX_LIVE_SECRETS + 1)]:
+        old.revoked_at = now
+    secret = _new_secret(partner)
+    audit.record(actor, "partner.secret.rotate", partner, key_id=partner.key_id)
+    return secret
+
+
+def revoke_partner_secret(partner: Partner, secret_id: int, *, actor: audit.Actor) -> None:
+    match = next((s for s in partner.live_secrets() if s.id == secret_id), None)
+    if match is None:
+        raise NotFound("no live secret with that id")
+    match.revoked_at = utcnow()
+    audit.record(actor, "partner.secret.revoke", partner, secret_id=secret_id)
+
+
+def _new_secret(partner: Partner) -> str:
+    value = "ps_" + secrets.token_urlsafe(32)
+    db.session.add(PartnerSecret(partner=partner, secret=value))
+    db.session.flush()
+    return value

@@ -1,0 +1,44 @@
+"""``/api/v1``: the residents' mobile client and the merchants' scanners (flask-smorest, bearer tokens)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, request
+
+from mobile_api.errors import API_PREFIX, Api, register
+
+#: Bodies the API reads; anything else on an unsafe method is 415.
+ACCEPTED_TYPES = ("application/json", "multipart/form-data")
+
+
+def guard_request_body():
+    """Size and type checks that run before any view parses a body."""
+    if not request.path.startswith(API_PREFIX) or request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    limit = current_app.config["MAX_JSON_BYTES"]
+    if request.mimetype != "multipart/form-data":
+        request.max_content_length = limit  # also bounds bodies sent without Content-Length
+        if request.content_length is not None and request.content_length > limit:
+            abort(413)
+    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
+    if has_body and request.mimetype not in ACCEPTED_TYPES:
+        abort(415)
+    return None
+
+
+def init_app(app) -> None:
+    from mobile_api.views import auth, households, me, merchant
+
+    api = Api(app, spec_kwargs={"info": {"description": "碳惠泰安 carbon-inclusion platform API (v1)."}})
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Opaque access token from /auth/tokens."}
+    )
+    for blueprint in (auth.blp, auth.staff_blp, me.blp, households.blp, merchant.blp):
+        api.register_blueprint(blueprint)
+        app.extensions["csrf"].exempt(blueprint)  # bearer tokens, never cookies: CSRF cannot apply
+    app.extensions["carbon_api"] = api
+    app.before_request(guard_request_body)
+    register(app)
+    # Our own copy of the OpenAPI UI (vendored from npm by `make`), never a CDN.
+    app.register_blueprint(
+        Blueprint("api_static", __name__, static_folder="static", static_url_path="/api/static")
+    )

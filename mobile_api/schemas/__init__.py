@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the /api/v1 requests and responses (they are also the OpenAPI document)."""

@@ -1,0 +1,46 @@
+"""Households: create, invite, join, leave, hand over headship."""
+
+from marshmallow import Schema, fields
+
+from mobile_api.schemas.common import DistrictSchema, Input, strict_int, text
+
+
+class HouseholdCreateSchema(Input):
+    name = text(40, required=True)
+    address = text(200, required=True)
+    district = fields.String(required=True)
+
+
+class MemberSchema(Schema):
+    resident_id = fields.Integer()
+    display_name = fields.String()
+    role = fields.String()
+    joined_at = fields.DateTime()
+    lifetime_grams = fields.Integer()
+
+
+class HouseholdSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+    district = fields.Nested(DistrictSchema)
+    my_role = fields.String()
+    members = fields.List(fields.Nested(MemberSchema))
+    total_grams = fields.Integer(metadata={"description": "Members' certified reduction plus the household's own."})
+
+
+class InvitationCreateSchema(Input):
+    phone = text(20, metadata={"description": "If given, only this phone number can accept."})
+
+
+class InvitationSchema(Schema):
+    code = fields.String(metadata={"description": "Shown once; give it to the person you invite."})
+    expires_at = fields.DateTime()
+
+
+class JoinSchema(Input):
+    code = text(20, required=True)
+
+
+class TransferHeadSchema(Input):
+    resident_id = strict_int(required=True)

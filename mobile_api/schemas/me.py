@@ -1,0 +1,50 @@
+"""The resident's own profile, balances and points history."""
+
+from marshmallow import Schema, fields
+
+from mobile_api.schemas.common import DistrictSchema, Input, text
+
+
+class BalancesSchema(Schema):
+    available = fields.Integer(metadata={"description": "Points that can be spent now."})
+    pending = fields.Integer(metadata={"description": "Points on hold until their release time."})
+    expiring_soon = fields.Integer(metadata={"description": "Points that expire within expiring_within_days."})
+    expiring_within_days = fields.Integer()
+
+
+class ReductionSchema(Schema):
+    lifetime_grams = fields.Integer(metadata={"description": "Certified reduction, grams CO2e."})
+
+
+class MyHouseholdSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    role = fields.String()
+
+
+class MeSchema(Schema):
+    id = fields.Integer()
+    phone = fields.String()
+    display_name = fields.String()
+    real_name = fields.String(allow_none=True)
+    district = fields.Nested(DistrictSchema, allow_none=True)
+    household = fields.Nested(MyHouseholdSchema, allow_none=True)
+    balances = fields.Nested(BalancesSchema)
+    reduction = fields.Nested(ReductionSchema)
+    account_frozen = fields.Boolean()
+
+
+class ProfileUpdateSchema(Input):
+    display_name = text(40)
+    district = fields.String(metadata={"description": "District code, e.g. 370902."})
+    real_name = fields.String(allow_none=True, metadata={"description": "Optional; null removes it."})
+
+
+class PointsMovementSchema(Schema):
+    journal_id = fields.Integer()
+    kind = fields.String(metadata={"description": "earn, spend, release, expire, reverse or adjust"})
+    points = fields.Integer(metadata={"description": "Change to available plus pending points."})
+    grams = fields.Integer(metadata={"description": "Change to certified reduction."})
+    scenario = fields.String(allow_none=True)
+    memo = fields.String()
+    created_at = fields.DateTime()

@@ -1,0 +1,157 @@
+"""Login by one-time SMS code, for residents and for merchant staff; refresh; log out."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+
+from carbon_platform.db import commit
+from carbon_platform.errors import AuthenticationFailed, Conflict
+from carbon_platform.extensions import limiter
+from carbon_platform.models import Audience
+from carbon_platform.services import accounts, auth, organisations
+from carbon_platform.services.identity import normalise_phone
+from mobile_api.auth import BEARER, resident_required, staff_required
+from mobile_api.schemas.auth import (
+    CodeRequestSchema,
+    CodeSentSchema,
+    RefreshRequestSchema,
+    StaffTokenRequestSchema,
+    TokenPairSchema,
+    TokenRequestSchema,
+)
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login, refresh and logout.")
+staff_blp = Blueprint("merchant_auth", __name__, url_prefix="/api/v1/merchant/auth",
+                      description="Merchant staff login (same flow, its own tokens).")
+
+WRONG_CODE = "wrong or expired code"
+
+
+def phone_key() -> str:
+    """Throttle by the phone number in the body (normalised), falling back to the client address."""
+    body = request.get_json(silent=True)
+    raw = body.get("phone") if isinstance(body, dict) else None
+    try:
+        return "phone:" + normalise_phone(raw)
+    except Exception:  # an invalid number is refused by the schema; count it against the address
+        return "ip:" + (request.remote_addr or "")
+
+
+def _limit(setting: str, **kwargs):
+    return limiter.limit(lambda: current_app.config[setting], **kwargs)
+
+
+def _send_code(phone: str, audience: Audience, may_log_in: bool):
+    # The same answer whether or not the number may log in: nothing to learn by probing.
+    auth.send_login_code(phone, audience, deliver=may_log_in)
+    commit()
+    return {"expires_in": current_app.config["OTP_TTL_SECONDS"]}
+
+
+def _check_code(phone: str, audience: Audience, code: str) -> None:
+    ok = auth.check_login_code(phone, audience, code)
+    commit()  # the attempt counts even when the code is wrong
+    if not ok:
+        raise AuthenticationFailed(WRONG_CODE, code="invalid_code")
+
+
+def _token_body(pair: auth.TokenPair) -> dict:
+    return {"access_token": pair.access_token, "refresh_token": pair.refresh_token, "expires_in": pair.expires_in}
+
+
+@blp.post("/codes")
+@blp.arguments(CodeRequestSchema)
+@blp.response(202, CodeSentSchema)
+@_limit("OTP_SEND_LIMIT", key_func=phone_key)
+@_limit("OTP_SEND_LIMIT_PER_IP")
+def send_code(body):
+    """Text a six-digit login code to a mainland mobile number."""
+    return _send_code(body["phone"], Audience.RESIDENT, may_log_in=True)
+
+
+@blp.post("/tokens")
+@blp.arguments(TokenRequestSchema)
+@blp.response(201, TokenPairSchema)
+@_limit("OTP_VERIFY_LIMIT_PER_IP")
+def log_in(body):
+    """Exchange the code for tokens. The first login opens the resident's carbon account."""
+    _check_code(body["phone"], Audience.RESIDENT, body["code"])
+    resident = accounts.resident_for_login(body["phone"])
+    pair = auth.issue_tokens(Audience.RESIDENT, resident.id)
+    commit()
+    return _token_body(pair)
+
+
+@blp.post("/refresh")
+@blp.arguments(RefreshRequestSchema)
+@blp.response(201, TokenPairSchema)
+@_limit("OTP_VERIFY_LIMIT_PER_IP")
+def refresh(body):
+    """Rotate tokens. A refresh token works once; reusing one revokes its whole session."""
+    pair = auth.refresh(body["refresh_token"])
+    commit()
+    if pair is None:
+        raise AuthenticationFailed("refresh token is not valid", code="invalid_token")
+    return _token_body(pair)
+
+
+@blp.delete("/session")
+@blp.response(204)
+@blp.doc(security=[BEARER])
+@resident_required
+def log_out():
+    """Log out this device."""
+    auth.revoke_session(g.auth_token.session_id)
+    commit()
+
+
+@blp.delete("/sessions")
+@blp.response(204)
+@blp.doc(security=[BEARER])
+@resident_required
+def log_out_everywhere():
+    """Log out every device."""
+    auth.revoke_all(Audience.RESIDENT, g.resident.id)
+    commit()
+
+
+@staff_blp.post("/codes")
+@staff_blp.arguments(CodeRequestSchema)
+@staff_blp.response(202, CodeSentSchema)
+@_limit("OTP_SEND_LIMIT", key_func=phone_key)
+@_limit("OTP_SEND_LIMIT_PER_IP")
+def staff_send_code(body):
+    """Text a login code to a merchant staff member's phone."""
+    return _send_code(body["phone"], Audience.MERCHANT_STAFF,
+                      may_log_in=bool(organisations.staff_for_login(body["phone"])))
+
+
+@staff_blp.post("/tokens")
+@staff_blp.arguments(StaffTokenRequestSchema)
+@staff_blp.response(201, TokenPairSchema)
+@_limit("OTP_VERIFY_LIMIT_PER_IP")
+def staff_log_in(body):
+    """Exchange the code for staff tokens, for one merchant."""
+    _check_code(body["phone"], Audience.MERCHANT_STAFF, body["code"])
+    records = organisations.staff_for_login(body["phone"])
+    if "merchant_id" in body:
+        records = [s for s in records if s.merchant_id == body["merchant_id"]]
+    if not records:
+        raise AuthenticationFailed(WRONG_CODE, code="invalid_code")
+    if len(records) > 1:
+        raise Conflict("this phone serves several merchants; say which", code="merchant_required",
+                       merchant_ids=[s.merchant_id for s in records])
+    pair = auth.issue_tokens(Audience.MERCHANT_STAFF, records[0].id)
+    commit()
+    return _token_body(pair)
+
+
+@staff_blp.delete("/session")
+@staff_blp.response(204)
+@staff_blp.doc(security=[BEARER])
+@staff_required
+def staff_log_out():
+    """Log out this scanner."""
+    auth.revoke_session(g.auth_token.session_id)
+    commit()

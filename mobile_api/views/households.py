@@ -1,0 +1,112 @@
+"""Households: create, view with members' totals, invite, join, leave, hand over headship."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+
+from carbon_platform.db import commit
+from carbon_platform.services import households
+from mobile_api.auth import BEARER, resident_required
+from mobile_api.schemas.households import (
+    HouseholdCreateSchema,
+    HouseholdSchema,
+    InvitationCreateSchema,
+    InvitationSchema,
+    JoinSchema,
+    TransferHeadSchema,
+)
+
+blp = Blueprint("households", __name__, url_prefix="/api/v1/households", description="Households.")
+
+
+def household_body(household, viewer) -> dict:
+    members = [
+        {
+            "resident_id": m.resident_id,
+            "display_name": m.resident.display_name,
+            "role": m.role.value,
+            "joined_at": m.joined_at,
+            "lifetime_grams": m.resident.account.reduction_grams,
+        }
+        for m in household.memberships
+    ]
+    my_role = next(m["role"] for m in members if m["resident_id"] == viewer.id)
+    return {
+        "id": household.id,
+        "name": household.name,
+        "address": household.address,
+        "district": household.district,
+        "my_role": my_role,
+        "members": members,
+        "total_grams": sum(m["lifetime_grams"] for m in members) + household.account.reduction_grams,
+    }
+
+
+@blp.post("")
+@blp.arguments(HouseholdCreateSchema)
+@blp.response(201, HouseholdSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def create(body):
+    """Create a household; you become its head."""
+    household = households.create_household(g.resident, name=body["name"], address=body["address"],
+                                            district_code=body["district"])
+    commit()
+    return household_body(household, g.resident)
+
+
+@blp.post("/join")
+@blp.arguments(JoinSchema)
+@blp.response(200, HouseholdSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def join(body):
+    """Join a household with the invitation code its head gave you."""
+    household = households.join(g.resident, body["code"])
+    commit()
+    return household_body(household, g.resident)
+
+
+@blp.get("/<int:household_id>")
+@blp.response(200, HouseholdSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def show(household_id: int):
+    """Your household with each member's reduction. Other households answer 404."""
+    return household_body(households.household_for_member(g.resident, household_id), g.resident)
+
+
+@blp.post("/<int:household_id>/invitations")
+@blp.arguments(InvitationCreateSchema)
+@blp.response(201, InvitationSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def invite(body, household_id: int):
+    """The head issues a one-time invitation code (valid for 7 days)."""
+    issued = households.invite(g.resident, household_id, phone=body.get("phone"))
+    commit()
+    return {"code": issued.code, "expires_at": issued.invitation.expires_at}
+
+
+@blp.post("/<int:household_id>/head")
+@blp.arguments(TransferHeadSchema)
+@blp.response(200, HouseholdSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def transfer_head(body, household_id: int):
+    """The head hands the headship to another member."""
+    household = households.transfer_head(g.resident, household_id, body["resident_id"])
+    commit()
+    return household_body(household, g.resident)
+
+
+@blp.post("/<int:household_id>/leave")
+@blp.response(204)
+@blp.doc(security=[BEARER])
+@resident_required
+def leave(household_id: int):
+    """Leave your household (a head with other members must hand over first)."""
+    households.household_for_member(g.resident, household_id)
+    households.leave(g.resident)
+    commit()

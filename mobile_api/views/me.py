@@ -1,0 +1,97 @@
+"""The signed-in resident: profile, balances, points history."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, g
+from flask_smorest import Blueprint
+
+from carbon_platform.db import commit
+from carbon_platform.extensions import db
+from carbon_platform.models import Book, Journal, LedgerEntry
+from carbon_platform.services import accounts, households, ledger
+from mobile_api.auth import BEARER, resident_required
+from mobile_api.schemas.me import MeSchema, PointsMovementSchema, ProfileUpdateSchema
+
+blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in resident.")
+
+
+def me_body(resident) -> dict:
+    account = resident.account
+    membership = households.membership_of(resident)
+    return {
+        "id": resident.id,
+        "phone": resident.phone,
+        "display_name": resident.display_name,
+        "real_name": resident.real_name,
+        "district": resident.district,
+        "household": None if membership is None else {
+            "id": membership.household_id, "name": membership.household.name, "role": membership.role.value,
+        },
+        "balances": {
+            "available": account.points_available,
+            "pending": account.points_pending,
+            "expiring_soon": ledger.expiring_soon(account.id),
+            "expiring_within_days": current_app.config["EXPIRING_SOON_DAYS"],
+        },
+        "reduction": {"lifetime_grams": account.reduction_grams},
+        "account_frozen": account.frozen,
+    }
+
+
+@blp.get("")
+@blp.response(200, MeSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def get_me():
+    """Profile, household, balances (available, pending, expiring soon) and lifetime reduction."""
+    return me_body(g.resident)
+
+
+@blp.patch("")
+@blp.arguments(ProfileUpdateSchema)
+@blp.response(200, MeSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def update_me(body):
+    """Change display name, district or real name (null removes the real name)."""
+    accounts.update_profile(
+        g.resident,
+        display_name=body.get("display_name"),
+        district_code=body.get("district"),
+        real_name=body.get("real_name"),
+        clear_real_name="real_name" in body and body["real_name"] is None,
+    )
+    commit()
+    return me_body(g.resident)
+
+
+@blp.get("/points/history")
+@blp.response(200, PointsMovementSchema(many=True))
+@blp.paginate()
+@blp.doc(security=[BEARER])
+@resident_required
+def points_history(pagination_parameters):
+    """Every movement of my points and reduction, newest first."""
+    account_id = g.resident.account_id
+    points = sa.func.sum(sa.case((LedgerEntry.book.in_([Book.AVAILABLE, Book.PENDING]), LedgerEntry.amount),
+                                 else_=0))
+    grams = sa.func.sum(sa.case((LedgerEntry.book == Book.REDUCTION, LedgerEntry.amount), else_=0))
+    query = (
+        sa.select(Journal, points.label("points"), grams.label("grams"))
+        .join(LedgerEntry, LedgerEntry.journal_id == Journal.id)
+        .where(LedgerEntry.account_id == account_id)
+        .group_by(Journal.id)
+        .order_by(Journal.id.desc())
+    )
+    pagination_parameters.item_count = db.session.execute(
+        sa.select(sa.func.count(sa.distinct(LedgerEntry.journal_id))).where(LedgerEntry.account_id == account_id)
+    ).scalar_one()
+    rows = db.session.execute(
+        query.limit(pagination_parameters.page_size).offset(pagination_parameters.first_item)
+    ).all()
+    return [
+        {"journal_id": j.id, "kind": j.kind.value, "points": int(p), "grams": int(gr), "scenario": j.scenario,
+         "memo": j.memo, "created_at": j.created_at}
+        for j, p, gr in rows
+    ]
