@@ -123,11 +123,17 @@ def claim_journal(
 
 
 def lock_account(account_id: int) -> CarbonAccount:
-    """Lock the account row for the rest of the transaction and return it freshly loaded."""
+    """Lock the account row for the rest of the transaction and return it freshly loaded.
+
+    ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: inserting a journal, entry or lot that references the
+    account takes a KEY SHARE lock on its row, and ``FOR UPDATE`` conflicts with that, so two spends
+    that had both inserted their journal would deadlock waiting to upgrade. NO KEY UPDATE (what a
+    plain UPDATE of the balance takes anyway) does not conflict with KEY SHARE.
+    """
     account = db.session.execute(
         sa.select(CarbonAccount)
         .where(CarbonAccount.id == account_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if account is None:
@@ -400,19 +406,25 @@ def reverse(journal_id: int, *, idempotency_key: str, reason: str, now: datetime
         sa.select(PointLot).where(PointLot.journal_id == journal_id).execution_options(populate_existing=True)
     ).scalar_one_or_none()
     taken: dict[Book, int] = defaultdict(int)
-    if lot is not None and lot.remaining:
-        taken[lot.book] += lot.remaining
-        db.session.add(LotAllocation(journal_id=journal.id, lot_id=lot.id, points=lot.remaining))
-        lot.remaining = 0
-    still_owed = earned[Book.ISSUED] - sum(taken.values())
+    expired = 0
+    if lot is not None:
+        # Points of this lot that expired never served the holder: they go back from the expired
+        # book to issuance, and are not taken from the holder's other points.
+        expired = _expired_from(lot)
+        if lot.remaining:
+            taken[lot.book] += lot.remaining
+            db.session.add(LotAllocation(journal_id=journal.id, lot_id=lot.id, points=lot.remaining))
+            lot.remaining = 0
+    still_owed = earned[Book.ISSUED] - expired - sum(taken.values())
     if still_owed:
         for book, part in take_points(journal, account, still_owed, now, books=(Book.AVAILABLE, Book.PENDING)).items():
             taken[book] += part
     grams = min(earned[Book.CERTIFIED], account.reduction_grams)
-    points_short = earned[Book.ISSUED] - sum(taken.values())
+    points_short = earned[Book.ISSUED] - expired - sum(taken.values())
     postings = [Posting(account.id, book, -part) for book, part in taken.items()]
     postings += [
-        Posting(None, Book.ISSUED, sum(taken.values())),
+        Posting(None, Book.EXPIRED, -expired),
+        Posting(None, Book.ISSUED, sum(taken.values()) + expired),
         Posting(account.id, Book.REDUCTION, -grams),
         Posting(None, Book.CERTIFIED, grams),
     ]
@@ -422,6 +434,16 @@ def reverse(journal_id: int, *, idempotency_key: str, reason: str, now: datetime
                                        grams=earned[Book.CERTIFIED] - grams, created_at=now))
         account.flagged = True
     return journal
+
+
+def _expired_from(lot: PointLot) -> int:
+    return int(
+        db.session.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(LotAllocation.points), 0))
+            .join(Journal, Journal.id == LotAllocation.journal_id)
+            .where(LotAllocation.lot_id == lot.id, Journal.kind == JournalKind.EXPIRE)
+        ).scalar_one()
+    )
 
 
 def _earned_amounts(journal_id: int) -> dict[Book, int]:
