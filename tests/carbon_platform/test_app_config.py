@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -69,10 +71,15 @@ def test_sqlite_connections_are_set_up_for_concurrent_writers(tmp_path):
         assert pragma("journal_mode") == "wal"
         assert pragma("foreign_keys") == 1
         assert pragma("busy_timeout") == TEST_CONFIG["SQLITE_BUSY_TIMEOUT_MS"]
-        # The write lock is taken when the transaction begins, before any read.
+        # The write lock is taken when the transaction begins: after a mere read, another writer is refused.
         db.session.execute(sa.text("SELECT 1"))
-        assert db.session.connection().connection.dbapi_connection.in_transaction
+        other = sqlite3.connect(tmp_path / "pragmas.db", timeout=0, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
         db.session.rollback()
+        other.execute("BEGIN IMMEDIATE")  # and released at the end of the transaction
+        other.execute("ROLLBACK")
+        other.close()
     dispose(app)
 
 
