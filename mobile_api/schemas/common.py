@@ -12,6 +12,10 @@ class Input(Schema):
         unknown = RAISE
 
 
+class NoBody(Input):
+    """For unsafe endpoints that take no fields: any field sent is an error, an empty body is fine."""
+
+
 def strict_int(**kwargs) -> fields.Integer:
     """An integer that refuses ``"1"``, ``1.5`` and ``true``."""
     return fields.Integer(strict=True, **kwargs)

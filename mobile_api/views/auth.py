@@ -20,6 +20,7 @@ from mobile_api.schemas.auth import (
     TokenPairSchema,
     TokenRequestSchema,
 )
+from mobile_api.schemas.common import NoBody
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login, refresh and logout.")
 staff_blp = Blueprint("merchant_auth", __name__, url_prefix="/api/v1/merchant/auth",
@@ -97,20 +98,22 @@ def refresh(body):
 
 
 @blp.delete("/session")
+@blp.arguments(NoBody)
 @blp.response(204)
 @blp.doc(security=[BEARER])
 @resident_required
-def log_out():
+def log_out(_body):
     """Log out this device."""
     auth.revoke_session(g.auth_token.session_id)
     commit()
 
 
 @blp.delete("/sessions")
+@blp.arguments(NoBody)
 @blp.response(204)
 @blp.doc(security=[BEARER])
 @resident_required
-def log_out_everywhere():
+def log_out_everywhere(_body):
     """Log out every device."""
     auth.revoke_all(Audience.RESIDENT, g.resident.id)
     commit()
@@ -148,10 +151,11 @@ def staff_log_in(body):
 
 
 @staff_blp.delete("/session")
+@staff_blp.arguments(NoBody)
 @staff_blp.response(204)
 @staff_blp.doc(security=[BEARER])
 @staff_required
-def staff_log_out():
+def staff_log_out(_body):
     """Log out this scanner."""
     auth.revoke_session(g.auth_token.session_id)
     commit()

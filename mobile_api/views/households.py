@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from carbon_platform.db import commit
 from carbon_platform.services import households
 from mobile_api.auth import BEARER, resident_required
+from mobile_api.schemas.common import NoBody
 from mobile_api.schemas.households import (
     HouseholdCreateSchema,
     HouseholdSchema,
@@ -102,10 +103,11 @@ def transfer_head(body, household_id: int):
 
 
 @blp.post("/<int:household_id>/leave")
+@blp.arguments(NoBody)
 @blp.response(204)
 @blp.doc(security=[BEARER])
 @resident_required
-def leave(household_id: int):
+def leave(_body, household_id: int):
     """Leave your household (a head with other members must hand over first)."""
     households.household_for_member(g.resident, household_id)
     households.leave(g.resident)

@@ -1,0 +1,40 @@
+"""Log in through the real API (the SMS code is read from the in-memory sender)."""
+
+from __future__ import annotations
+
+import re
+
+from carbon_platform.services.identity import normalise_phone
+from tests import factories as f
+
+
+def sms_code(app, phone: str) -> str:
+    message = app.extensions["sms_sender"].last_to(normalise_phone(phone))
+    return re.search(r"\d{6}", message).group()
+
+
+def tokens(client, app, phone: str | None = None, *, prefix: str = "/api/v1/auth", **extra) -> dict:
+    phone = phone or f.phone()
+    assert client.post(f"{prefix}/codes", json={"phone": phone}).status_code == 202
+    response = client.post(f"{prefix}/tokens", json={"phone": phone, "code": sms_code(app, phone), **extra})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def bearer(token_body: dict) -> dict:
+    return {"Authorization": f"Bearer {token_body['access_token']}"}
+
+
+def resident_headers(client, app, phone: str | None = None) -> dict:
+    return bearer(tokens(client, app, phone))
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:
+    """The one error shape of every /api/ response."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.json["error"]
+    assert set(body) == {"status", "code", "message", "details"}
+    assert body["status"] == status and isinstance(body["message"], str) and body["message"]
+    if code:
+        assert body["code"] == code, body
+    return body

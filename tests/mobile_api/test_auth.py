@@ -1,0 +1,149 @@
+"""Login by SMS code, tokens (hashed, expiring, rotating, revocable), throttling, staff login."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from carbon_platform.clock import utcnow
+from carbon_platform.db import commit
+from carbon_platform.extensions import db
+from carbon_platform.models import AuthToken, LoginCode, Resident
+from carbon_platform.services.auth import token_hash
+from tests import factories as f
+from tests.mobile_api.helpers import assert_error, bearer, resident_headers, sms_code, tokens
+
+
+def test_first_login_opens_a_carbon_account(client, app):
+    phone = f.phone()
+    body = tokens(client, app, phone)
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
+    me = client.get("/api/v1/me", headers=bearer(body))
+    assert me.status_code == 200
+    assert me.json["phone"] == "+86" + phone
+    assert me.json["balances"] == {"available": 0, "pending": 0, "expiring_soon": 0, "expiring_within_days": 30}
+    assert me.json["display_name"] == f"泰安市民{phone[-4:]}"
+
+
+def test_tokens_and_codes_are_stored_only_as_hashes(client, app):
+    phone = f.phone()
+    body = tokens(client, app, phone)
+    with app.app_context():
+        stored = {t.token_hash for t in db.session.execute(sa.select(AuthToken)).scalars()}
+        assert token_hash(body["access_token"]) in stored and body["access_token"] not in stored
+        code_row = db.session.execute(sa.select(LoginCode)).scalar_one()
+        assert sms_code(app, phone) not in code_row.code_hash
+
+
+def test_a_wrong_code_counts_and_five_wrong_codes_burn_it(client, app):
+    phone = f.phone()
+    client.post("/api/v1/auth/codes", json={"phone": phone})
+    right = sms_code(app, phone)
+    wrong = "000000" if right != "000000" else "111111"
+    for _ in range(5):
+        assert_error(client.post("/api/v1/auth/tokens", json={"phone": phone, "code": wrong}), 401, "invalid_code")
+    # The sixth try, even with the right code, fails: the code is spent.
+    assert_error(client.post("/api/v1/auth/tokens", json={"phone": phone, "code": right}), 401, "invalid_code")
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Resident)).scalar_one() == 0
+
+
+def test_a_code_works_once_and_not_after_it_expires(client, app):
+    phone = f.phone()
+    client.post("/api/v1/auth/codes", json={"phone": phone})
+    code = sms_code(app, phone)
+    assert client.post("/api/v1/auth/tokens", json={"phone": phone, "code": code}).status_code == 201
+    assert_error(client.post("/api/v1/auth/tokens", json={"phone": phone, "code": code}), 401)
+
+    other = f.phone()
+    client.post("/api/v1/auth/codes", json={"phone": other})
+    with app.app_context():
+        db.session.execute(sa.update(LoginCode).values(expires_at=utcnow() - timedelta(seconds=1)))
+        commit()
+    assert_error(client.post("/api/v1/auth/tokens", json={"phone": other, "code": sms_code(app, other)}), 401)
+
+
+def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_session(client, app):
+    first = tokens(client, app)
+    second = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 201
+    assert_error(client.get("/api/v1/me", headers=bearer(first)), 401)  # old access token spent by the rotation
+    assert client.get("/api/v1/me", headers=bearer(second.json)).status_code == 200
+    # Someone replays the first refresh token: the whole session dies, including the new tokens.
+    assert_error(client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}), 401)
+    assert_error(client.get("/api/v1/me", headers=bearer(second.json)), 401)
+    assert_error(client.post("/api/v1/auth/refresh", json={"refresh_token": second.json["refresh_token"]}), 401)
+
+
+def test_access_tokens_expire(client, app):
+    body = tokens(client, app)
+    with app.app_context():
+        db.session.execute(sa.update(AuthToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+        commit()
+    assert_error(client.get("/api/v1/me", headers=bearer(body)), 401, "invalid_token")
+
+
+def test_log_out_this_device_or_everywhere(client, app):
+    app.config["OTP_SEND_LIMIT"] = "10 per minute"  # three logins on one phone in a row
+    phone = f.phone()
+    phone_a, phone_b = tokens(client, app, phone), tokens(client, app, phone)
+    assert client.delete("/api/v1/auth/session", headers=bearer(phone_a)).status_code == 204
+    assert_error(client.get("/api/v1/me", headers=bearer(phone_a)), 401)
+    assert client.get("/api/v1/me", headers=bearer(phone_b)).status_code == 200
+    third = tokens(client, app, phone)
+    assert client.delete("/api/v1/auth/sessions", headers=bearer(third)).status_code == 204
+    assert_error(client.get("/api/v1/me", headers=bearer(phone_b)), 401)
+    assert_error(client.post("/api/v1/auth/refresh", json={"refresh_token": phone_b["refresh_token"]}), 401)
+
+
+def test_malformed_tokens_are_refused(client):
+    for header in ("Bearer", "Bearer nope", "Basic abc", "bearer ct_" + "x" * 500, ""):
+        assert_error(client.get("/api/v1/me", headers={"Authorization": header}), 401)
+
+
+def test_sending_codes_is_throttled_per_phone(client, app):
+    phone = f.phone()
+    assert client.post("/api/v1/auth/codes", json={"phone": phone}).status_code == 202
+    body = assert_error(client.post("/api/v1/auth/codes", json={"phone": "+86 " + phone}), 429, "rate_limited")
+    assert body["message"]
+    # Another phone from the same address is not held back by the first one's limit.
+    assert client.post("/api/v1/auth/codes", json={"phone": f.phone()}).status_code == 202
+    assert len(app.extensions["sms_sender"].outbox) == 2
+
+
+def test_sending_codes_is_throttled_per_address(client, app):
+    app.config["OTP_SEND_LIMIT_PER_IP"] = "3 per hour"
+    for _ in range(3):
+        assert client.post("/api/v1/auth/codes", json={"phone": f.phone()}).status_code == 202
+    assert_error(client.post("/api/v1/auth/codes", json={"phone": f.phone()}), 429, "rate_limited")
+    other_address = client.post("/api/v1/auth/codes", json={"phone": f.phone()},
+                                environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert other_address.status_code == 202
+
+
+def test_verifying_codes_is_throttled_per_address(client, app):
+    app.config["OTP_VERIFY_LIMIT_PER_IP"] = "4 per hour"
+    for _ in range(4):
+        client.post("/api/v1/auth/tokens", json={"phone": f.phone(), "code": "123456"})
+    assert_error(client.post("/api/v1/auth/tokens", json={"phone": f.phone(), "code": "123456"}), 429)
+
+
+def test_staff_log_in_for_their_merchant_and_use_only_staff_endpoints(client, app):
+    with app.app_context():
+        merchant = f.merchant(name="岱庙低碳书店")
+        cashier = f.staff(merchant)
+        cashier_phone, merchant_id = cashier.phone.removeprefix("+86"), merchant.id
+        commit()
+    staff_tokens = tokens(client, app, cashier_phone, prefix="/api/v1/merchant/auth")
+    me = client.get("/api/v1/merchant/me", headers=bearer(staff_tokens))
+    assert me.status_code == 200 and me.json["merchant_id"] == merchant_id and me.json["role"] == "cashier"
+    assert_error(client.get("/api/v1/me", headers=bearer(staff_tokens)), 403)
+    assert_error(client.get("/api/v1/merchant/me", headers=resident_headers(client, app)), 403)
+
+
+def test_a_phone_that_is_not_staff_gets_the_same_answer_and_no_message(client, app):
+    stranger = f.phone()
+    response = client.post("/api/v1/merchant/auth/codes", json={"phone": stranger})
+    assert response.status_code == 202 and response.json == {"expires_in": 300}
+    assert app.extensions["sms_sender"].outbox == []
