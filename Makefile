@@ -8,7 +8,7 @@ export FLASK_APP := carbon_platform.app:create_app
 SWAGGER_FILES := swagger-ui.css swagger-ui-bundle.js swagger-ui-standalone-preset.js LICENSE
 SWAGGER_DIR := mobile_api/static/vendor/swagger-ui
 
-.PHONY: run test install install-test vendor translations migrate lint bench clean help
+.PHONY: run test install install-test vendor translations messages migrate lint bench clean help
 
 help:
 	@echo "make run    install, migrate, load reference + demo data, serve on http://127.0.0.1:$(PORT)"
@@ -62,3 +62,8 @@ bench: install-test
 
 clean:
 	rm -rf $(VENV) node_modules $(SWAGGER_DIR) admin/translations/*/LC_MESSAGES/*.mo
+
+# After changing console text: refresh the catalogue, translate the new entries, commit the .po.
+messages: $(VENV)/.stamp-install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o admin/translations/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel update -i admin/translations/messages.pot -d admin/translations -l en --no-fuzzy-matching

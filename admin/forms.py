@@ -2,10 +2,18 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from carbon_platform.models import AdminRole
+
+ROLE_NAMES = {
+    AdminRole.SUPER_ADMIN: _l("超级管理员"),
+    AdminRole.OPERATOR: _l("运营"),
+    AdminRole.REVIEWER: _l("审核"),
+    AdminRole.MERCHANT_MANAGER: _l("商户经理"),
+    AdminRole.AUDITOR: _l("审计（只读）"),
+}
 
 
 class LoginForm(FlaskForm):
@@ -16,7 +24,7 @@ class LoginForm(FlaskForm):
 class AdminCreateForm(FlaskForm):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("显示名称"), validators=[DataRequired(), Length(max=64)])
-    role = SelectField(_l("角色"), choices=[(r.value, r.value) for r in AdminRole])
+    role = SelectField(_l("角色"), choices=[SelectChoice(r.value, ROLE_NAMES[r]) for r in AdminRole])
     password = PasswordField(_l("初始密码"), validators=[DataRequired(), Length(min=10, max=256)])
 
 
