@@ -54,6 +54,7 @@ from carbon_platform.models.ledger import BALANCE_COLUMN
 #: No single movement may exceed this (10^12 points or grams, ~10^6 t CO2e): far above any real
 #: credit and far below 2^63, so sums over millions of entries cannot overflow.
 MAX_AMOUNT = 10**12
+LOT_PAGE = 32
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def claim_journal(
     if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 200:
         raise InvalidInput("idempotency key must be 1 to 200 characters", field="idempotency_key")
     digest = request_hash(kind, payload)
-    journal_id = db.session.execute(
+    journal = db.session.scalars(
         insert_ignoring_conflicts(Journal, ["idempotency_key"])
         .values(
             kind=kind,
@@ -112,10 +113,10 @@ def claim_journal(
             reverses_id=reverses_id,
             created_at=now,
         )
-        .returning(Journal.id)
-    ).scalar()
-    if journal_id is not None:
-        return db.session.get(Journal, journal_id), True
+        .returning(Journal)
+    ).one_or_none()
+    if journal is not None:
+        return journal, True
     existing = db.session.execute(sa.select(Journal).where(Journal.idempotency_key == idempotency_key)).scalar_one()
     if existing.request_hash != digest:
         raise IdempotencyConflict(idempotency_key=idempotency_key)
@@ -194,17 +195,24 @@ def take_points(
     if Book.PENDING not in books:
         query = query.where(PointLot.released_at.is_not(None))
     taken: dict[Book, int] = defaultdict(int)
-    allocations = []
-    for lot in db.session.execute(query).scalars():
-        if points <= 0:
+    # A page at a time: a resident may hold thousands of small lots (one per bus ride), and a spend
+    # usually needs the first few. Emptied lots leave the "remaining > 0" filter (autoflush), so the
+    # next page starts after them.
+    while points > 0:
+        page = db.session.execute(query.limit(LOT_PAGE)).scalars().all()
+        allocations = []
+        for lot in page:
+            part = min(lot.remaining, points)
+            lot.remaining -= part
+            points -= part
+            taken[lot.book] += part
+            allocations.append({"journal_id": journal.id, "lot_id": lot.id, "points": part})
+            if points == 0:
+                break
+        if allocations:
+            db.session.execute(sa.insert(LotAllocation), allocations)
+        if len(page) < LOT_PAGE:
             break
-        part = min(lot.remaining, points)
-        lot.remaining -= part
-        points -= part
-        taken[lot.book] += part
-        allocations.append({"journal_id": journal.id, "lot_id": lot.id, "points": part})
-    if allocations:
-        db.session.execute(sa.insert(LotAllocation), allocations)
     return taken
 
 

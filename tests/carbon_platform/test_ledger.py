@@ -275,3 +275,11 @@ def test_reversing_an_expired_earning_leaves_the_holders_other_points_alone(acco
     ).all())
     assert net[Book.EXPIRED] == 0 and net[Book.ISSUED] == -30  # as if the 50 had never been issued
     assert db.session.execute(sa.select(LedgerShortfall)).first() is None
+
+
+def test_a_spend_across_many_small_lots_takes_them_in_expiry_order(account):
+    lots = [earn(account, 1, days=100 - i) for i in range(70)]  # the last earned expires first
+    ledger.spend(account, points=65, idempotency_key=f.key(), now=NOW)
+    left = db.session.execute(sa.select(PointLot.journal_id).where(PointLot.remaining > 0)).scalars().all()
+    assert sorted(left) == sorted(j.id for j in lots[:5])  # the five expiring last are kept
+    assert balances(account) == (5, 0, 0)
