@@ -40,7 +40,7 @@ $(SWAGGER_DIR)/.stamp: package.json package-lock.json
 
 # Chinese is the source language of the console; English comes from the compiled catalogue.
 translations: admin/translations/en/LC_MESSAGES/messages.mo
-admin/translations/en/LC_MESSAGES/messages.mo: admin/translations/en/LC_MESSAGES/messages.po | $(BIN)/python
+admin/translations/en/LC_MESSAGES/messages.mo: admin/translations/en/LC_MESSAGES/messages.po | $(VENV)/.stamp-install
 	$(BIN)/pybabel compile --use-fuzzy -d admin/translations -l en
 
 migrate: install
