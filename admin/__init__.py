@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 
-from flask import current_app, request, session
+from flask import current_app, session
 from flask_babel import format_decimal
 
 LOCALES = ("zh_CN", "en")
 
 
 def select_locale() -> str:
+    """Chinese unless this session switched to English.
+
+    Deliberately not the browser's Accept-Language: the console is Chinese by default for everyone,
+    and English is an explicit choice (a headless or English-language browser still starts in Chinese).
+    """
     chosen = session.get("lang")
-    if chosen in LOCALES:
-        return chosen
-    return request.accept_languages.best_match(LOCALES) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return chosen if chosen in LOCALES else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def init_app(app, babel) -> None:

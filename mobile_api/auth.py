@@ -31,29 +31,29 @@ def _authenticate(audience: Audience):
     return token
 
 
-def resident_required(view: Callable) -> Callable:
-    """Load ``g.resident`` from an access token issued to a resident."""
+def _requires(audience: Audience, name: str, load: Callable[[int], object | None]) -> Callable:
+    """A decorator that authenticates ``audience`` and puts the token's subject on ``g.<name>``."""
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        token = _authenticate(Audience.RESIDENT)
-        g.resident = db.session.get(Resident, token.subject_id)
-        if g.resident is None:
-            raise AuthenticationFailed("a valid bearer token is required", code="invalid_token")
-        return view(*args, **kwargs)
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            subject = load(_authenticate(audience).subject_id)
+            if subject is None:
+                raise AuthenticationFailed("a valid bearer token is required", code="invalid_token")
+            setattr(g, name, subject)
+            return view(*args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorator
 
 
-def staff_required(view: Callable) -> Callable:
-    """Load ``g.staff`` (and through it the merchant) from a merchant-staff access token."""
+def _active_staff(staff_id: int) -> MerchantStaff | None:
+    staff = db.session.get(MerchantStaff, staff_id)
+    return staff if staff is not None and staff.active and staff.merchant.active else None
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        token = _authenticate(Audience.MERCHANT_STAFF)
-        g.staff = db.session.get(MerchantStaff, token.subject_id)
-        if g.staff is None or not g.staff.active or not g.staff.merchant.active:
-            raise AuthenticationFailed("this staff account is not active", code="invalid_token")
-        return view(*args, **kwargs)
 
-    return wrapper
+#: Load ``g.resident`` from an access token issued to a resident.
+resident_required = _requires(Audience.RESIDENT, "resident", lambda resident_id: db.session.get(Resident, resident_id))
+#: Load ``g.staff`` (and through it the merchant) from an active merchant-staff access token.
+staff_required = _requires(Audience.MERCHANT_STAFF, "staff", _active_staff)

@@ -3,6 +3,7 @@
 from flask import Blueprint
 from flask_babel import get_locale
 
+from admin.forms import ROLE_NAMES
 from admin.permissions import can, current_admin
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates",
@@ -15,6 +16,7 @@ def inject_admin():
         "current_admin": current_admin(),
         "can": lambda permission: can(current_admin(), permission),
         "locale": str(get_locale()),
+        "role_name": lambda role: ROLE_NAMES[role],
     }
 
 
