@@ -38,3 +38,14 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     if code:
         assert body["code"] == code, body
     return body
+
+
+def signed(key_id: str, secret: str, body: bytes, *, timestamp: int | None = None) -> dict:
+    """Headers of a partner request signed over key_id.timestamp.raw_body."""
+    import time
+
+    from carbon_platform.services.partner_auth import signature
+
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    return {"X-Carbon-Key-Id": key_id, "X-Carbon-Timestamp": stamp,
+            "X-Carbon-Signature": signature(secret, key_id, stamp, body), "Content-Type": "application/json"}

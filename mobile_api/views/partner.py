@@ -1,0 +1,56 @@
+"""Partner data feeds, authenticated by request signature (the feeds themselves join this blueprint)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import g, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from carbon_platform.clock import utcnow
+from carbon_platform.services import partner_auth
+from mobile_api.schemas.common import Input, text
+
+blp = Blueprint("partner", __name__, url_prefix="/api/v1/partner",
+                description="Signed partner endpoints: HMAC-SHA256 over key_id.timestamp.raw_body.")
+SIGNED = {"partnerSignature": []}
+
+
+def partner_required(view: Callable) -> Callable:
+    """Verify the request signature and put the partner on ``g.partner``."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        g.partner = partner_auth.verify(
+            request.headers.get(partner_auth.KEY_HEADER),
+            request.headers.get(partner_auth.TIMESTAMP_HEADER),
+            request.headers.get(partner_auth.SIGNATURE_HEADER),
+            request.get_data(cache=True),
+        )
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+class PingSchema(Input):
+    echo = text(200, metadata={"description": "Returned as sent."})
+
+
+class PongSchema(Schema):
+    key_id = fields.String()
+    partner = fields.String()
+    echo = fields.String(allow_none=True)
+    server_time = fields.DateTime()
+
+
+@blp.post("/ping")
+@blp.arguments(PingSchema)
+@blp.response(200, PongSchema)
+@blp.doc(security=[SIGNED])
+@partner_required
+def ping(body):
+    """Check your signing: answers with your key id when the signature is valid (nothing is written)."""
+    return {"key_id": g.partner.key_id, "partner": g.partner.name, "echo": body.get("echo"),
+            "server_time": utcnow()}
