@@ -1,0 +1,285 @@
+"""``evaluate(rulebook, facts, usage) -> Result``: one green action in, grams and points out, with a receipt.
+
+The order is fixed and written down, so a receipt can be read top to bottom:
+
+1. admissibility: the scenario exists and accepts this channel and account type; the action is inside
+   the claim window; every input is present, numeric and within its bounds; the factors are in force
+   on the action's day; no excluded scenario was earned this month; no eligibility rule says no;
+2. the methodology: grams = floor(formula) (or, for an incentive, points = floor(formula)); base
+   points = grams // grams_per_point. Rounding is always down: fractions go against the credit;
+3. the scenario's caps, in the rulebook's order (count caps credit nothing once reached; grams caps
+   limit grams and so points; points caps limit base points);
+4. campaigns in the rulebook's order: their extra points, limited by each campaign's remaining budget
+   and the participant's remaining allowance;
+5. the annual cap per account, which takes back campaign extras first, then base points;
+6. plausibility: a reading a rule finds implausible (or a scenario that always needs review) is held
+   for review, never credited automatically.
+
+Integers out. Same facts and usage, same result and receipt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+from points_rules.periods import Period, as_utc, expiry_for
+from points_rules.receipt import Adjustment, Receipt, build_receipt
+from points_rules.rulebook import Campaign, Factor, Rulebook, Scenario
+
+#: How far in the future an action's time may be (clocks on phones and devices drift).
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class Status(StrEnum):
+    CREDITED = "credited"
+    REVIEW = "review"  # computed, but held for a reviewer
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Facts:
+    scenario: str
+    inputs: Mapping[str, Any]
+    account_type: str
+    time: datetime  # when the action happened (aware)
+    channel: str = "app"
+    district: str | None = None
+    in_household: bool = False
+    received_at: datetime | None = None  # when the platform learned of it (default: time)
+    # What the action is about, the same whichever channel reports it (a card and tap time, an
+    # inverter and month): the core credits one natural key once, across all channels.
+    fact_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Totals:
+    count: int = 0
+    grams: int = 0
+    points: int = 0
+
+
+ZERO = Totals()
+
+
+@dataclass(frozen=True)
+class CampaignUsage:
+    spent: int = 0  # points the campaign has paid so far, to everyone
+    participant_points: int = 0  # points this account has had from it
+    participant_actions: int = 0  # this account's qualifying actions so far (0: a first-time bonus is due)
+    streak_actions: Mapping[Period, int] = field(default_factory=dict)  # … in the current day/week/month
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What the account (and its household) already earned in the periods containing the action."""
+
+    account: Mapping[tuple[str, Period], Totals] = field(default_factory=dict)
+    household: Mapping[tuple[str, Period], Totals] = field(default_factory=dict)
+    account_year_points: int = 0  # all scenarios, this Beijing year
+    campaigns: Mapping[str, CampaignUsage] = field(default_factory=dict)
+
+
+NO_USAGE = Usage()
+_NO_CAMPAIGN_USAGE = CampaignUsage()
+
+
+@dataclass(frozen=True)
+class _Trace:
+    rulebook: Rulebook
+    scenario: Scenario | None
+    facts: Facts
+    values: Mapping[str, Any]
+    factors: tuple[Factor, ...]
+    formula_value: Decimal | None
+    base_before_caps: int
+    adjustments: tuple[Adjustment, ...]
+
+
+@dataclass(frozen=True)
+class Result:
+    status: Status
+    reason: str | None  # a stable code when rejected or held: "channel_not_accepted", "implausible", …
+    detail: str | None  # what the reason refers to (an input, a rule's own words)
+    scenario: str
+    grams: int
+    base_points: int
+    campaign_points: Mapping[str, int]
+    points: int  # base plus campaigns, after the annual cap
+    hold_until: datetime | None
+    expires_at: datetime | None
+    natural_key: str | None  # the underlying fact, the same through every channel
+    _trace: _Trace = field(repr=False, compare=False)
+
+    @cached_property
+    def receipt(self) -> Receipt:
+        """Built on first use: the evaluation itself never pays for it."""
+        return build_receipt(self)
+
+
+def _rejected(rulebook, facts, scenario, reason, detail=None, values=None, factors=()) -> Result:
+    trace = _Trace(rulebook, scenario, facts, values or {}, tuple(factors), None, 0, ())
+    return Result(Status.REJECTED, reason, detail, facts.scenario, 0, 0, {}, 0, None, None, None, trace)
+
+
+def _read_inputs(scenario: Scenario, raw: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """Decimal values for every declared input, or the name of the first bad one."""
+    unknown = set(raw) - {i.name for i in scenario.inputs}
+    if unknown:
+        return {}, f"unknown input {sorted(unknown)[0]!r}"
+    values: dict[str, Any] = {}
+    for spec in scenario.inputs:
+        value = raw.get(spec.name)
+        if value is None:
+            if spec.default is not None:
+                value = spec.default
+            elif spec.required:
+                return {}, f"{spec.name} is required"
+            else:
+                value = Decimal(0)
+        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+            return {}, f"{spec.name} must be a number"
+        try:
+            number = value if isinstance(value, Decimal) else Decimal(str(value))
+        except InvalidOperation:
+            return {}, f"{spec.name} must be a number"
+        if not number.is_finite():
+            return {}, f"{spec.name} must be a finite number"
+        if (spec.min is not None and number < spec.min) or (spec.max is not None and number > spec.max):
+            return {}, f"{spec.name} must be between {spec.min} and {spec.max} {spec.unit}"
+        values[spec.name] = number
+    return values, None
+
+
+def evaluate(rulebook: Rulebook, facts: Facts, usage: Usage = NO_USAGE) -> Result:
+    scenario = rulebook.scenarios.get(facts.scenario)
+    if scenario is None:
+        return _rejected(rulebook, facts, None, "unknown_scenario", facts.scenario)
+    if facts.channel not in scenario.channels:
+        return _rejected(rulebook, facts, scenario, "channel_not_accepted", facts.channel)
+    if facts.account_type not in scenario.account_types:
+        return _rejected(rulebook, facts, scenario, "account_type_not_allowed", facts.account_type)
+    received = as_utc(facts.received_at or facts.time)
+    if received - facts.time > timedelta(days=rulebook.claim_window_days):
+        return _rejected(rulebook, facts, scenario, "outside_claim_window", f"{rulebook.claim_window_days} days")
+    if facts.time - received > CLOCK_SKEW:
+        return _rejected(rulebook, facts, scenario, "in_the_future")
+    values, problem = _read_inputs(scenario, facts.inputs)
+    if problem:
+        return _rejected(rulebook, facts, scenario, "invalid_input", problem)
+    factors = []
+    for factor_id in scenario.factor_ids:
+        factor = rulebook.factor_on(factor_id, facts.time)
+        if factor is None:
+            return _rejected(rulebook, facts, scenario, "no_factor_in_force", factor_id, values, factors)
+        values[factor_id] = factor.value
+        factors.append(factor)
+    for other in scenario.excludes:
+        if usage.account.get((other, Period.MONTH), ZERO).count:
+            return _rejected(rulebook, facts, scenario, "excluded_by_other_scenario", other, values, factors)
+    try:
+        for condition in scenario.eligibility:
+            if condition.formula(values):
+                return _rejected(rulebook, facts, scenario, "ineligible", condition.reason_en, values, factors)
+        raw = scenario.formula(values)
+        implausible = next((c for c in scenario.plausibility if c.formula(values)), None)
+    except (ArithmeticError, TypeError) as exc:  # e.g. a division by an input that is zero
+        return _rejected(rulebook, facts, scenario, "calculation_failed", type(exc).__name__, values, factors)
+
+    gpp = rulebook.grams_per_point
+    whole = int(raw) if raw > 0 else 0  # int() truncates, which is floor for positive values
+    grams, base = (whole, whole // gpp) if scenario.certifies_grams else (0, whole)
+    base_before_caps = base
+    adjustments: list[Adjustment] = []
+
+    for cap in scenario.caps:
+        if cap.scope == "household" and not facts.in_household:
+            continue
+        used = (usage.account if cap.scope == "account" else usage.household).get((scenario.id, cap.per), ZERO)
+        if cap.unit == "count":
+            if used.count >= cap.limit and (grams or base):
+                adjustments.append(Adjustment("cap", f"caps[{cap.index}]", cap.limit, used.count, base, 0,
+                                              cap.per, cap.scope, cap.unit, grams_after=0))
+                grams = base = 0
+        elif cap.unit == "grams":
+            room = max(0, cap.limit - used.grams)
+            if grams > room:
+                new_base = min(base, room // gpp) if scenario.certifies_grams else base
+                adjustments.append(Adjustment("cap", f"caps[{cap.index}]", cap.limit, used.grams, base, new_base,
+                                              cap.per, cap.scope, cap.unit, grams_after=room))
+                grams, base = room, new_base
+        else:
+            room = max(0, cap.limit - used.points)
+            if base > room:
+                adjustments.append(Adjustment("cap", f"caps[{cap.index}]", cap.limit, used.points, base, room,
+                                              cap.per, cap.scope, cap.unit))
+                base = room
+
+    campaign_points: dict[str, int] = {}
+    if grams or base:
+        for campaign in rulebook.campaigns:
+            if campaign.targets(scenario.id, facts.district, facts.account_type, facts.time):
+                extra = _campaign_extra(campaign, base, usage.campaigns.get(campaign.id, _NO_CAMPAIGN_USAGE),
+                                        adjustments)
+                if extra:
+                    campaign_points[campaign.id] = extra
+
+    total = base + sum(campaign_points.values())
+    if rulebook.annual_cap_points is not None:
+        room = max(0, rulebook.annual_cap_points - usage.account_year_points)
+        if total > room:
+            adjustments.append(Adjustment("annual_cap", "points.annual_cap_points", rulebook.annual_cap_points,
+                                          usage.account_year_points, total, room, Period.YEAR, "account", "points"))
+            excess = total - room
+            for campaign_id in reversed(list(campaign_points)):  # campaign extras go first
+                taken = min(excess, campaign_points[campaign_id])
+                campaign_points[campaign_id] -= taken
+                excess -= taken
+                if not campaign_points[campaign_id]:
+                    del campaign_points[campaign_id]
+            base -= excess
+            total = room
+
+    if implausible is not None:
+        status, reason, detail = Status.REVIEW, "implausible", implausible.reason_en
+    elif scenario.review:
+        status, reason, detail = Status.REVIEW, "review_required", scenario.evidence
+    else:
+        status, reason, detail = Status.CREDITED, None, None
+    hold_days = rulebook.hold_days if scenario.hold_days is None else scenario.hold_days
+    natural_key = f"{scenario.id}:{facts.fact_id}" if facts.fact_id else None
+    trace = _Trace(rulebook, scenario, facts, values, tuple(factors), raw, base_before_caps, tuple(adjustments))
+    return Result(
+        status, reason, detail, scenario.id, grams, base, campaign_points, total,
+        received + timedelta(days=hold_days) if hold_days else None,
+        expiry_for(received, rulebook.expiry_months), natural_key, trace,
+    )
+
+
+def _campaign_extra(campaign: Campaign, base: int, used: CampaignUsage, adjustments: list[Adjustment]) -> int:
+    extra = 0
+    for effect in campaign.effects:
+        if effect.type == "multiplier":
+            extra += int(base * (effect.factor - 1))  # floor: base and factor are non-negative
+        elif effect.type == "fixed_bonus":
+            extra += effect.points
+        elif effect.type == "first_time_bonus" and used.participant_actions == 0:
+            extra += effect.points
+        elif effect.type == "streak_bonus" and used.streak_actions.get(effect.per, 0) + 1 == effect.actions:
+            extra += effect.points
+    limits = [("budget", campaign.budget_points, used.spent)]
+    if campaign.per_participant_points is not None:
+        limits.append(("participant_limit", campaign.per_participant_points, used.participant_points))
+    for kind, limit, spent in limits:
+        room = max(0, limit - spent)
+        if extra > room:
+            adjustments.append(Adjustment(kind, campaign.id, limit, spent, extra, room))
+            extra = room
+    if extra:
+        adjustments.append(Adjustment("campaign", campaign.id, None, None, 0, extra))
+    return extra

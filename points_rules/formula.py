@@ -1,0 +1,154 @@
+"""A small, safe formula language for methodologies, eligibility and plausibility rules.
+
+    distance_km * er_bus_per_pkm if distance_km > 0 else er_bus_per_ride
+    max(0, baseline_kwh - actual_kwh) * ef_grid_shandong
+    kwh > rated_kw * hours * 1.1
+
+Allowed: numbers, names (inputs and factors), ``+ - * / // %``, unary ``- +``, comparisons (chained too),
+``and or not``, ``x if condition else y``, and the functions ``min max round floor``. Nothing else: no
+attribute access, subscripts, calls of other names, lambdas, comprehensions, strings or ``**``.
+
+The text is parsed with ``ast``, every node is checked against the whitelist (errors name the line
+and column), names are resolved against the names the caller allows, and numeric literals are
+replaced by Decimal constants. Only then is the checked tree compiled, once, into a code object.
+User text is never evaluated as such: what runs is the checked tree. Arithmetic is Decimal.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from types import CodeType
+
+MAX_LENGTH = 2_000
+MAX_NODES = 300
+
+
+def _floor(value) -> Decimal:
+    return Decimal(value).to_integral_value(rounding=ROUND_FLOOR)
+
+
+def _round(value, digits=0) -> Decimal:
+    """Half up (四舍五入), as people expect; ``round(x, 2)`` keeps two decimals."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP)
+
+
+FUNCTIONS = {"min": min, "max": max, "round": _round, "floor": _floor}
+ARITY = {"min": (2, 16), "max": (2, 16), "round": (1, 2), "floor": (1, 1)}
+
+_BIN_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
+_UNARY_OPS = (ast.USub, ast.UAdd, ast.Not)
+_COMPARE_OPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
+_PLAIN_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp, ast.Load,
+                ast.And, ast.Or, *_BIN_OPS, *_UNARY_OPS, *_COMPARE_OPS)
+
+#: What to say about the things people try.
+_REFUSALS = {
+    ast.Attribute: "attribute access is not allowed",
+    ast.Subscript: "subscripts are not allowed",
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.NamedExpr: "assignment is not allowed",
+    ast.Pow: "'**' is not allowed",
+    ast.JoinedStr: "strings are not allowed",
+    ast.Await: "await is not allowed",
+}
+
+
+class FormulaError(ValueError):
+    """A formula that cannot be accepted; says where (1-based line and column)."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1):
+        super().__init__(f"line {line}, column {column}: {message}")
+        self.reason, self.line, self.column = message, line, column
+
+
+@dataclass(frozen=True)
+class Formula:
+    source: str
+    names: frozenset[str]  # the inputs and factors it reads
+    _code: CodeType = field(repr=False, compare=False)
+    _constants: Mapping[str, Decimal] = field(repr=False, compare=False)
+
+    def __call__(self, values: Mapping[str, object]):
+        """Evaluate with ``values`` (Decimal or bool for every name in ``names``)."""
+        return eval(self._code, self._constants, values)  # noqa: S307 - a checked, compiled tree (see module doc)
+
+
+def _where(node: ast.AST) -> tuple[int, int]:
+    return getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1
+
+
+class _Checker(ast.NodeTransformer):
+    def __init__(self, allowed_names: frozenset[str] | None):
+        self.allowed = allowed_names
+        self.names: set[str] = set()
+        self.constants: dict[str, Decimal] = {}
+
+    def generic_visit(self, node):
+        if isinstance(node, _PLAIN_NODES):
+            return super().generic_visit(node)
+        for kind, message in _REFUSALS.items():
+            if isinstance(node, kind):
+                raise FormulaError(message, *_where(node))
+        raise FormulaError(f"{type(node).__name__} is not allowed", *_where(node))
+
+    def visit_BinOp(self, node):
+        if isinstance(node.op, ast.Pow):
+            raise FormulaError("'**' is not allowed", *_where(node))
+        return self.generic_visit(node)
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, bool):
+            return node
+        if isinstance(node.value, int | float):
+            name = f"_k{len(self.constants)}"
+            self.constants[name] = Decimal(str(node.value))  # 0.1 means 0.1, not its binary neighbour
+            return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
+        raise FormulaError(f"{type(node.value).__name__} constants are not allowed", *_where(node))
+
+    def visit_Name(self, node):
+        if node.id in FUNCTIONS:
+            raise FormulaError(f"'{node.id}' is a function; call it", *_where(node))
+        if node.id.startswith("_"):
+            raise FormulaError(f"names may not start with '_': {node.id}", *_where(node))
+        if self.allowed is not None and node.id not in self.allowed:
+            raise FormulaError(f"unknown name '{node.id}' (not an input or factor)", *_where(node))
+        self.names.add(node.id)
+        return node
+
+    def visit_Call(self, node):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            what = node.func.id if isinstance(node.func, ast.Name) else "that"
+            raise FormulaError(f"calling {what!r} is not allowed (only {', '.join(FUNCTIONS)})", *_where(node))
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise FormulaError("only plain positional arguments", *_where(node))
+        low, high = ARITY[node.func.id]
+        if not low <= len(node.args) <= high:
+            raise FormulaError(f"{node.func.id}() takes {low} to {high} arguments", *_where(node))
+        node.args = [self.visit(arg) for arg in node.args]
+        return node
+
+
+def compile_formula(source: str, allowed_names: Iterable[str] | None = None) -> Formula:
+    """Check and compile ``source``; raise FormulaError naming the line and column of the problem."""
+    if not isinstance(source, str) or not source.strip():
+        raise FormulaError("empty formula")
+    if len(source) > MAX_LENGTH:
+        raise FormulaError(f"longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise FormulaError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
+    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        raise FormulaError(f"more than {MAX_NODES} parts; split it")
+    checker = _Checker(None if allowed_names is None else frozenset(allowed_names))
+    checked = ast.fix_missing_locations(checker.visit(tree))
+    code = compile(checked, "<formula>", "eval")
+    constants = {"__builtins__": {}, **FUNCTIONS, **checker.constants}
+    return Formula(source.strip(), frozenset(checker.names), code, constants)

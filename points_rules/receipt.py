@@ -1,0 +1,148 @@
+"""Calculation receipts: how a credit was computed, in full, renderable in Chinese and English."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from points_rules.engine import Result
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A cap, budget or campaign that changed the outcome: points went from ``before`` to ``after``."""
+
+    kind: str  # cap | annual_cap | campaign | budget | participant_limit
+    ref: str  # "caps[1]", "points.annual_cap_points" or a campaign id
+    limit: int | None
+    used: int | None
+    before: int
+    after: int
+    per: str | None = None
+    scope: str | None = None
+    unit: str | None = None
+    grams_after: int | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    rulebook: str
+    rulebook_version: str
+    scenario: str
+    scenario_name: dict[str, str]
+    status: str
+    reason: str | None
+    detail: str | None
+    methodology_version: str | None
+    formula: str | None
+    factors: tuple[dict[str, Any], ...]
+    inputs: dict[str, str]
+    steps: tuple[tuple[str, str], ...]
+    adjustments: tuple[Adjustment, ...]
+    grams: int
+    base_points: int
+    campaign_points: dict[str, int]
+    points: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: stored with the credit, shown to the resident, exported to the province."""
+        data = asdict(self)
+        data["steps"] = [list(step) for step in self.steps]
+        data["factors"] = list(self.factors)
+        data["adjustments"] = [asdict(a) for a in self.adjustments]
+        return data
+
+    def render(self, locale: str = "zh_CN") -> str:
+        english = locale.startswith("en")
+        t = _EN if english else _ZH
+        lines = [
+            f"{t['scenario']}: {self.scenario_name['en' if english else 'zh']} ({self.scenario})",
+            f"{t['rulebook']}: {self.rulebook} {self.rulebook_version}",
+        ]
+        if self.methodology_version:
+            lines.append(f"{t['methodology']}: {self.methodology_version}  {self.formula}")
+        elif self.formula:
+            lines.append(f"{t['incentive']}: {self.formula}")
+        for name, value in self.inputs.items():
+            lines.append(f"  {t['input']} {name} = {value}")
+        for factor in self.factors:
+            lines.append(f"  {t['factor']} {factor['id']} = {factor['value']} {factor['unit']} "
+                         f"({factor['source']}, {factor['year']})")
+        for label, value in self.steps:
+            lines.append(f"  {t.get(label, label)} = {value}")
+        for a in self.adjustments:
+            lines.append("  " + _describe(a, t))
+        if self.status == "rejected":
+            lines.append(f"{t['rejected']}: {self.reason}{' — ' + self.detail if self.detail else ''}")
+        else:
+            lines.append(f"{t['result']}: {self.grams} g CO2e, {self.points} {t['points']}"
+                         + (f" ({t['review']}: {self.detail})" if self.status == "review" else ""))
+        return "\n".join(lines)
+
+
+def _describe(a: Adjustment, t: dict[str, str]) -> str:
+    if a.kind == "campaign":
+        return f"{t['campaign']} {a.ref}: +{a.after} {t['points']}"
+    what = t.get(a.kind, a.kind)
+    scope = f" {t.get(a.per or '', a.per or '')}/{t.get(a.scope or '', a.scope or '')}/{t.get(a.unit or '', a.unit or '')}"
+    return f"{what} {a.ref}{scope if a.kind == 'cap' else ''}: {t['limit']} {a.limit}, {t['used']} {a.used}, " \
+           f"{a.before} → {a.after}"
+
+
+def _text(value) -> str:
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+def build_receipt(result: Result) -> Receipt:
+    trace = result._trace
+    scenario, rulebook = trace.scenario, trace.rulebook
+    inputs = {i.name: _text(trace.values[i.name]) for i in scenario.inputs if i.name in trace.values} if scenario else {}
+    steps: list[tuple[str, str]] = []
+    if trace.formula_value is not None:
+        steps.append(("formula_value", _text(trace.formula_value)))
+        if scenario.certifies_grams:
+            steps.append(("grams_floor", str(max(0, int(trace.formula_value)))))
+            steps.append(("grams_per_point", str(rulebook.grams_per_point)))
+        steps.append(("base_points", str(trace.base_before_caps)))
+    return Receipt(
+        rulebook=rulebook.id,
+        rulebook_version=rulebook.version,
+        scenario=result.scenario,
+        scenario_name={"zh": scenario.name_zh, "en": scenario.name_en} if scenario else {"zh": "", "en": ""},
+        status=result.status.value,
+        reason=result.reason,
+        detail=result.detail,
+        methodology_version=scenario.methodology_version if scenario else None,
+        formula=scenario.formula.source if scenario else None,
+        factors=tuple({"id": f.id, "value": _text(f.value), "unit": f.unit, "source": f.source, "year": f.year}
+                      for f in trace.factors),
+        inputs=inputs,
+        steps=tuple(steps),
+        adjustments=trace.adjustments,
+        grams=result.grams,
+        base_points=result.base_points,
+        campaign_points=dict(result.campaign_points),
+        points=result.points,
+    )
+
+
+_ZH = {
+    "scenario": "场景", "rulebook": "规则版本", "methodology": "方法学", "incentive": "激励规则", "input": "输入",
+    "factor": "因子", "formula_value": "公式结果", "grams_floor": "减排量（克，向下取整）",
+    "grams_per_point": "每积分克数", "base_points": "基础积分（向下取整）", "cap": "上限", "annual_cap": "年度上限",
+    "budget": "活动预算", "participant_limit": "每人活动上限", "campaign": "活动", "limit": "上限", "used": "已用",
+    "points": "积分", "result": "结果", "rejected": "不予计入", "review": "待审核", "day": "日", "week": "周",
+    "month": "月", "year": "年", "ever": "累计", "account": "账户", "household": "家庭", "count": "次数",
+    "grams": "克",
+}
+_EN = {
+    "scenario": "Scenario", "rulebook": "Rulebook", "methodology": "Methodology", "incentive": "Incentive",
+    "input": "input", "factor": "factor", "formula_value": "formula value", "grams_floor": "grams (rounded down)",
+    "grams_per_point": "grams per point", "base_points": "base points (rounded down)", "cap": "cap",
+    "annual_cap": "annual cap", "budget": "campaign budget", "participant_limit": "per-participant limit",
+    "campaign": "campaign", "limit": "limit", "used": "used", "points": "points", "result": "Result",
+    "rejected": "Not credited", "review": "held for review", "day": "day", "week": "week", "month": "month",
+    "year": "year", "ever": "ever", "account": "account", "household": "household", "count": "count", "grams": "grams",
+}

@@ -1,0 +1,193 @@
+"""The rulebook document's shape (marshmallow). Unknown fields are errors; every error has a path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from points_rules.periods import Period
+
+IDENTIFIER = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="lower-case letters, digits and '_', starting with a letter")
+ACCOUNT_TYPES = ("resident", "household", "enterprise", "merchant")
+#: app = self-report in the mobile app; merchant_checkin = scanning a shop's code; partner:<kind> = a data feed.
+CHANNEL = validate.Regexp(r"^(app|merchant_checkin|partner:[a-z_]+)$",
+                          error="app, merchant_checkin or partner:<kind>")
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def text(**kwargs) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=kwargs.pop("max", 500)), **kwargs)
+
+
+def count(minimum: int = 0, **kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=minimum), **kwargs)
+
+
+def number(**kwargs) -> fields.Decimal:
+    return fields.Decimal(allow_nan=False, **kwargs)
+
+
+class ProgrammeSchema(Strict):
+    id = text(required=True, max=8)
+    name_zh = text(required=True)
+    name_en = text(required=True)
+
+
+class FactorSchema(Strict):
+    id = fields.String(required=True, validate=IDENTIFIER)
+    value = number(required=True)
+    unit = text(required=True, max=40)
+    source = text(required=True, max=1000)
+    year = fields.Integer(strict=True, required=True, validate=validate.Range(min=1990, max=2100))
+    valid_from = fields.Date(load_default=None)
+    valid_to = fields.Date(load_default=None, metadata={"description": "exclusive"})
+
+
+class InputSchema(Strict):
+    name = fields.String(required=True, validate=IDENTIFIER)
+    unit = text(required=True, max=40)
+    min = number(load_default=None)
+    max = number(load_default=None)
+    required = fields.Boolean(load_default=True)
+    default = number(load_default=None)
+
+
+class MethodologySchema(Strict):
+    version = text(required=True, max=64)
+    formula = text(required=True, max=2000, metadata={"description": "grams CO2e"})
+    source = text(load_default=None, max=1000)
+
+
+class IncentiveSchema(Strict):
+    points = text(required=True, max=2000, metadata={"description": "points formula"})
+
+
+class ConditionSchema(Strict):
+    when = text(required=True, max=2000)
+    reason_zh = text(required=True)
+    reason_en = text(required=True)
+
+
+class CapSchema(Strict):
+    per = fields.String(required=True, validate=validate.OneOf([p.value for p in Period]))
+    scope = fields.String(load_default="account", validate=validate.OneOf(["account", "household"]))
+    unit = fields.String(required=True, validate=validate.OneOf(["count", "grams", "points"]))
+    limit = count(required=True)
+
+
+class ScenarioSchema(Strict):
+    id = fields.String(required=True, validate=IDENTIFIER)
+    name_zh = text(required=True)
+    name_en = text(required=True)
+    programme = text(required=True, max=8)
+    kind = fields.String(required=True, validate=validate.OneOf(["reduction", "incentive"]))
+    channels = fields.List(fields.String(validate=CHANNEL), required=True, validate=validate.Length(min=1))
+    evidence = fields.String(load_default="none", validate=validate.OneOf(["none", "photo", "photo_and_certificate"]))
+    review = fields.Boolean(load_default=False)
+    account_types = fields.List(fields.String(validate=validate.OneOf(ACCOUNT_TYPES)), required=True,
+                                validate=validate.Length(min=1))
+    inputs = fields.List(fields.Nested(InputSchema), load_default=list)
+    methodology = fields.Nested(MethodologySchema, load_default=None)
+    incentive = fields.Nested(IncentiveSchema, load_default=None)
+    eligibility = fields.List(fields.Nested(ConditionSchema), load_default=list,
+                              metadata={"description": "any true: not credited (rejected)"})
+    plausibility = fields.List(fields.Nested(ConditionSchema), load_default=list,
+                               metadata={"description": "any true: held for review, never auto-credited"})
+    caps = fields.List(fields.Nested(CapSchema), load_default=list)
+    hold_days = count(load_default=None)
+    excludes = fields.List(fields.String(validate=IDENTIFIER), load_default=list,
+                           metadata={"description": "scenarios the same account cannot also earn in a month"})
+    notes = text(load_default=None, max=2000)
+
+    @validates_schema
+    def kind_has_its_rule(self, data, **_kwargs):
+        if data["kind"] == "reduction" and data.get("methodology") is None:
+            raise ValidationError("a reduction scenario needs a methodology", "methodology")
+        if data["kind"] == "incentive" and data.get("incentive") is None:
+            raise ValidationError("an incentive scenario needs an incentive", "incentive")
+        if data["kind"] == "incentive" and data.get("methodology") is not None:
+            raise ValidationError("an incentive scenario certifies no grams: remove the methodology", "methodology")
+
+
+class PointsSchema(Strict):
+    grams_per_point = count(1, required=True)
+    rounding = fields.String(load_default="floor", validate=validate.OneOf(["floor"]),
+                             metadata={"description": "floor: fractions go against the credit"})
+    hold_days = count(required=True)
+    expiry_months = count(1, required=True)
+    claim_window_days = count(1, required=True)
+    annual_cap_points = count(load_default=None)
+
+
+class EffectSchema(Strict):
+    type = fields.String(required=True,
+                         validate=validate.OneOf(["multiplier", "fixed_bonus", "first_time_bonus", "streak_bonus"]))
+    factor = number(load_default=None, validate=validate.Range(min=1, max=10))
+    points = count(load_default=None)
+    actions = count(2, load_default=None)
+    per = fields.String(load_default=None, validate=validate.OneOf([p.value for p in Period if p is not Period.EVER]))
+
+    @validates_schema
+    def has_its_fields(self, data, **_kwargs):
+        needed = {"multiplier": ["factor"], "fixed_bonus": ["points"], "first_time_bonus": ["points"],
+                  "streak_bonus": ["points", "actions", "per"]}[data["type"]]
+        missing = {name: ["required for this effect type"] for name in needed if data.get(name) is None}
+        if missing:
+            raise ValidationError(missing)
+
+
+class TargetSchema(Strict):
+    scenarios = fields.List(fields.String(validate=IDENTIFIER), load_default=list)
+    districts = fields.List(text(max=32), load_default=list)
+    account_types = fields.List(fields.String(validate=validate.OneOf(ACCOUNT_TYPES)), load_default=list)
+
+
+class CampaignSchema(Strict):
+    id = fields.String(required=True, validate=IDENTIFIER)
+    name_zh = text(required=True)
+    name_en = text(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    target = fields.Nested(TargetSchema, load_default=dict)
+    effects = fields.List(fields.Nested(EffectSchema), required=True, validate=validate.Length(min=1))
+    budget_points = count(required=True)
+    per_participant_points = count(load_default=None)
+
+    @validates_schema
+    def window_is_forward(self, data, **_kwargs):
+        if data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("must be after starts_at", "ends_at")
+
+
+class RulebookSchema(Strict):
+    id = fields.String(required=True, validate=IDENTIFIER)
+    version = text(required=True, max=32)
+    name_zh = text(required=True)
+    name_en = text(required=True)
+    points = fields.Nested(PointsSchema, required=True)
+    programmes = fields.List(fields.Nested(ProgrammeSchema), required=True, validate=validate.Length(min=1))
+    factors = fields.List(fields.Nested(FactorSchema), load_default=list)
+    scenarios = fields.List(fields.Nested(ScenarioSchema), required=True, validate=validate.Length(min=1))
+    campaigns = fields.List(fields.Nested(CampaignSchema), load_default=list)
+
+
+def error_paths(messages: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Flatten marshmallow's nested errors into ("scenarios[3].caps[0].per", "message") pairs."""
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            if key == "_schema":
+                yield from error_paths(value, prefix)
+                continue
+            step = f"[{key}]" if isinstance(key, int) else (f".{key}" if prefix else str(key))
+            yield from error_paths(value, prefix + step)
+    elif isinstance(messages, list | tuple):
+        for message in messages:
+            yield from error_paths(message, prefix)
+    else:
+        yield prefix or "(document)", str(messages)
