@@ -86,7 +86,7 @@ def _describe(a: Adjustment, t: dict[str, str]) -> str:
     if a.kind == "campaign":
         return f"{t['campaign']} {a.ref}: +{a.after} {t['points']}"
     what = t.get(a.kind, a.kind)
-    scope = f" {t.get(a.per or '', a.per or '')}/{t.get(a.scope or '', a.scope or '')}/{t.get(a.unit or '', a.unit or '')}"
+    scope = " " + "/".join(t.get(part or "", part or "") for part in (a.per, a.scope, a.unit))
     return f"{what} {a.ref}{scope if a.kind == 'cap' else ''}: {t['limit']} {a.limit}, {t['used']} {a.used}, " \
            f"{a.before} → {a.after}"
 
@@ -98,7 +98,8 @@ def _text(value) -> str:
 def build_receipt(result: Result) -> Receipt:
     trace = result._trace
     scenario, rulebook = trace.scenario, trace.rulebook
-    inputs = {i.name: _text(trace.values[i.name]) for i in scenario.inputs if i.name in trace.values} if scenario else {}
+    declared = scenario.inputs if scenario else ()
+    inputs = {i.name: _text(trace.values[i.name]) for i in declared if i.name in trace.values}
     steps: list[tuple[str, str]] = []
     if trace.formula_value is not None:
         steps.append(("formula_value", _text(trace.formula_value)))

@@ -336,7 +336,8 @@ class _Builder:
         caps = tuple(Cap(i, Period(c["per"]), c["scope"], c["unit"], c["limit"]) for i, c in enumerate(raw["caps"]))
         if formula is None:
             return None
-        used = set(formula.names).union(*(c.formula.names for c in conditions["eligibility"] + conditions["plausibility"]))
+        every_condition = conditions["eligibility"] + conditions["plausibility"]
+        used = set(formula.names).union(*(c.formula.names for c in every_condition))
         methodology = raw["methodology"] or {}
         return Scenario(
             id=raw["id"], name_zh=raw["name_zh"], name_en=raw["name_en"], programme=raw["programme"],
@@ -353,8 +354,10 @@ class _Builder:
         for i, name in enumerate(target.get("scenarios", [])):
             if name not in scenario_ids:
                 self.error(f"campaigns[{index}].target.scenarios[{i}]", f"unknown scenario {name!r}")
-        effects = tuple(Effect(e["type"], e["factor"], e["points"], e["actions"], Period(e["per"]) if e["per"] else None)
-                        for e in raw["effects"])
+        effects = tuple(
+            Effect(e["type"], e["factor"], e["points"], e["actions"], Period(e["per"]) if e["per"] else None)
+            for e in raw["effects"]
+        )
         return Campaign(
             id=raw["id"], name_zh=raw["name_zh"], name_en=raw["name_en"], starts_at=raw["starts_at"],
             ends_at=raw["ends_at"], scenarios=frozenset(target.get("scenarios", [])),

@@ -9,7 +9,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from points_rules.periods import Period
 
-IDENTIFIER = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="lower-case letters, digits and '_', starting with a letter")
+IDENTIFIER = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$",
+                             error="lower-case letters, digits and '_', starting with a letter")
 ACCOUNT_TYPES = ("resident", "household", "enterprise", "merchant")
 #: app = self-report in the mobile app; merchant_checkin = scanning a shop's code; partner:<kind> = a data feed.
 CHANNEL = validate.Regexp(r"^(app|merchant_checkin|partner:[a-z_]+)$",

@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from points_rules import CampaignUsage, Facts, Period, Status, Totals, Usage, evaluate, load_rulebook_file
+from points_rules import NO_USAGE, CampaignUsage, Facts, Period, Status, Totals, Usage, evaluate, load_rulebook_file
 
 BEIJING = timezone(timedelta(hours=8))
 JUNE = datetime(2026, 6, 3, 9, 30, tzinfo=BEIJING)  # a Wednesday, before the low-carbon week
 RULEBOOK = load_rulebook_file(Path(__file__).resolve().parents[2] / "seeds" / "rulebook.yaml")
 
 
-def run(scenario, inputs=None, account_type="resident", channel=None, when=JUNE, usage=Usage(), **facts):
+def run(scenario, inputs=None, account_type="resident", channel=None, when=JUNE, usage=NO_USAGE, **facts):
     channel = channel or sorted(RULEBOOK.scenarios[scenario].channels)[0]
     return evaluate(RULEBOOK, Facts(scenario, inputs or {}, account_type, when, channel=channel, **facts), usage)
 
