@@ -81,7 +81,8 @@ class Formula:
 
 
 def _where(node: ast.AST) -> tuple[int, int]:
-    return getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1
+    """1-based line and column in the author's text (the parse added one line above it)."""
+    return max(1, getattr(node, "lineno", 2) - 1), getattr(node, "col_offset", 0) + 1
 
 
 class _Checker(ast.NodeTransformer):
@@ -123,9 +124,12 @@ class _Checker(ast.NodeTransformer):
         return node
 
     def visit_Call(self, node):
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            what = node.func.id if isinstance(node.func, ast.Name) else "that"
-            raise FormulaError(f"calling {what!r} is not allowed (only {', '.join(FUNCTIONS)})", *_where(node))
+        if not isinstance(node.func, ast.Name):
+            self.visit(node.func)  # an attribute, a lambda…: refused with its own message
+            raise FormulaError("only the functions min, max, round and floor can be called", *_where(node))
+        if node.func.id not in FUNCTIONS:
+            raise FormulaError(f"calling {node.func.id!r} is not allowed (only {', '.join(FUNCTIONS)})",
+                               *_where(node))
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
             raise FormulaError("only plain positional arguments", *_where(node))
         low, high = ARITY[node.func.id]
@@ -141,10 +145,12 @@ def compile_formula(source: str, allowed_names: Iterable[str] | None = None) -> 
         raise FormulaError("empty formula")
     if len(source) > MAX_LENGTH:
         raise FormulaError(f"longer than {MAX_LENGTH} characters")
+    # Parenthesised on lines of their own, so a formula may span lines (YAML block text) while
+    # every line and column still points into the author's text: one line down, same columns.
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        tree = ast.parse(f"(\n{source.strip()}\n)", mode="eval")
     except SyntaxError as exc:
-        raise FormulaError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
+        raise FormulaError(f"syntax error: {exc.msg}", max(1, (exc.lineno or 2) - 1), exc.offset or 1) from None
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
         raise FormulaError(f"more than {MAX_NODES} parts; split it")
     checker = _Checker(None if allowed_names is None else frozenset(allowed_names))

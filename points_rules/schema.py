@@ -160,9 +160,9 @@ class CampaignSchema(Strict):
     budget_points = count(required=True)
     per_participant_points = count(load_default=None)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # report a backwards window beside any other error
     def window_is_forward(self, data, **_kwargs):
-        if data["ends_at"] <= data["starts_at"]:
+        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
             raise ValidationError("must be after starts_at", "ends_at")
 
 
