@@ -58,6 +58,8 @@ lint: install-test
 	$(BIN)/ruff check .
 
 bench: install-test
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/rules.py
 	$(BIN)/python benchmarks/ledger.py
 
 clean:

@@ -25,12 +25,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from functools import cached_property
 from typing import Any
 
-from points_rules.periods import Period, as_utc, expiry_for
+from points_rules.periods import Period, as_utc, city_day, expiry_for
 from points_rules.receipt import Adjustment, Receipt, build_receipt
-from points_rules.rulebook import Campaign, Factor, Rulebook, Scenario
+from points_rules.rulebook import Campaign, Rulebook, Scenario
 
 #: How far in the future an action's time may be (clocks on phones and devices drift).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -89,47 +88,61 @@ NO_USAGE = Usage()
 _NO_CAMPAIGN_USAGE = CampaignUsage()
 
 
-@dataclass(frozen=True)
 class _Trace:
-    rulebook: Rulebook
-    scenario: Scenario | None
-    facts: Facts
-    values: Mapping[str, Any]
-    factors: tuple[Factor, ...]
-    formula_value: Decimal | None
-    base_before_caps: int
-    adjustments: tuple[Adjustment, ...]
+    """What a receipt needs, kept by reference: building the receipt is deferred until it is read."""
+
+    __slots__ = ("rulebook", "scenario", "facts", "values", "factors", "formula_value", "base_before_caps",
+                 "adjustments")
+
+    def __init__(self, rulebook, scenario, facts, values, factors, formula_value, base_before_caps, adjustments):
+        self.rulebook, self.scenario, self.facts, self.values = rulebook, scenario, facts, values
+        self.factors, self.formula_value = factors, formula_value
+        self.base_before_caps, self.adjustments = base_before_caps, adjustments
 
 
-@dataclass(frozen=True)
 class Result:
-    status: Status
-    reason: str | None  # a stable code when rejected or held: "channel_not_accepted", "implausible", …
-    detail: str | None  # what the reason refers to (an input, a rule's own words)
-    scenario: str
-    grams: int
-    base_points: int
-    campaign_points: Mapping[str, int]
-    points: int  # base plus campaigns, after the annual cap
-    hold_until: datetime | None
-    expires_at: datetime | None
-    natural_key: str | None  # the underlying fact, the same through every channel
-    _trace: _Trace = field(repr=False, compare=False)
+    """The outcome of one evaluation. Immutable by convention; slotted because it is made 10^5 times a second."""
 
-    @cached_property
+    __slots__ = ("status", "reason", "detail", "scenario", "grams", "base_points", "campaign_points", "points",
+                 "hold_until", "expires_at", "natural_key", "_trace", "_receipt")
+    FIELDS = __slots__[:11]
+
+    def __init__(self, status: Status, reason: str | None, detail: str | None, scenario: str, grams: int,
+                 base_points: int, campaign_points: Mapping[str, int], points: int, hold_until: datetime | None,
+                 expires_at: datetime | None, natural_key: str | None, trace: _Trace):
+        self.status, self.reason, self.detail, self.scenario = status, reason, detail, scenario
+        self.grams, self.base_points, self.campaign_points, self.points = grams, base_points, campaign_points, points
+        self.hold_until, self.expires_at, self.natural_key = hold_until, expires_at, natural_key
+        self._trace, self._receipt = trace, None
+
+    @property
     def receipt(self) -> Receipt:
         """Built on first use: the evaluation itself never pays for it."""
-        return build_receipt(self)
+        if self._receipt is None:
+            self._receipt = build_receipt(self)
+        return self._receipt
+
+    def _key(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Result) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash((self.status, self.scenario, self.grams, self.points, self.natural_key))
+
+    def __repr__(self) -> str:
+        return f"Result({', '.join(f'{n}={getattr(self, n)!r}' for n in self.FIELDS)})"
 
 
 def _rejected(rulebook, facts, scenario, reason, detail=None, values=None, factors=()) -> Result:
-    trace = _Trace(rulebook, scenario, facts, values or {}, tuple(factors), None, 0, ())
+    trace = _Trace(rulebook, scenario, facts, values or {}, list(factors), None, 0, [])
     return Result(Status.REJECTED, reason, detail, facts.scenario, 0, 0, {}, 0, None, None, None, trace)
 
 
 def _read_inputs(scenario: Scenario, raw: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
     """Decimal values for every declared input, or the name of the first bad one."""
-    unknown = set(raw) - {i.name for i in scenario.inputs}
+    unknown = raw.keys() - scenario.input_names
     if unknown:
         return {}, f"unknown input {sorted(unknown)[0]!r}"
     values: dict[str, Any] = {}
@@ -142,12 +155,15 @@ def _read_inputs(scenario: Scenario, raw: Mapping[str, Any]) -> tuple[dict[str, 
                 return {}, f"{spec.name} is required"
             else:
                 value = Decimal(0)
-        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        if type(value) is Decimal:
+            number = value
+        elif isinstance(value, bool) or not isinstance(value, int | float | str):
             return {}, f"{spec.name} must be a number"
-        try:
-            number = value if isinstance(value, Decimal) else Decimal(str(value))
-        except InvalidOperation:
-            return {}, f"{spec.name} must be a number"
+        else:
+            try:
+                number = Decimal(str(value))
+            except InvalidOperation:
+                return {}, f"{spec.name} must be a number"
         if not number.is_finite():
             return {}, f"{spec.name} must be a finite number"
         if (spec.min is not None and number < spec.min) or (spec.max is not None and number > spec.max):
@@ -165,7 +181,7 @@ def evaluate(rulebook: Rulebook, facts: Facts, usage: Usage = NO_USAGE) -> Resul
     if facts.account_type not in scenario.account_types:
         return _rejected(rulebook, facts, scenario, "account_type_not_allowed", facts.account_type)
     received = as_utc(facts.received_at or facts.time)
-    if received - facts.time > timedelta(days=rulebook.claim_window_days):
+    if received - facts.time > rulebook.claim_window:
         return _rejected(rulebook, facts, scenario, "outside_claim_window", f"{rulebook.claim_window_days} days")
     if facts.time - received > CLOCK_SKEW:
         return _rejected(rulebook, facts, scenario, "in_the_future")
@@ -173,8 +189,9 @@ def evaluate(rulebook: Rulebook, facts: Facts, usage: Usage = NO_USAGE) -> Resul
     if problem:
         return _rejected(rulebook, facts, scenario, "invalid_input", problem)
     factors = []
+    day = city_day(facts.time) if scenario.factor_ids else None
     for factor_id in scenario.factor_ids:
-        factor = rulebook.factor_on(factor_id, facts.time)
+        factor = rulebook.factor_on(factor_id, day)
         if factor is None:
             return _rejected(rulebook, facts, scenario, "no_factor_in_force", factor_id, values, factors)
         values[factor_id] = factor.value
@@ -222,7 +239,7 @@ def evaluate(rulebook: Rulebook, facts: Facts, usage: Usage = NO_USAGE) -> Resul
 
     campaign_points: dict[str, int] = {}
     if grams or base:
-        for campaign in rulebook.campaigns:
+        for campaign in rulebook.campaigns_for[scenario.id]:
             if campaign.targets(scenario.id, facts.district, facts.account_type, facts.time):
                 extra = _campaign_extra(campaign, base, usage.campaigns.get(campaign.id, _NO_CAMPAIGN_USAGE),
                                         adjustments)
@@ -251,12 +268,11 @@ def evaluate(rulebook: Rulebook, facts: Facts, usage: Usage = NO_USAGE) -> Resul
         status, reason, detail = Status.REVIEW, "review_required", scenario.evidence
     else:
         status, reason, detail = Status.CREDITED, None, None
-    hold_days = rulebook.hold_days if scenario.hold_days is None else scenario.hold_days
     natural_key = f"{scenario.id}:{facts.fact_id}" if facts.fact_id else None
-    trace = _Trace(rulebook, scenario, facts, values, tuple(factors), raw, base_before_caps, tuple(adjustments))
+    trace = _Trace(rulebook, scenario, facts, values, factors, raw, base_before_caps, adjustments)
     return Result(
         status, reason, detail, scenario.id, grams, base, campaign_points, total,
-        received + timedelta(days=hold_days) if hold_days else None,
+        received + scenario.hold if scenario.hold else None,
         expiry_for(received, rulebook.expiry_months), natural_key, trace,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 CITY_TZ = ZoneInfo("Asia/Shanghai")
@@ -26,7 +27,9 @@ def as_utc(moment: datetime) -> datetime:
 
 def city_day(moment: datetime) -> date:
     """The Beijing calendar day a moment falls on."""
-    return as_utc(moment).astimezone(CITY_TZ).date()
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: say which time zone it is in")
+    return moment.astimezone(CITY_TZ).date()
 
 
 def city_day_start(day: date) -> datetime:
@@ -83,5 +86,10 @@ def expiry_for(earned_at: datetime, months: int) -> datetime:
     Residents read an expiry as a date; ending on a day boundary means a lot never expires
     part-way through the day printed on it.
     """
-    local = as_utc(earned_at).astimezone(CITY_TZ)
-    return city_day_start(add_months(local, months).date() + timedelta(days=1))
+    return _expiry_of_day(city_day(earned_at), months)
+
+
+@lru_cache(maxsize=4096)
+def _expiry_of_day(day: date, months: int) -> datetime:
+    # Depends only on the day: cached, since every credit of a day shares it.
+    return city_day_start(add_months(datetime.combine(day, time(0)), months).date() + timedelta(days=1))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -108,6 +108,8 @@ class Scenario:
     hold_days: int | None
     excludes: tuple[str, ...]
     factor_ids: tuple[str, ...]  # the factors any of its formulas read
+    input_names: frozenset[str] = frozenset()
+    hold: timedelta = timedelta(0)  # this scenario's hold (its own hold_days, else the rulebook's)
 
     @property
     def certifies_grams(self) -> bool:
@@ -163,12 +165,16 @@ class Rulebook:
     scenarios: Mapping[str, Scenario]
     campaigns: tuple[Campaign, ...]
     document: Mapping[str, Any] = field(repr=False, compare=False)
+    claim_window: timedelta = timedelta(0)
+    #: scenario id → the campaigns that could ever apply to it (targeting by scenario is decided once).
+    campaigns_for: Mapping[str, tuple[Campaign, ...]] = field(default_factory=dict, repr=False, compare=False)
 
-    def factor_on(self, factor_id: str, moment: datetime) -> Factor | None:
+    def factor_on(self, factor_id: str, moment: datetime | date) -> Factor | None:
+        """The version of a factor in force on the Beijing day of ``moment`` (or on that date)."""
         versions = self.factors[factor_id]
         if len(versions) == 1 and versions[0].valid_from is None and versions[0].valid_to is None:
             return versions[0]
-        day = city_day(moment)
+        day = city_day(moment) if isinstance(moment, datetime) else moment
         return next((f for f in versions if f.valid_on(day)), None)
 
 
@@ -258,8 +264,10 @@ class _Builder:
         factors = self.factors(data["factors"])
         scenario_ids = {s["id"] for s in data["scenarios"]}
         scenarios = {}
+        default_hold = data["points"]["hold_days"]
         for index, raw in enumerate(data["scenarios"]):
-            scenario = self.scenario(index, raw, factors, scenario_ids, {p["id"] for p in data["programmes"]})
+            scenario = self.scenario(index, raw, factors, scenario_ids, {p["id"] for p in data["programmes"]},
+                                     default_hold)
             if scenario is not None:
                 scenarios.setdefault(scenario.id, scenario)
         campaigns = tuple(self.campaign(i, raw, scenario_ids) for i, raw in enumerate(data["campaigns"]))
@@ -273,6 +281,9 @@ class _Builder:
             annual_cap_points=points["annual_cap_points"],
             programmes={p["id"]: {"zh": p["name_zh"], "en": p["name_en"]} for p in data["programmes"]},
             factors=factors, scenarios=scenarios, campaigns=campaigns, document=document,
+            claim_window=timedelta(days=points["claim_window_days"]),
+            campaigns_for={sid: tuple(c for c in campaigns if not c.scenarios or sid in c.scenarios)
+                           for sid in scenarios},
         )
 
     def factors(self, raw: list[dict]) -> dict[str, tuple[Factor, ...]]:
@@ -300,7 +311,8 @@ class _Builder:
             self.error(path, str(exc))
             return None
 
-    def scenario(self, index: int, raw: dict, factors: dict, scenario_ids: set[str], programmes: set[str]):
+    def scenario(self, index: int, raw: dict, factors: dict, scenario_ids: set[str], programmes: set[str],
+                 default_hold: int):
         path = f"scenarios[{index}]"
         if raw["programme"] not in programmes:
             self.error(f"{path}.programme", f"unknown programme {raw['programme']!r}")
@@ -346,7 +358,8 @@ class _Builder:
             methodology_version=methodology.get("version"), methodology_source=methodology.get("source"),
             eligibility=conditions["eligibility"], plausibility=conditions["plausibility"], caps=caps,
             hold_days=raw["hold_days"], excludes=tuple(raw["excludes"]),
-            factor_ids=tuple(sorted(used & set(factors))),
+            factor_ids=tuple(sorted(used & set(factors))), input_names=frozenset(seen_inputs),
+            hold=timedelta(days=default_hold if raw["hold_days"] is None else raw["hold_days"]),
         )
 
     def campaign(self, index: int, raw: dict, scenario_ids: set[str]) -> Campaign:
