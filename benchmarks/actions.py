@@ -63,7 +63,8 @@ def main() -> None:
     rows = generate(count)
     inputs = sorted({name for _a, facts, _u in rows for name in facts.inputs})
     writer = csv.writer(sys.stdout)
-    writer.writerow(["time", "account", "account_type", "scenario", "channel", "district", *[f"in.{n}" for n in inputs]])
+    columns = ["time", "account", "account_type", "scenario", "channel", "district"]
+    writer.writerow(columns + [f"in.{n}" for n in inputs])
     for account, facts, _usage in rows:
         writer.writerow([facts.time.isoformat(), account, facts.account_type, facts.scenario, facts.channel,
                          facts.district or "", *[facts.inputs.get(n, "") for n in inputs]])
