@@ -23,6 +23,14 @@ MIX = {"bus_ride": 30, "walking": 20, "cycling": 14, "waste_sorting": 10, "brt_r
        "own_bag": 5, "ev_charging": 3, "recyclables": 2, "nev_driving": 1, "pv_generation": 1,
        "electricity_saving": 1, "taishan_zero_waste": 1, "tree_planting": 1, "pv_installation": 1}
 DISTRICTS = ["370902", "370911", "370982", "370983", "370921", "370923", None]
+#: Typical values (low, high) where the rulebook's bounds are far wider than everyday life.
+TYPICAL = {("bus_ride", "distance_km"): (0, 15), ("brt_ride", "distance_km"): (1, 20),
+           ("cycling", "distance_km"): (0.5, 12), ("walking", "steps"): (1500, 22000),
+           ("nev_driving", "km"): (200, 3000), ("ev_charging", "kwh"): (5, 70),
+           ("waste_sorting", "weight_kg"): (0.3, 5), ("recyclables", "clothes_kg"): (0, 8),
+           ("recyclables", "glass_kg"): (0, 8), ("pv_generation", "kwh"): (100, 700),
+           ("electricity_saving", "baseline_kwh"): (150, 500), ("electricity_saving", "actual_kwh"): (120, 520),
+           ("tree_planting", "trees"): (1, 4)}
 
 
 def generate(count: int, seed: int = 2026) -> list[tuple[str, Facts, Usage]]:
@@ -36,9 +44,8 @@ def generate(count: int, seed: int = 2026) -> list[tuple[str, Facts, Usage]]:
         scenario = rulebook.scenarios[rng.choices(names, weights)[0]]
         inputs = {}
         for spec in scenario.inputs:
-            low, high = float(spec.min or 0), float(spec.max or 100)
-            high = min(high, low + (high - low) * 0.3)  # typical values sit at the low end of the bounds
-            inputs[spec.name] = Decimal(f"{rng.uniform(low, high):.2f}")
+            low, high = TYPICAL.get((scenario.id, spec.name), (float(spec.min or 0), float(spec.max or 100)))
+            inputs[spec.name] = Decimal(f"{rng.uniform(max(low, float(spec.min or 0)), high):.2f}")
         if scenario.id == "pv_generation":
             inputs.update(rated_kw=Decimal(5), hours=Decimal(720), certified_elsewhere=Decimal(0))
         if scenario.id == "cycling":

@@ -130,8 +130,7 @@ def build_receipt(result: Result) -> Receipt:
         detail=result.detail,
         methodology_version=scenario.methodology_version if scenario else None,
         formula=scenario.formula.source if scenario else None,
-        factors=tuple({"id": f.id, "value": _text(f.value), "unit": f.unit, "source": f.source, "year": f.year}
-                      for f in trace.factors),
+        factors=tuple(f.receipt_entry for f in trace.factors),
         inputs=inputs,
         steps=tuple(steps),
         adjustments=tuple(trace.adjustments),

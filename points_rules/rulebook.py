@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,12 @@ class Factor:
     year: int
     valid_from: date | None
     valid_to: date | None  # exclusive
+
+    @cached_property
+    def receipt_entry(self) -> dict[str, Any]:
+        """How the factor appears on every receipt; made once, since factors never change."""
+        return {"id": self.id, "value": format(self.value.normalize(), "f"), "unit": self.unit,
+                "source": self.source, "year": self.year}
 
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day < self.valid_to)
