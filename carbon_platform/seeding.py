@@ -7,14 +7,14 @@ idempotency key), so loading twice changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
 import sqlalchemy as sa
 import yaml
 
-from carbon_platform.clock import utcnow
+from carbon_platform.clock import CITY_TZ, utcnow
 from carbon_platform.extensions import db
 from carbon_platform.models import (
     Administrator,
@@ -29,10 +29,12 @@ from carbon_platform.models import (
     PartnerKind,
     PartnerSecret,
     Resident,
+    RulebookVersion,
     StaffRole,
 )
-from carbon_platform.services import accounts, admins, audit, households, ledger, organisations
+from carbon_platform.services import accounts, admins, audit, households, ledger, organisations, rulebooks
 from carbon_platform.services.identity import normalise_phone
+from points_rules import parse_yaml
 
 SEED = audit.Actor("seed", None, "seed")
 
@@ -65,7 +67,24 @@ def load_reference(report: Report | None = None) -> Report:
         district.name_zh, district.name_en = row["name_zh"], row["name_en"]
         district.kind, district.city, district.sort_order = DistrictKind(row["kind"]), data["city"], order
     db.session.flush()
+    load_rulebook(report)
     return report
+
+
+#: The Tai'an rulebook's first version is in force from the platform's first day.
+RULEBOOK_EFFECTIVE_FROM = datetime(2026, 1, 1, tzinfo=CITY_TZ)
+
+
+def load_rulebook(report: Report) -> None:
+    """Publish seeds/rulebook.yaml unless that version is already stored."""
+    document, _lines = parse_yaml(resources.files("seeds").joinpath("rulebook.yaml").read_text(encoding="utf-8"))
+    stored = db.session.execute(
+        sa.select(RulebookVersion.id).where(RulebookVersion.rulebook == document["id"],
+                                            RulebookVersion.version == document["version"])
+    ).first()
+    if stored is None:
+        rulebooks.publish(document, effective_from=RULEBOOK_EFFECTIVE_FROM, actor=SEED)
+        report.count("rulebook versions")
 
 
 def is_empty() -> bool:

@@ -1,6 +1,7 @@
 """All models, imported here so metadata (and Alembic) sees every table."""
 
 from carbon_platform.models.accounts import AccountKind, CarbonAccount, Enterprise, Resident
+from carbon_platform.models.actions import COUNTED, Action, ActionStatus, CampaignAward, CampaignBudget
 from carbon_platform.models.admins import Administrator, AdminRole
 from carbon_platform.models.audit import AuditEvent
 from carbon_platform.models.auth import Audience, AuthToken, LoginCode, TokenKind
@@ -19,8 +20,10 @@ from carbon_platform.models.ledger import (
 from carbon_platform.models.merchants import Merchant, MerchantKind, MerchantStaff, StaffRole
 from carbon_platform.models.partners import Partner, PartnerKind, PartnerSecret
 from carbon_platform.models.reference import District, DistrictKind
+from carbon_platform.models.rules import RulebookStatus, RulebookVersion
 
 __all__ = [
+    "COUNTED", "Action", "ActionStatus", "CampaignAward", "CampaignBudget", "RulebookStatus", "RulebookVersion",
     "AccountKind", "Administrator", "AdminRole", "Audience", "AuditEvent", "AuthToken", "Base", "Book",
     "CarbonAccount", "District", "DistrictKind", "Enterprise", "Household", "HouseholdInvitation",
     "HouseholdMembership", "Journal", "JournalKind", "LedgerEntry", "LedgerShortfall", "LoginCode",

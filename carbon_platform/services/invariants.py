@@ -5,8 +5,10 @@
 (b) every cached balance equals the sum of its entries;
 (c) no holder balance is negative;
 (d) every lot's remaining equals its points less its allocations, and the open lots of an account
-    add up to its available and pending balances.
-Later capabilities (reward stock, vouchers, receipts) append their checks to ``CHECKS``.
+    add up to its available and pending balances;
+(f) every credited action's journal certified exactly the grams and points its receipt shows (so
+    reduction totals equal the sum of credited receipts).
+Later capabilities (reward stock, vouchers) append their checks to ``CHECKS``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from carbon_platform.extensions import db
-from carbon_platform.models import Book, CarbonAccount, LedgerEntry, LotAllocation, PointLot
+from carbon_platform.models import Action, ActionStatus, Book, CarbonAccount, LedgerEntry, LotAllocation, PointLot
 from carbon_platform.models.ledger import BALANCE_COLUMN, HOLDER_BOOKS
 
 
@@ -111,7 +113,27 @@ def lots_match() -> Iterable[Drift]:
             yield Drift("pending balance equals its open lots", f"account {account_id}", int(lots_pending), pending)
 
 
-CHECKS: list[Callable[[], Iterable[Drift]]] = [journals_balance, balances_match_entries, lots_match]
+def receipts_match_journals() -> Iterable[Drift]:
+    credited = sa.func.coalesce(sa.func.sum(sa.case(
+        (LedgerEntry.book.in_([Book.AVAILABLE, Book.PENDING]), LedgerEntry.amount), else_=0)), 0)
+    grams = sa.func.coalesce(sa.func.sum(sa.case((LedgerEntry.book == Book.REDUCTION, LedgerEntry.amount), else_=0)), 0)
+    rows = db.session.execute(
+        sa.select(Action.id, Action.points, Action.grams, credited, grams)
+        .outerjoin(LedgerEntry, LedgerEntry.journal_id == Action.journal_id)
+        .where(Action.status == ActionStatus.CREDITED)
+        .group_by(Action.id, Action.points, Action.grams)
+    )
+    for action_id, points, expected_grams, ledger_points, ledger_grams in rows:
+        if int(ledger_points) != points:
+            yield Drift("credited action's journal equals its receipt (points)", f"action {action_id}", points,
+                        int(ledger_points))
+        if int(ledger_grams) != expected_grams:
+            yield Drift("credited action's journal equals its receipt (grams)", f"action {action_id}", expected_grams,
+                        int(ledger_grams))
+
+
+CHECKS: list[Callable[[], Iterable[Drift]]] = [journals_balance, balances_match_entries, lots_match,
+                                               receipts_match_journals]
 
 
 def verify() -> list[Drift]:

@@ -216,7 +216,7 @@ def take_points(
     return taken
 
 
-def settle(account: CarbonAccount, now: datetime) -> None:
+def settle(account: CarbonAccount, now: datetime, *, release: bool = True, expire: bool = True) -> None:
     """Release the account's lots whose hold has passed, then expire those past their expiry.
 
     Each lot is its own journal with a key derived from the lot, so running this again (from a
@@ -236,9 +236,9 @@ def settle(account: CarbonAccount, now: datetime) -> None:
         .execution_options(populate_existing=True)
     ).scalars()
     for lot in list(due):
-        if lot.released_at is None and lot.release_at is not None and lot.release_at <= now:
+        if release and lot.released_at is None and lot.release_at is not None and lot.release_at <= now:
             _release_lot(account, lot, now)
-        if lot.expires_at <= now:
+        if expire and lot.expires_at <= now:
             _expire_lot(account, lot, now)
 
 
@@ -465,23 +465,25 @@ def _earned_amounts(journal_id: int) -> dict[Book, int]:
     return amounts
 
 
-def settle_due(now: datetime | None = None, *, batch_size: int = 500) -> Iterable[int]:
-    """Release and expire every due lot, account by account; yields each account id as it is settled.
+def settle_due(now: datetime | None = None, *, release: bool = True, expire: bool = True) -> Iterable[int]:
+    """Release and/or expire every due lot, account by account; yields each account id as it is settled.
 
     The caller commits (per batch, for a long run); running it twice, or beside spends, is harmless.
     """
     now = _now(now)
+    due = []
+    if release:
+        due.append(sa.and_(PointLot.released_at.is_(None), PointLot.release_at <= now))
+    if expire:
+        due.append(PointLot.expires_at <= now)
     due_accounts = (
         sa.select(PointLot.account_id)
-        .where(
-            PointLot.remaining > 0,
-            sa.or_(sa.and_(PointLot.released_at.is_(None), PointLot.release_at <= now), PointLot.expires_at <= now),
-        )
+        .where(PointLot.remaining > 0, sa.or_(*due))
         .distinct()
         .order_by(PointLot.account_id)
     )
     for account_id in db.session.execute(due_accounts).scalars().all():
-        settle(lock_account(account_id), now)
+        settle(lock_account(account_id), now, release=release, expire=expire)
         yield account_id
 
 

@@ -70,7 +70,23 @@ def test_ledger_settle_releases_and_expires_as_of_a_time(app, runner):
         f.fund(account_id, 15, hold_days=2)
         commit()
     result = runner.invoke(args=["ledger", "settle", "--now", (utcnow() + timedelta(days=3)).isoformat()])
-    assert result.exit_code == 0 and "settled 1 account" in result.output
+    assert result.exit_code == 0 and "settled: 1 account" in result.output
     with app.app_context():
         account = db.session.get(CarbonAccount, account_id)
         assert (account.points_available, account.points_pending) == (15, 0)
+
+
+def test_release_and_expire_are_separate_idempotent_commands(app, runner):
+    with app.app_context():
+        account_id = f.resident().account_id
+        f.fund(account_id, 15, hold_days=2, expires_in_days=10)
+        commit()
+    later = (utcnow() + timedelta(days=3)).isoformat()
+    assert "expired: 0 account" in runner.invoke(args=["ledger", "expire", "--now", later]).output
+    assert "released: 1 account" in runner.invoke(args=["ledger", "release", "--now", later]).output
+    assert "released: 0 account" in runner.invoke(args=["ledger", "release", "--now", later]).output
+    much_later = (utcnow() + timedelta(days=11)).isoformat()
+    assert "expired: 1 account" in runner.invoke(args=["ledger", "expire", "--now", much_later]).output
+    with app.app_context():
+        account = db.session.get(CarbonAccount, account_id)
+        assert (account.points_available, account.points_pending) == (0, 0)

@@ -1,0 +1,157 @@
+"""Awarding actions through the rules engine into the ledger, on both databases, including races."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta, timezone
+from importlib import resources
+
+import pytest
+import sqlalchemy as sa
+
+from carbon_platform import seeding
+from carbon_platform.db import commit
+from carbon_platform.errors import IdempotencyConflict
+from carbon_platform.extensions import db
+from carbon_platform.models import Action, ActionStatus, CampaignBudget, CarbonAccount, PointLot
+from carbon_platform.services import earning, rulebooks
+from points_rules import parse_yaml
+from tests import factories as f
+from tests.concurrency import run_concurrently
+
+BEIJING = timezone(timedelta(hours=8))
+NOW = datetime(2026, 6, 3, 9, 30, tzinfo=BEIJING)  # outside both seed campaigns
+SEED_DOCUMENT, _ = parse_yaml(resources.files("seeds").joinpath("rulebook.yaml").read_text("utf-8"))
+
+
+@pytest.fixture
+def ctx_with_rules(ctx):
+    seeding.load_reference()
+    commit()
+
+
+def award(account_id, scenario="bus_ride", inputs=None, *, key=None, at=NOW, **options):
+    return earning.award_action(account_id, account_type=options.pop("account_type", "resident"), scenario=scenario,
+                                inputs={"distance_km": 6.2} if inputs is None else inputs, occurred_at=at,
+                                idempotency_key=key or f.key("award"), now=at, **options)
+
+
+def account(account_id) -> CarbonAccount:
+    return db.session.get(CarbonAccount, account_id, populate_existing=True)
+
+
+def test_an_award_credits_grams_and_held_points_and_keeps_its_receipt(ctx_with_rules):
+    account_id = f.resident().account_id
+    result = award(account_id)
+    action = result.action
+    # 6.2 km × 26.9 g/pkm = 166.78 → 166 g → 33 points (see the golden tests), held 2 days
+    assert (action.status, action.grams, action.points) == (ActionStatus.CREDITED, 166, 33)
+    assert (account(account_id).points_pending, account(account_id).reduction_grams) == (33, 166)
+    lot = db.session.execute(sa.select(PointLot)).scalar_one()
+    assert lot.release_at == NOW + timedelta(days=2) and lot.journal_id == action.journal_id
+    assert action.receipt["rulebook_version"] == "2026.1" and action.receipt["methodology_version"] == "TA-BUS-2026.1"
+    assert [f["id"] for f in action.receipt["factors"]] == ["er_bus_per_pkm", "er_bus_per_ride"]
+
+
+def test_caps_hold_across_awards(ctx_with_rules):
+    account_id = f.resident().account_id
+    points = [award(account_id, at=NOW + timedelta(minutes=i)).action.points for i in range(5)]
+    assert points == [33, 33, 33, 33, 0]  # four rides a day
+    fifth = db.session.execute(sa.select(Action).order_by(Action.id.desc())).scalars().first()
+    assert fifth.receipt["adjustments"][0]["ref"] == "caps[0]"
+    assert award(account_id, at=NOW + timedelta(days=1)).action.points == 33  # a new Beijing day
+
+
+def test_a_replayed_key_returns_the_same_action_and_a_changed_request_is_refused(ctx_with_rules):
+    account_id = f.resident().account_id
+    first = award(account_id, key="trip-1")
+    again = award(account_id, key="trip-1")
+    assert again.replayed and again.action.id == first.action.id
+    with pytest.raises(IdempotencyConflict):
+        award(account_id, {"distance_km": 9}, key="trip-1")
+    assert account(account_id).points_pending == 33
+
+
+def test_the_same_fact_through_two_channels_is_credited_once(ctx_with_rules):
+    account_id = f.resident().account_id
+    by_card = award(account_id, channel="partner:transit", fact_id="card:8801@2026-06-03T09:30")
+    by_app = award(account_id, channel="app", fact_id="card:8801@2026-06-03T09:30")
+    assert by_app.duplicate_of.id == by_card.action.id
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Action)).scalar_one() == 1
+    assert account(account_id).points_pending == 33
+
+
+def test_review_holds_the_points_but_counts_against_the_cap(ctx_with_rules):
+    account_id = f.resident().account_id
+    first = award(account_id, "pv_installation", {})
+    assert (first.action.status, first.action.points, first.action.journal_id) == (ActionStatus.REVIEW, 2000, None)
+    assert account(account_id).points_pending == 0
+    assert award(account_id, "pv_installation", {}).action.points == 0  # once ever, even while under review
+
+
+def test_a_rejected_action_is_kept_with_its_reason_and_credits_nothing(ctx_with_rules):
+    account_id = f.resident().account_id
+    result = award(account_id, "nev_driving", {"km": 100}, channel="app")
+    assert (result.action.status, result.action.reason) == (ActionStatus.REJECTED, "channel_not_accepted")
+    assert result.action.receipt["status"] == "rejected" and account(account_id).reduction_grams == 0
+
+
+def test_campaign_points_are_awarded_and_budgeted(ctx_with_rules):
+    account_id = f.resident().account_id
+    week = datetime(2026, 6, 16, 8, tzinfo=BEIJING)
+    action = award(account_id, at=week).action
+    assert action.points == 66  # doubled in the low-carbon week
+    assert db.session.get(CampaignBudget, "low_carbon_day_2026").spent == 33
+
+
+# -- races ---------------------------------------------------------------------------------------
+
+
+REPETITIONS = 20
+
+
+@pytest.mark.concurrency
+def test_fifty_concurrent_awards_never_pass_the_daily_cap(app):
+    with app.app_context():
+        seeding.load_reference()
+        commit()
+    for repetition in range(REPETITIONS):
+        with app.app_context():
+            account_id = f.resident().account_id
+            commit()
+        outcomes = run_concurrently(app, lambda i, a=account_id: award(a, at=NOW + timedelta(seconds=i)).action.points,
+                                    50)
+        assert not outcomes.errors and not outcomes.refused, (repetition, outcomes.errors[:2])
+        assert sorted(outcomes.ok, reverse=True)[:5] == [33, 33, 33, 33, 0], repetition
+        with app.app_context():
+            assert account(account_id).points_pending == 4 * 33
+
+
+BUDGET_DOCUMENT = copy.deepcopy(SEED_DOCUMENT)
+BUDGET_DOCUMENT["version"] = "budget-test"
+BUDGET_DOCUMENT["campaigns"] = [{
+    "id": "budget_race", "name_zh": "预算测试", "name_en": "Budget race",
+    "starts_at": "2026-01-01T00:00:00+08:00", "ends_at": "2027-01-01T00:00:00+08:00",
+    "target": {"scenarios": ["own_bag"]}, "effects": [{"type": "fixed_bonus", "points": 100}],
+    "budget_points": 10_000,
+}]
+
+
+@pytest.mark.concurrency
+def test_a_campaign_budget_of_ten_thousand_at_one_hundred_pays_exactly_one_hundred_awards(app):
+    with app.app_context():
+        seeding.load_reference()
+        rulebooks.publish(BUDGET_DOCUMENT, effective_from=NOW - timedelta(days=1), actor=f.TEST_ACTOR)
+        commit()
+    for repetition in range(REPETITIONS):
+        with app.app_context():
+            db.session.execute(sa.delete(CampaignBudget))  # a fresh budget for each repetition
+            accounts = [f.resident().account_id for _ in range(200)]
+            commit()
+        outcomes = run_concurrently(
+            app, lambda i, ids=accounts: award(ids[i], "own_bag", {}, channel="merchant_checkin").action.points, 200)
+        assert not outcomes.errors and not outcomes.refused, (repetition, outcomes.errors[:2])
+        # own bag: 5 g → 1 point; the campaign adds 100 to exactly 100 of the 200
+        assert sorted(outcomes.ok).count(101) == 100 and sorted(outcomes.ok).count(1) == 100, repetition
+        with app.app_context():
+            assert db.session.get(CampaignBudget, "budget_race").spent == 10_000
