@@ -67,6 +67,15 @@ class Receipt:
             "points": self.points,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Receipt:
+        """A stored receipt (``as_dict``) back as a Receipt, to render it in either language."""
+        fields = dict(data)
+        fields["factors"] = tuple(fields.get("factors", ()))
+        fields["steps"] = tuple(tuple(step) for step in fields.get("steps", ()))
+        fields["adjustments"] = tuple(Adjustment(**a) for a in fields.get("adjustments", ()))
+        return cls(**fields)
+
     def render(self, locale: str = "zh_CN") -> str:
         english = locale.startswith("en")
         t = _EN if english else _ZH

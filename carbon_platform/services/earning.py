@@ -215,3 +215,21 @@ def _spend_budgets(action: Action, campaigns: list[tuple[Campaign, CampaignBudge
             )
             if spent.rowcount != 1:  # the engine read the budget under lock: this is a bug, not a race
                 raise AssertionError(f"campaign {campaign.id} budget would be overspent")
+
+
+def report_by_resident(resident, *, scenario: str, inputs: dict[str, Any], occurred_at: datetime, client_key: str,
+                       reference: str | None = None, now: datetime | None = None) -> Award:
+    """A self-report from the app: the resident's district and household come from their profile.
+
+    The client's Idempotency-Key is scoped to the resident, so two residents' keys never collide.
+    """
+    from carbon_platform.services.households import membership_of
+
+    membership = membership_of(resident)
+    return award_action(
+        resident.account_id, account_type="resident", scenario=scenario, inputs=inputs, occurred_at=occurred_at,
+        idempotency_key=f"resident:{resident.id}:{client_key}", channel="app",
+        district=resident.district.code if resident.district else None,
+        household_account_id=membership.household.account_id if membership else None,
+        fact_id=reference, now=now,
+    )

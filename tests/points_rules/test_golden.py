@@ -148,3 +148,12 @@ def test_campaign__taishan_sorting_challenge():
     check(run("waste_sorting", {"weight_kg": 2.4}, when=summer, district="370902", usage=fifth), 552, 160)
     # in 岱岳区 the challenge does not apply
     check(run("waste_sorting", {"weight_kg": 2.4}, when=summer, district="370911"), 552, 110)
+
+
+def test_a_stored_receipt_renders_as_the_original():
+    from points_rules import Receipt
+
+    result = run("pv_generation", {"kwh": 480, "rated_kw": 5, "hours": 720})
+    stored = Receipt.from_dict(result.receipt.as_dict())
+    assert stored == result.receipt
+    assert stored.render("en") == result.receipt.render("en") and "上限" in stored.render("zh_CN")

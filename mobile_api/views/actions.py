@@ -1,0 +1,117 @@
+"""Self-reporting green actions, and the resident's actions, receipts and reduction totals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+from flask import g, request
+from flask_smorest import Blueprint
+
+from carbon_platform.db import commit
+from carbon_platform.errors import InvalidInput, NotFound
+from carbon_platform.extensions import db, limiter
+from carbon_platform.models import Action, ActionStatus
+from carbon_platform.services import earning
+from mobile_api.auth import BEARER, resident_required
+from mobile_api.schemas.actions import (
+    ActionDetailSchema,
+    ActionQuerySchema,
+    ActionReportSchema,
+    ActionSchema,
+    ReceiptQuerySchema,
+    ReductionRowSchema,
+)
+from points_rules import Receipt, period_key
+from points_rules.periods import Period
+
+blp = Blueprint("actions", __name__, url_prefix="/api/v1", description="Green actions and their receipts.")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def action_body(action: Action, *, duplicate: bool = False) -> dict:
+    return {"id": action.id, "scenario": action.scenario, "channel": action.channel, "status": action.status.value,
+            "reason": action.reason, "detail": action.detail, "occurred_at": action.occurred_at,
+            "received_at": action.received_at, "grams": action.grams, "points": action.points,
+            "duplicate": duplicate}
+
+
+@blp.post("/actions")
+@blp.arguments(ActionReportSchema)
+@blp.response(201, ActionSchema)
+@blp.doc(security=[BEARER], parameters=[{"in": "header", "name": IDEMPOTENCY_HEADER, "required": True,
+                                          "schema": {"type": "string", "maxLength": 100}}])
+@resident_required
+@limiter.limit("120 per hour", key_func=lambda: f"report:{g.resident.id}")  # inside: the resident is known
+def report(body):
+    """Report a green action. The rules decide at once: credited, held for review, or not credited (with why).
+
+    Send an ``Idempotency-Key`` header: a retry with the same key returns the same action; the same key
+    with a different body is refused (409).
+    """
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if not key or len(key) > 100:
+        raise InvalidInput(f"send an {IDEMPOTENCY_HEADER} header (1 to 100 characters)",
+                           code="idempotency_key_required")
+    award = earning.report_by_resident(g.resident, scenario=body["scenario"], inputs=body["inputs"],
+                                       occurred_at=body["occurred_at"], client_key=key,
+                                       reference=body.get("reference"))
+    commit()
+    return action_body(award.action, duplicate=award.duplicate_of is not None)
+
+
+@blp.get("/me/actions")
+@blp.arguments(ActionQuerySchema, location="query")
+@blp.response(200, ActionSchema(many=True))
+@blp.paginate()
+@blp.doc(security=[BEARER])
+@resident_required
+def my_actions(query, pagination_parameters):
+    """My actions, newest first, filterable by status and scenario."""
+    conditions = [Action.account_id == g.resident.account_id]
+    if "status" in query:
+        conditions.append(Action.status == ActionStatus(query["status"]))
+    if "scenario" in query:
+        conditions.append(Action.scenario == query["scenario"])
+    pagination_parameters.item_count = db.session.execute(
+        sa.select(sa.func.count()).select_from(Action).where(*conditions)).scalar_one()
+    rows = db.session.execute(
+        sa.select(Action).where(*conditions).order_by(Action.occurred_at.desc(), Action.id.desc())
+        .limit(pagination_parameters.page_size).offset(pagination_parameters.first_item)
+    ).scalars()
+    return [action_body(a) for a in rows]
+
+
+@blp.get("/me/actions/<int:action_id>")
+@blp.arguments(ReceiptQuerySchema, location="query")
+@blp.response(200, ActionDetailSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def my_action(query, action_id: int):
+    """One of my actions with its receipt (Chinese by default; ``?lang=en`` for English)."""
+    action = db.session.get(Action, action_id)
+    if action is None or action.account_id != g.resident.account_id:
+        raise NotFound("action not found")
+    return {**action_body(action), "inputs": action.inputs, "receipt": action.receipt,
+            "receipt_text": Receipt.from_dict(action.receipt).render(query["lang"])}
+
+
+@blp.get("/me/reduction")
+@blp.response(200, ReductionRowSchema(many=True))
+@blp.doc(security=[BEARER])
+@resident_required
+def my_reduction():
+    """My credited reduction and points by Beijing month and scenario, newest month first."""
+    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    rows = db.session.execute(
+        sa.select(Action.occurred_at, Action.scenario, Action.grams, Action.points)
+        .where(Action.account_id == g.resident.account_id, Action.status == ActionStatus.CREDITED)
+    )
+    for occurred_at, scenario, grams, points in rows:
+        row = totals[(period_key(occurred_at, Period.MONTH), scenario)]
+        row[0] += 1
+        row[1] += grams
+        row[2] += points
+    return [{"month": month, "scenario": scenario, "actions": n, "grams": grams, "points": points}
+            for (month, scenario), (n, grams, points) in sorted(totals.items(), key=lambda kv: (kv[0][0], kv[0][1]),
+                                                                 reverse=True)]
