@@ -6,6 +6,14 @@ from carbon_platform.models.admins import Administrator, AdminRole
 from carbon_platform.models.audit import AuditEvent
 from carbon_platform.models.auth import Audience, AuthToken, LoginCode, TokenKind
 from carbon_platform.models.base import Base
+from carbon_platform.models.consent import (
+    Authorisation,
+    Binding,
+    BindingKind,
+    BindingStatus,
+    EventStatus,
+    PartnerEvent,
+)
 from carbon_platform.models.households import Household, HouseholdInvitation, HouseholdMembership, MemberRole
 from carbon_platform.models.ledger import (
     Book,
@@ -23,6 +31,7 @@ from carbon_platform.models.reference import District, DistrictKind
 from carbon_platform.models.rules import RulebookStatus, RulebookVersion
 
 __all__ = [
+    "Authorisation", "Binding", "BindingKind", "BindingStatus", "EventStatus", "PartnerEvent",
     "COUNTED", "Action", "ActionStatus", "CampaignAward", "CampaignBudget", "RulebookStatus", "RulebookVersion",
     "AccountKind", "Administrator", "AdminRole", "Audience", "AuditEvent", "AuthToken", "Base", "Book",
     "CarbonAccount", "District", "DistrictKind", "Enterprise", "Household", "HouseholdInvitation",

@@ -10,8 +10,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from carbon_platform.clock import utcnow
-from carbon_platform.services import partner_auth
+from carbon_platform.db import commit
+from carbon_platform.services import feeds, partner_auth
 from mobile_api.schemas.common import Input, text
+from mobile_api.schemas.consent import EventBatchSchema, EventResultsSchema
 
 blp = Blueprint("partner", __name__, url_prefix="/api/v1/partner",
                 description="Signed partner endpoints: HMAC-SHA256 over key_id.timestamp.raw_body.")
@@ -54,3 +56,16 @@ def ping(body):
     """Check your signing: answers with your key id when the signature is valid (nothing is written)."""
     return {"key_id": g.partner.key_id, "partner": g.partner.name, "echo": body.get("echo"),
             "server_time": utcnow()}
+
+
+@blp.post("/events")
+@blp.arguments(EventBatchSchema)
+@blp.response(200, EventResultsSchema)
+@blp.doc(security=[SIGNED])
+@partner_required
+def events(body):
+    """Up to 500 events; each gets its own result. Resending an event (same id) is always safe."""
+    outcomes = feeds.ingest(g.partner, body["events"])
+    commit()
+    return {"results": [{"event_id": o.event_id, "status": o.status.value, "reason": o.reason,
+                         "action_id": o.action_id, "points": o.points} for o in outcomes]}

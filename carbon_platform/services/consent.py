@@ -1,0 +1,92 @@
+"""Bindings (how partners know a person) and authorisations (which scenes a partner may report)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import sqlalchemy as sa
+
+from carbon_platform.clock import utcnow
+from carbon_platform.errors import Conflict, InvalidInput, NotFound
+from carbon_platform.extensions import db
+from carbon_platform.models import Authorisation, Binding, BindingKind, BindingStatus, Partner
+
+_SEPARATORS = re.compile(r"[\s\-_.:/]")
+
+
+def identifier_hash(kind: BindingKind, identifier: str) -> str:
+    """The same card typed as '8801 2345-6789' or '880123456789' hashes the same."""
+    return hashlib.sha256(f"{kind.value}:{normalise(identifier)}".encode()).hexdigest()
+
+
+def normalise(identifier: str) -> str:
+    value = _SEPARATORS.sub("", identifier or "").upper()
+    if not 4 <= len(value) <= 64 or not value.isalnum():
+        raise InvalidInput("an identifier has 4 to 64 letters or digits", field="identifier")
+    return value
+
+
+def add_binding(account_id: int, kind: BindingKind, identifier: str) -> Binding:
+    digest = identifier_hash(kind, identifier)
+    taken = db.session.execute(
+        sa.select(Binding).where(Binding.identifier_hash == digest, Binding.status != BindingStatus.REVOKED)
+    ).scalar_one_or_none()
+    if taken is not None:
+        if taken.account_id == account_id:
+            return taken
+        raise Conflict("this identifier is bound to another account", code="identifier_taken")
+    binding = Binding(account_id=account_id, kind=kind, identifier_hash=digest, last4=normalise(identifier)[-4:],
+                      status=BindingStatus.ACTIVE)
+    db.session.add(binding)
+    db.session.flush()
+    return binding
+
+
+def revoke_binding(account_id: int, binding_id: int) -> None:
+    binding = db.session.get(Binding, binding_id)
+    if binding is None or binding.account_id != account_id or binding.status == BindingStatus.REVOKED:
+        raise NotFound("binding not found")
+    binding.status, binding.revoked_at = BindingStatus.REVOKED, utcnow()
+
+
+def account_bound_to(kind: BindingKind, identifier: str) -> int | None:
+    try:
+        digest = identifier_hash(kind, identifier)
+    except InvalidInput:
+        return None
+    return db.session.execute(
+        sa.select(Binding.account_id).where(Binding.identifier_hash == digest, Binding.status == BindingStatus.ACTIVE)
+    ).scalar_one_or_none()
+
+
+def grant(account_id: int, partner: Partner, scenario: str, accepted_channels: frozenset[str]) -> Authorisation:
+    """Consent for ``partner`` to report ``scenario``; the scenario must take that partner's feed."""
+    if f"partner:{partner.kind.value}" not in accepted_channels:
+        raise InvalidInput(f"{partner.name} does not report {scenario}", field="scenario")
+    live = db.session.execute(
+        sa.select(Authorisation).where(Authorisation.account_id == account_id, Authorisation.partner_id == partner.id,
+                                       Authorisation.scenario == scenario, Authorisation.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    if live is not None:
+        return live
+    authorisation = Authorisation(account_id=account_id, partner_id=partner.id, scenario=scenario)
+    db.session.add(authorisation)
+    db.session.flush()
+    return authorisation
+
+
+def revoke(account_id: int, authorisation_id: int) -> None:
+    authorisation = db.session.get(Authorisation, authorisation_id)
+    if authorisation is None or authorisation.account_id != account_id or authorisation.revoked_at is not None:
+        raise NotFound("authorisation not found")
+    authorisation.revoked_at = utcnow()
+
+
+def consented(account_id: int, partner_id: int, scenario: str) -> bool:
+    return db.session.execute(
+        sa.select(Authorisation.id).where(Authorisation.account_id == account_id,
+                                          Authorisation.partner_id == partner_id, Authorisation.scenario == scenario,
+                                          Authorisation.revoked_at.is_(None))
+    ).first() is not None
+

@@ -1,0 +1,73 @@
+"""Bindings, authorisations and partner events."""
+
+from marshmallow import Schema, fields, validate
+
+from carbon_platform.models import BindingKind
+from mobile_api.schemas.common import Input, text
+
+KINDS = validate.OneOf([k.value for k in BindingKind])
+
+
+class BindingCreateSchema(Input):
+    kind = fields.String(required=True, validate=KINDS)
+    identifier = text(80, required=True, metadata={"description": "Card, meter, inverter or account number."})
+
+
+class BindingSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    last4 = fields.String(metadata={"description": "Only the last four characters are kept in clear."})
+    status = fields.String()
+    created_at = fields.DateTime()
+
+
+class AuthorisationCreateSchema(Input):
+    partner_id = fields.Integer(strict=True, required=True)
+    scenario = text(64, required=True)
+
+
+class AuthorisationSchema(Schema):
+    id = fields.Integer()
+    partner_id = fields.Integer()
+    partner_name = fields.String()
+    scenario = fields.String()
+    created_at = fields.DateTime()
+
+
+class PartnerSummarySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    scenarios = fields.List(fields.String(), metadata={"description": "Scenes this partner's feed can report."})
+
+
+class EventBindingSchema(Input):
+    kind = fields.String(required=True, validate=KINDS)
+    id = text(80, required=True)
+
+
+class PartnerEventSchema(Input):
+    event_id = text(100, required=True)
+    scenario = text(64, required=True)
+    binding = fields.Nested(EventBindingSchema, required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    inputs = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)),
+                         values=fields.Decimal(allow_nan=False), load_default=dict)
+    fact_id = text(200, metadata={"description": "The underlying fact (card and tap time, meter and month): "
+                                                 "credited once whatever its event ids."})
+
+
+class EventBatchSchema(Input):
+    events = fields.List(fields.Nested(PartnerEventSchema), required=True, validate=validate.Length(min=1, max=500))
+
+
+class EventOutcomeSchema(Schema):
+    event_id = fields.String()
+    status = fields.String(metadata={"description": "credited, review, quarantined, duplicate, unmatched or rejected"})
+    reason = fields.String(allow_none=True)
+    action_id = fields.Integer(allow_none=True)
+    points = fields.Integer()
+
+
+class EventResultsSchema(Schema):
+    results = fields.List(fields.Nested(EventOutcomeSchema))

@@ -1,0 +1,121 @@
+"""The resident's bindings and scene authorisations, and the partners they can authorise."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import g
+from flask_smorest import Blueprint
+
+from carbon_platform.clock import utcnow
+from carbon_platform.db import commit
+from carbon_platform.errors import NotFound
+from carbon_platform.extensions import db
+from carbon_platform.models import Authorisation, Binding, BindingKind, BindingStatus, Partner
+from carbon_platform.services import consent, rulebooks
+from mobile_api.auth import BEARER, resident_required
+from mobile_api.schemas.common import NoBody
+from mobile_api.schemas.consent import (
+    AuthorisationCreateSchema,
+    AuthorisationSchema,
+    BindingCreateSchema,
+    BindingSchema,
+    PartnerSummarySchema,
+)
+
+blp = Blueprint("consent", __name__, url_prefix="/api/v1", description="Bindings and scene authorisations.")
+
+
+def _scenarios_of(partner: Partner) -> list[str]:
+    _version, rulebook = rulebooks.in_force(utcnow())
+    channel = f"partner:{partner.kind.value}"
+    return sorted(s.id for s in rulebook.scenarios.values() if channel in s.channels)
+
+
+@blp.get("/partners")
+@blp.response(200, PartnerSummarySchema(many=True))
+@blp.doc(security=[BEARER])
+@resident_required
+def partners():
+    """Partners whose data feeds a resident can authorise, with the scenes each reports."""
+    rows = db.session.execute(sa.select(Partner).where(Partner.active).order_by(Partner.id)).scalars()
+    return [{"id": p.id, "name": p.name, "kind": p.kind.value, "scenarios": _scenarios_of(p)} for p in rows]
+
+
+@blp.get("/me/bindings")
+@blp.response(200, BindingSchema(many=True))
+@blp.doc(security=[BEARER])
+@resident_required
+def my_bindings():
+    """My cards, meters and accounts that partners know me by."""
+    return db.session.execute(sa.select(Binding).where(Binding.account_id == g.resident.account_id,
+                                                       Binding.status != BindingStatus.REVOKED)
+                              .order_by(Binding.id)).scalars().all()
+
+
+@blp.post("/me/bindings")
+@blp.arguments(BindingCreateSchema)
+@blp.response(201, BindingSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def add_binding(body):
+    """Bind a card or meter to my account (only a hash of it is kept)."""
+    binding = consent.add_binding(g.resident.account_id, BindingKind(body["kind"]), body["identifier"])
+    commit()
+    return binding
+
+
+@blp.delete("/me/bindings/<int:binding_id>")
+@blp.arguments(NoBody)
+@blp.response(204)
+@blp.doc(security=[BEARER])
+@resident_required
+def remove_binding(_body, binding_id: int):
+    """Unbind: partners' data for it is no longer matched to me."""
+    consent.revoke_binding(g.resident.account_id, binding_id)
+    commit()
+
+
+def _authorisation_body(a: Authorisation) -> dict:
+    return {"id": a.id, "partner_id": a.partner_id, "partner_name": a.partner.name, "scenario": a.scenario,
+            "created_at": a.created_at}
+
+
+@blp.get("/me/authorisations")
+@blp.response(200, AuthorisationSchema(many=True))
+@blp.doc(security=[BEARER])
+@resident_required
+def my_authorisations():
+    """The scenes I allow partners to report for me."""
+    rows = db.session.execute(sa.select(Authorisation).where(Authorisation.account_id == g.resident.account_id,
+                                                             Authorisation.revoked_at.is_(None))
+                              .order_by(Authorisation.id)).scalars()
+    return [_authorisation_body(a) for a in rows]
+
+
+@blp.post("/me/authorisations")
+@blp.arguments(AuthorisationCreateSchema)
+@blp.response(201, AuthorisationSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def authorise(body):
+    """Allow a partner to report one scene for me (场景授权)."""
+    partner = db.session.get(Partner, body["partner_id"])
+    if partner is None or not partner.active:
+        raise NotFound("partner not found")
+    _version, rulebook = rulebooks.in_force(utcnow())
+    scenario = rulebook.scenarios.get(body["scenario"])
+    authorisation = consent.grant(g.resident.account_id, partner, body["scenario"],
+                                  scenario.channels if scenario else frozenset())
+    commit()
+    return _authorisation_body(authorisation)
+
+
+@blp.delete("/me/authorisations/<int:authorisation_id>")
+@blp.arguments(NoBody)
+@blp.response(204)
+@blp.doc(security=[BEARER])
+@resident_required
+def withdraw(_body, authorisation_id: int):
+    """Withdraw consent: nothing more from that partner for that scene is credited."""
+    consent.revoke(g.resident.account_id, authorisation_id)
+    commit()
