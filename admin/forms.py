@@ -28,5 +28,9 @@ class AdminCreateForm(FlaskForm):
     password = PasswordField(_l("初始密码"), validators=[DataRequired(), Length(min=10, max=256)])
 
 
+class ReviewDecisionForm(FlaskForm):
+    note = StringField(_l("说明（驳回或补充材料时必填，居民可见）"), validators=[Length(max=500)])
+
+
 class ConfirmForm(FlaskForm):
     """An empty form for POST-only buttons (log out): just the CSRF token."""

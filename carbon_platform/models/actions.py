@@ -53,6 +53,11 @@ class Action(Base):
     rulebook_version_id: Mapped[int] = mapped_column(sa.ForeignKey("rulebook_versions.id"))
     journal_id: Mapped[int | None] = mapped_column(BigInt, sa.ForeignKey("journals.id"), unique=True)
     receipt: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Review: who decided and when; a note the resident sees (why rejected, what evidence is missing).
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("administrators.id"))
+    reviewed_at: Mapped[datetime | None]
+    review_note: Mapped[str | None] = mapped_column(sa.String(500))
+    evidence_requested_at: Mapped[datetime | None]
 
 
 class CampaignBudget(Base):

@@ -1,0 +1,86 @@
+"""The review queue: actions held for a reviewer (evidence to check, implausible readings).
+
+Approving credits what the action's receipt computed when it arrived: those points and grams already
+counted against caps and budgets, so the decision cannot exceed them. Rejecting frees what it had
+reserved in campaign budgets. Every decision is audited; the note is what the resident sees.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from carbon_platform.clock import utcnow
+from carbon_platform.errors import Conflict, InvalidInput, NotFound
+from carbon_platform.extensions import db
+from carbon_platform.models import Action, ActionStatus, CampaignAward, CampaignBudget, RulebookVersion
+from carbon_platform.services import audit, ledger, rulebooks
+from points_rules import expiry_for
+
+
+def _pending(action_id: int) -> Action:
+    action = db.session.get(Action, action_id)
+    if action is None:
+        raise NotFound("action not found")
+    ledger.lock_account(action.account_id)  # one decision at a time per account
+    db.session.refresh(action)
+    if action.status is not ActionStatus.REVIEW:
+        raise Conflict(f"this action is {action.status.value}, not waiting for review", code="not_in_review")
+    return action
+
+
+def _note(text: str | None, field: str = "note") -> str:
+    text = (text or "").strip()
+    if not text or len(text) > 500:
+        raise InvalidInput("say why, in at most 500 characters", field=field)
+    return text
+
+
+def approve(action_id: int, *, actor: audit.Actor, note: str | None = None) -> Action:
+    action = _pending(action_id)
+    now = utcnow()
+    if action.points or action.grams:
+        version = db.session.get(RulebookVersion, action.rulebook_version_id)
+        months = rulebooks.compiled(version).expiry_months
+        journal = ledger.earn(action.account_id, points=action.points, grams=action.grams, scenario=action.scenario,
+                              idempotency_key=f"action:{action.id}", earned_at=now,
+                              expires_at=expiry_for(now, months), now=now,
+                              memo=f"{action.scenario} action {action.id} (reviewed)")
+        action.journal_id = journal.id  # reviewed: spendable at once, the review was the hold
+    action.status, action.reviewed_at, action.reviewed_by_id = ActionStatus.CREDITED, now, actor.id
+    action.review_note = (note or "").strip()[:500] or None
+    audit.record(actor, "action.approve", action, points=action.points, grams=action.grams)
+    return action
+
+
+def reject(action_id: int, *, actor: audit.Actor, reason: str) -> Action:
+    action = _pending(action_id)
+    reason = _note(reason, "reason")
+    awards = db.session.execute(sa.select(CampaignAward).where(CampaignAward.action_id == action.id)).scalars().all()
+    table = CampaignBudget.__table__
+    for award in awards:
+        if award.points:
+            db.session.execute(sa.update(table).where(table.c.campaign_id == award.campaign_id,
+                                                      table.c.spent >= award.points)
+                               .values(spent=table.c.spent - award.points))
+        db.session.delete(award)  # a rejected action never qualified
+    action.status, action.reason, action.detail = ActionStatus.REJECTED, "rejected_by_reviewer", reason[:300]
+    action.reviewed_at, action.reviewed_by_id, action.review_note = utcnow(), actor.id, reason
+    audit.record(actor, "action.reject", action, reason=reason)
+    return action
+
+
+def request_evidence(action_id: int, *, actor: audit.Actor, message: str) -> Action:
+    action = _pending(action_id)
+    action.review_note, action.evidence_requested_at = _note(message, "message"), utcnow()
+    audit.record(actor, "action.request_evidence", action, message=action.review_note)
+    return action
+
+
+def queue(*, scenario: str | None = None, reason: str | None = None):
+    """The waiting actions, oldest first (a select to paginate)."""
+    query = sa.select(Action).where(Action.status == ActionStatus.REVIEW)
+    if scenario:
+        query = query.where(Action.scenario == scenario)
+    if reason:
+        query = query.where(Action.reason == reason)
+    return query.order_by(Action.received_at, Action.id)

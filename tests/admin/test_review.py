@@ -1,0 +1,89 @@
+"""The review queue: approving credits what the receipt computed; rejecting frees reserved budget."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from carbon_platform import seeding
+from carbon_platform.db import commit
+from carbon_platform.extensions import db
+from carbon_platform.models import Action, ActionStatus, AdminRole, AuditEvent, CampaignBudget, CarbonAccount
+from carbon_platform.services import earning
+from tests import factories as f
+from tests.admin.test_console import csrf_token, log_in
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+@pytest.fixture
+def queued(app):
+    """A PV installation (always reviewed) and a quarantined waste deposit during the 泰山区 challenge."""
+    with app.app_context():
+        seeding.load_reference()
+        resident = f.resident(district_code="370902")
+        now = datetime(2026, 7, 8, 19, tzinfo=BEIJING)
+        install = earning.report_by_resident(resident, scenario="pv_installation", inputs={}, occurred_at=now,
+                                             client_key="pv", now=now).action
+        heavy = earning.award_action(resident.account_id, account_type="resident", scenario="waste_sorting",
+                                     inputs={"weight_kg": 20}, occurred_at=now, idempotency_key="bin-1",
+                                     district="370902", now=now).action
+        f.admin(AdminRole.REVIEWER, username="checker")
+        commit()
+        return {"account": resident.account_id, "install": install.id, "heavy": heavy.id}
+
+
+def decide(client, action_id, decision, note=""):
+    return client.post(f"/admin/review/{action_id}/{decision}",
+                       data={"csrf_token": csrf_token(client, "/admin/review"), "note": note})
+
+
+def test_the_queue_shows_receipts_and_approval_credits_the_receipt(app, client, queued):
+    log_in(client, "checker")
+    page = client.get("/admin/review").get_data(as_text=True)
+    assert f'data-action="{queued["install"]}"' in page
+    assert f'data-action="{queued["heavy"]}"' in page
+    assert "激励规则" in page  # the PV installation's receipt, rendered in Chinese
+    assert decide(client, queued["install"], "approve").status_code == 302
+    with app.app_context():
+        action = db.session.get(Action, queued["install"])
+        assert action.status is ActionStatus.CREDITED and action.reviewed_by_id is not None
+        assert db.session.get(CarbonAccount, queued["account"]).points_available == 2000
+        assert db.session.execute(sa.select(AuditEvent.action).where(AuditEvent.action.like("action.%"))
+                                  ).scalars().all() == ["action.approve"]
+
+
+def test_rejecting_needs_a_reason_and_frees_the_campaign_budget(app, client, queued):
+    log_in(client, "checker")
+    with app.app_context():
+        reserved = db.session.get(CampaignBudget, "taishan_sorting_challenge_2026").spent
+    assert reserved == 20  # the first-time bonus, held while in review
+    assert decide(client, queued["heavy"], "reject").status_code == 400  # no reason given
+    assert decide(client, queued["heavy"], "reject", "称重记录异常").status_code == 302
+    with app.app_context():
+        action = db.session.get(Action, queued["heavy"])
+        assert (action.status, action.review_note) == (ActionStatus.REJECTED, "称重记录异常")
+        assert db.session.get(CampaignBudget, "taishan_sorting_challenge_2026").spent == 0
+        assert db.session.get(CarbonAccount, queued["account"]).points_available == 0
+    assert decide(client, queued["heavy"], "approve").status_code == 409  # decided already
+
+
+def test_asking_for_evidence_keeps_it_in_the_queue(app, client, queued):
+    log_in(client, "checker")
+    assert decide(client, queued["install"], "evidence", "请上传并网验收单").status_code == 302
+    with app.app_context():
+        action = db.session.get(Action, queued["install"])
+        assert action.status is ActionStatus.REVIEW and action.evidence_requested_at is not None
+    assert "已要求补充材料" in client.get("/admin/review").get_data(as_text=True)
+
+
+def test_operators_see_the_queue_but_only_reviewers_decide(app, client, queued):
+    with app.app_context():
+        f.admin(AdminRole.OPERATOR, username="ops")
+        commit()
+    log_in(client, "ops")
+    page = client.get("/admin/review").get_data(as_text=True)
+    assert "通过" not in page
+    assert decide(client, queued["install"], "approve").status_code == 403
