@@ -6,27 +6,28 @@ from flask import Blueprint, abort, current_app, request
 
 from mobile_api.errors import API_PREFIX, Api, register
 
-#: Bodies the API reads; anything else on an unsafe method is 415.
-ACCEPTED_TYPES = ("application/json", "multipart/form-data")
+#: Endpoints that take file uploads (multipart/form-data); every other endpoint takes JSON only.
+UPLOAD_ENDPOINTS = {"evidence.upload"}
 
 
 def guard_request_body():
-    """Size and type checks that run before any view parses a body."""
+    """Type and size checks that run before any view parses a body: JSON up to MAX_JSON_BYTES, or,
+    for upload endpoints, multipart up to MAX_CONTENT_LENGTH. Anything else is 415."""
     if not request.path.startswith(API_PREFIX) or request.method in ("GET", "HEAD", "OPTIONS"):
         return None
-    limit = current_app.config["MAX_JSON_BYTES"]
-    if request.mimetype != "multipart/form-data":
-        request.max_content_length = limit  # also bounds bodies sent without Content-Length
-        if request.content_length is not None and request.content_length > limit:
-            abort(413)
+    upload = request.endpoint in UPLOAD_ENDPOINTS
     has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
-    if has_body and request.mimetype not in ACCEPTED_TYPES:
+    if (has_body or upload) and request.mimetype != ("multipart/form-data" if upload else "application/json"):
         abort(415)
+    limit = current_app.config["MAX_CONTENT_LENGTH" if upload else "MAX_JSON_BYTES"]
+    request.max_content_length = limit  # also bounds bodies sent without Content-Length
+    if request.content_length is not None and request.content_length > limit:
+        abort(413)
     return None
 
 
 def init_app(app) -> None:
-    from mobile_api.views import actions, auth, consent, households, me, merchant, partner
+    from mobile_api.views import actions, auth, consent, evidence, households, me, merchant, partner
 
     api = Api(app, spec_kwargs={"info": {"description": "碳惠泰安 carbon-inclusion platform API (v1)."}})
     api.spec.components.security_scheme(
@@ -38,8 +39,8 @@ def init_app(app) -> None:
          "description": "hex HMAC-SHA256 of `key_id.timestamp.raw_body` with a live partner secret; send "
                         "X-Carbon-Key-Id and X-Carbon-Timestamp (Unix seconds, ±300 s) too."},
     )
-    for blueprint in (auth.blp, auth.staff_blp, me.blp, actions.blp, consent.blp, households.blp, merchant.blp,
-                      partner.blp):
+    for blueprint in (auth.blp, auth.staff_blp, me.blp, actions.blp, evidence.blp, consent.blp, households.blp,
+                      merchant.blp, partner.blp):
         api.register_blueprint(blueprint)
         app.extensions["csrf"].exempt(blueprint)  # bearer tokens, never cookies: CSRF cannot apply
     app.extensions["carbon_api"] = api

@@ -1,7 +1,7 @@
 """The review queue: filter, read the receipt, approve, reject with a reason, or ask for evidence."""
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from admin.forms import ReviewDecisionForm
@@ -10,7 +10,8 @@ from admin.views import blueprint
 from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
-from carbon_platform.services import audit, review
+from carbon_platform.models import Evidence
+from carbon_platform.services import audit, evidence, review
 from points_rules import Receipt
 
 PAGE_SIZE = 30
@@ -26,8 +27,24 @@ def review_queue():
     actions = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
     receipts = {a.id: Receipt.from_dict(a.receipt).render("en" if request.args.get("lang") == "en" else "zh_CN")
                 for a in actions}
-    return render_template("admin/review/queue.html", actions=actions, receipts=receipts, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), filters=filters, form=ReviewDecisionForm())
+    photos: dict[int, list[int]] = {a.id: [] for a in actions}
+    for evidence_id, action_id in db.session.execute(
+            sa.select(Evidence.id, Evidence.action_id).where(Evidence.action_id.in_(list(photos)))
+            .order_by(Evidence.id)):
+        photos[action_id].append(evidence_id)
+    return render_template("admin/review/queue.html", actions=actions, receipts=receipts, photos=photos, total=total,
+                           page=page, pages=max(1, -(-total // PAGE_SIZE)), filters=filters,
+                           form=ReviewDecisionForm())
+
+
+@blueprint.get("/evidence/<int:evidence_id>/<any(full, thumbnail):size>")
+@requires("review.view")
+def evidence_photo(evidence_id: int, size: str):
+    """Reviewers see the photos behind an action (the resident's own copy; nobody else's app can)."""
+    photo = db.session.get(Evidence, evidence_id)
+    if photo is None:
+        abort(404)
+    return send_file(evidence.path_of(photo, thumbnail=size == "thumbnail"), mimetype="image/jpeg", max_age=0)
 
 
 @blueprint.post("/review/<int:action_id>/<any(approve, reject, evidence):decision>")

@@ -14,6 +14,7 @@ from carbon_platform.models.consent import (
     EventStatus,
     PartnerEvent,
 )
+from carbon_platform.models.evidence import Evidence
 from carbon_platform.models.households import Household, HouseholdInvitation, HouseholdMembership, MemberRole
 from carbon_platform.models.ledger import (
     Book,
@@ -31,6 +32,7 @@ from carbon_platform.models.reference import District, DistrictKind
 from carbon_platform.models.rules import RulebookStatus, RulebookVersion
 
 __all__ = [
+    "Evidence",
     "Authorisation", "Binding", "BindingKind", "BindingStatus", "EventStatus", "PartnerEvent",
     "COUNTED", "Action", "ActionStatus", "CampaignAward", "CampaignBudget", "RulebookStatus", "RulebookVersion",
     "AccountKind", "Administrator", "AdminRole", "Audience", "AuditEvent", "AuthToken", "Base", "Book",

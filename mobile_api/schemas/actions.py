@@ -11,6 +11,8 @@ class ActionReportSchema(Input):
     inputs = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)),
                          values=fields.Decimal(allow_nan=False), load_default=dict,
                          metadata={"description": "The scenario's inputs, e.g. {\"distance_km\": 6.2}."})
+    evidence = fields.List(fields.Integer(strict=True), load_default=list, validate=validate.Length(max=5),
+                           metadata={"description": "Ids of photos uploaded to /api/v1/evidence."})
     reference = text(200, metadata={"description": "An id of the underlying fact (a ticket number): the same "
                                                     "fact is credited once, whichever way it is reported."})
 
@@ -36,6 +38,8 @@ class ActionSchema(Schema):
 
 class ActionDetailSchema(ActionSchema):
     inputs = fields.Dict()
+    evidence = fields.List(fields.Integer(), metadata={"description": "Ids of the photos supporting it."})
+    review_note = fields.String(allow_none=True, metadata={"description": "The reviewer's note, if any."})
     receipt = fields.Dict(metadata={"description": "The full calculation receipt."})
     receipt_text = fields.String(metadata={"description": "The receipt for people, in the requested language."})
 

@@ -8,11 +8,12 @@ import sqlalchemy as sa
 from flask import g, request
 from flask_smorest import Blueprint
 
+from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.errors import InvalidInput, NotFound
 from carbon_platform.extensions import db, limiter
-from carbon_platform.models import Action, ActionStatus
-from carbon_platform.services import earning
+from carbon_platform.models import Action, ActionStatus, Evidence
+from carbon_platform.services import earning, evidence, rulebooks
 from mobile_api.auth import BEARER, resident_required
 from mobile_api.schemas.actions import (
     ActionDetailSchema,
@@ -53,11 +54,29 @@ def report(body):
     if not key or len(key) > 100:
         raise InvalidInput(f"send an {IDEMPOTENCY_HEADER} header (1 to 100 characters)",
                            code="idempotency_key_required")
+    _require_evidence(body["scenario"], body["evidence"])
+    for photo_id in body["evidence"]:
+        evidence.owned(photo_id, g.resident.account_id)  # someone else's photo: 404, nothing written
     award = earning.report_by_resident(g.resident, scenario=body["scenario"], inputs=body["inputs"],
                                        occurred_at=body["occurred_at"], client_key=key,
                                        reference=body.get("reference"))
+    if body["evidence"] and not award.replayed and award.duplicate_of is None:
+        evidence.attach(body["evidence"], g.resident.account_id, award.action.id)
     commit()
     return action_body(award.action, duplicate=award.duplicate_of is not None)
+
+
+#: How many photos each evidence requirement in the rulebook asks for.
+PHOTOS_NEEDED = {"none": 0, "photo": 1, "photo_and_certificate": 2}
+
+
+def _require_evidence(scenario_id: str, photo_ids: list[int]) -> None:
+    _version, rulebook = rulebooks.in_force(utcnow())
+    scenario = rulebook.scenarios.get(scenario_id)
+    needed = PHOTOS_NEEDED[scenario.evidence] if scenario else 0
+    if len(photo_ids) < needed:
+        raise InvalidInput(f"{scenario_id} needs {needed} photo(s): upload to /api/v1/evidence first",
+                           code="evidence_required", needed=needed)
 
 
 @blp.get("/me/actions")
@@ -92,7 +111,10 @@ def my_action(query, action_id: int):
     action = db.session.get(Action, action_id)
     if action is None or action.account_id != g.resident.account_id:
         raise NotFound("action not found")
-    return {**action_body(action), "inputs": action.inputs, "receipt": action.receipt,
+    photos = db.session.execute(sa.select(Evidence.id).where(Evidence.action_id == action.id)
+                                .order_by(Evidence.id)).scalars().all()
+    return {**action_body(action), "inputs": action.inputs, "receipt": action.receipt, "evidence": photos,
+            "review_note": action.review_note,
             "receipt_text": Receipt.from_dict(action.receipt).render(query["lang"])}
 
 
