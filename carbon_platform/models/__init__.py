@@ -11,6 +11,7 @@ from carbon_platform.models.consent import (
     Binding,
     BindingKind,
     BindingStatus,
+    EventKind,
     EventStatus,
     PartnerEvent,
 )
@@ -33,7 +34,7 @@ from carbon_platform.models.rules import RulebookStatus, RulebookVersion
 
 __all__ = [
     "Evidence",
-    "Authorisation", "Binding", "BindingKind", "BindingStatus", "EventStatus", "PartnerEvent",
+    "Authorisation", "Binding", "BindingKind", "BindingStatus", "EventKind", "EventStatus", "PartnerEvent",
     "COUNTED", "Action", "ActionStatus", "CampaignAward", "CampaignBudget", "RulebookStatus", "RulebookVersion",
     "AccountKind", "Administrator", "AdminRole", "Audience", "AuditEvent", "AuthToken", "Base", "Book",
     "CarbonAccount", "District", "DistrictKind", "Enterprise", "Household", "HouseholdInvitation",

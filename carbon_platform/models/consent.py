@@ -74,19 +74,35 @@ class EventStatus(enum.StrEnum):
     REVIEW = "review"
     QUARANTINED = "quarantined"  # an implausible reading: held for review, never auto-credited
     DUPLICATE = "duplicate"
+    CANCELLED = "cancelled"  # a cancellation, applied: the credit it names was reversed
+    SUPERSEDED = "superseded"  # an older version of an event whose later correction already arrived
     UNMATCHED = "unmatched"  # no binding, or no consent: kept for a while, then purged
     REJECTED = "rejected"
 
 
+class EventKind(enum.StrEnum):
+    CREDIT = "credit"
+    CORRECTION = "correction"  # replaces the credit it names (and any earlier correction)
+    CANCELLATION = "cancellation"  # withdraws it
+
+
 class PartnerEvent(Base):
-    """One event as a partner sent it: received once per (partner, event id), whatever the retries."""
+    """One event as a partner sent it: received once per (partner, event id), whatever the retries.
+
+    Corrections and cancellations form a chain with the credit they name (``root_event_id``); the one
+    with the highest ``sequence`` is the truth, whatever order they arrive in.
+    """
 
     __tablename__ = "partner_events"
-    __table_args__ = (sa.UniqueConstraint("partner_id", "event_id"),)
+    __table_args__ = (sa.UniqueConstraint("partner_id", "event_id"),
+                      sa.Index("ix_partner_events_chain", "partner_id", "root_event_id"))
 
     id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partners.id"))
     event_id: Mapped[str] = mapped_column(sa.String(100))
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind, "event_kind"), default=EventKind.CREDIT)
+    root_event_id: Mapped[str] = mapped_column(sa.String(100))
+    sequence: Mapped[int] = mapped_column(default=0)
     request_hash: Mapped[str] = mapped_column(sa.String(64))
     status: Mapped[EventStatus] = mapped_column(str_enum(EventStatus, "event_status"))
     reason: Mapped[str | None] = mapped_column(sa.String(300))

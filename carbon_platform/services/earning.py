@@ -233,3 +233,23 @@ def report_by_resident(resident, *, scenario: str, inputs: dict[str, Any], occur
         household_account_id=membership.household.account_id if membership else None,
         fact_id=reference, now=now,
     )
+
+
+def release_campaign_awards(action: Action) -> None:
+    """Give back the campaign budget an action had been paid or had reserved; it no longer qualifies."""
+    table = CampaignBudget.__table__
+    for award in db.session.execute(sa.select(CampaignAward).where(CampaignAward.action_id == action.id)).scalars():
+        if award.points:
+            db.session.execute(sa.update(table).where(table.c.campaign_id == award.campaign_id,
+                                                      table.c.spent >= award.points)
+                               .values(spent=table.c.spent - award.points))
+        db.session.delete(award)
+
+
+def reverse_action(action: Action, *, reason: str, now: datetime | None = None) -> None:
+    """Undo an action: its ledger credit is reversed, its campaign budget freed, and its fact released
+    (so a correction of the same fact can be credited)."""
+    if action.journal_id is not None:
+        ledger.reverse(action.journal_id, idempotency_key=f"reverse:action:{action.id}", reason=reason[:200], now=now)
+    release_campaign_awards(action)
+    action.status, action.natural_key, action.detail = ActionStatus.REVERSED, None, reason[:300]

@@ -5,7 +5,8 @@ else, inside its own savepoint, so a retried or concurrent copy of an event is a
 bad event never undoes the others. Events are credited only to an account bound to the identifier
 the partner sent and only with that account's consent for the partner and scenario; otherwise they
 are kept as unmatched (and purged later). The same fact under two event ids (its fact id) is
-credited once, through award_action's natural key.
+credited once, through award_action's natural key. Corrections and cancellations name the credit
+they replace and carry a sequence; the highest sequence of a chain is applied, whatever the order.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from carbon_platform.models import (
     BindingKind,
     CarbonAccount,
     Enterprise,
+    EventKind,
     EventStatus,
     Household,
     Partner,
     PartnerEvent,
     Resident,
 )
-from carbon_platform.services import consent, earning
+from carbon_platform.services import consent, earning, ledger
 from carbon_platform.services.households import membership_of
 
 MAX_BATCH = 500
@@ -65,10 +67,13 @@ def _digest(event: dict[str, Any]) -> str:
 
 def _one(partner: Partner, event: dict[str, Any], now: datetime) -> Outcome:
     event_id, digest = event["event_id"], _digest(event)
+    kind = EventKind(event.get("type", EventKind.CREDIT))
+    root = event.get("corrects") or event_id
+    sequence = event.get("sequence", 0) if kind is not EventKind.CREDIT else 0
     claimed = db.session.execute(
         insert_ignoring_conflicts(PartnerEvent, ["partner_id", "event_id"])
         .values(partner_id=partner.id, event_id=event_id, request_hash=digest, status=EventStatus.UNMATCHED,
-                received_at=now)
+                received_at=now, kind=kind, root_event_id=root, sequence=sequence)
         .returning(PartnerEvent.id)
     ).scalar()
     if claimed is None:
@@ -79,19 +84,25 @@ def _one(partner: Partner, event: dict[str, Any], now: datetime) -> Outcome:
         return Outcome(event_id, EventStatus.DUPLICATE, f"first received {first.received_at.isoformat()}",
                        first.action_id)
     record = db.session.get(PartnerEvent, claimed)
-    outcome = _credit(partner, event, now)
+    outcome = _credit(partner, event, record, now)
     record.status, record.reason, record.action_id = outcome.status, outcome.reason, outcome.action_id
     record.payload = _jsonable(event) if outcome.status is EventStatus.UNMATCHED else None
     return outcome
 
 
-def _credit(partner: Partner, event: dict[str, Any], now: datetime) -> Outcome:
+def _credit(partner: Partner, event: dict[str, Any], record: PartnerEvent, now: datetime) -> Outcome:
     event_id, scenario = event["event_id"], event["scenario"]
     account_id = consent.account_bound_to(BindingKind(event["binding"]["kind"]), event["binding"]["id"])
     if account_id is None:
         return Outcome(event_id, EventStatus.UNMATCHED, "no account is bound to this identifier")
     if not consent.consented(account_id, partner.id, scenario):
         return Outcome(event_id, EventStatus.UNMATCHED, "the account has not authorised this partner for this scene")
+    ledger.lock_account(account_id)  # one decision at a time for this account's chains
+    newer = _settle_chain(partner, record, now)
+    if newer is not None:
+        return newer
+    if record.kind is EventKind.CANCELLATION:
+        return Outcome(event_id, EventStatus.CANCELLED, f"cancels {record.root_event_id}")
     account_type, district, household_account_id = holder_context(account_id)
     try:
         award = earning.award_action(
@@ -103,6 +114,28 @@ def _credit(partner: Partner, event: dict[str, Any], now: datetime) -> Outcome:
     except DomainError as exc:
         return Outcome(event_id, EventStatus.REJECTED, exc.message)
     return _outcome(event_id, award)
+
+
+def _settle_chain(partner: Partner, record: PartnerEvent, now: datetime) -> Outcome | None:
+    """Make ``record`` the chain's truth unless a later version already is (then: superseded).
+
+    The chain is the credit and every correction or cancellation naming it; the highest sequence
+    wins whatever the arrival order, so out-of-order delivery ends where in-order delivery does.
+    """
+    chain = db.session.execute(
+        sa.select(PartnerEvent).where(PartnerEvent.partner_id == partner.id,
+                                      PartnerEvent.root_event_id == record.root_event_id,
+                                      PartnerEvent.id != record.id,
+                                      PartnerEvent.status.not_in([EventStatus.REJECTED, EventStatus.UNMATCHED]))
+    ).scalars().all()
+    if any(other.sequence >= record.sequence for other in chain):
+        return Outcome(record.event_id, EventStatus.SUPERSEDED,
+                       f"a later version of {record.root_event_id} was already received")
+    for other in chain:  # the version in force until now: undo it
+        action = db.session.get(Action, other.action_id) if other.action_id else None
+        if action is not None and action.status in (ActionStatus.CREDITED, ActionStatus.REVIEW):
+            earning.reverse_action(action, reason=f"replaced by {record.kind.value} {record.event_id}", now=now)
+    return None
 
 
 def _outcome(event_id: str, award: earning.Award) -> Outcome:

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from carbon_platform.clock import utcnow
 from carbon_platform.errors import Conflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
-from carbon_platform.models import Action, ActionStatus, CampaignAward, CampaignBudget, RulebookVersion
-from carbon_platform.services import audit, ledger, rulebooks
+from carbon_platform.models import Action, ActionStatus, RulebookVersion
+from carbon_platform.services import audit, earning, ledger, rulebooks
 from points_rules import expiry_for
 
 
@@ -55,14 +55,7 @@ def approve(action_id: int, *, actor: audit.Actor, note: str | None = None) -> A
 def reject(action_id: int, *, actor: audit.Actor, reason: str) -> Action:
     action = _pending(action_id)
     reason = _note(reason, "reason")
-    awards = db.session.execute(sa.select(CampaignAward).where(CampaignAward.action_id == action.id)).scalars().all()
-    table = CampaignBudget.__table__
-    for award in awards:
-        if award.points:
-            db.session.execute(sa.update(table).where(table.c.campaign_id == award.campaign_id,
-                                                      table.c.spent >= award.points)
-                               .values(spent=table.c.spent - award.points))
-        db.session.delete(award)  # a rejected action never qualified
+    earning.release_campaign_awards(action)  # a rejected action never qualified
     action.status, action.reason, action.detail = ActionStatus.REJECTED, "rejected_by_reviewer", reason[:300]
     action.reviewed_at, action.reviewed_by_id, action.review_note = utcnow(), actor.id, reason
     audit.record(actor, "action.reject", action, reason=reason)

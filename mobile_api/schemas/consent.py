@@ -1,6 +1,6 @@
 """Bindings, authorisations and partner events."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from carbon_platform.models import BindingKind
 from mobile_api.schemas.common import Input, text
@@ -48,6 +48,11 @@ class EventBindingSchema(Input):
 
 class PartnerEventSchema(Input):
     event_id = text(100, required=True)
+    type = fields.String(load_default="credit", validate=validate.OneOf(["credit", "correction", "cancellation"]))
+    corrects = text(100, metadata={"description": "For a correction or cancellation: the credit's event_id."})
+    sequence = fields.Integer(strict=True, validate=validate.Range(min=1),
+                              metadata={"description": "Corrections and cancellations of one credit count 1, 2, …; "
+                                                       "the highest wins whatever the arrival order."})
     scenario = text(64, required=True)
     binding = fields.Nested(EventBindingSchema, required=True)
     occurred_at = fields.AwareDateTime(required=True)
@@ -56,6 +61,20 @@ class PartnerEventSchema(Input):
     fact_id = text(200, metadata={"description": "The underlying fact (card and tap time, meter and month): "
                                                  "credited once whatever its event ids."})
 
+    @validates_schema
+    def chain_fields(self, data, **_kwargs):
+        if data["type"] == "credit":
+            extra = [name for name in ("corrects", "sequence") if name in data]
+            if extra:
+                raise ValidationError({name: ["only for a correction or cancellation"] for name in extra})
+        else:
+            missing = {name: ["required for a correction or cancellation"] for name in ("corrects", "sequence")
+                       if name not in data}
+            if missing:
+                raise ValidationError(missing)
+            if data["corrects"] == data["event_id"]:
+                raise ValidationError({"corrects": ["an event cannot correct itself"]})
+
 
 class EventBatchSchema(Input):
     events = fields.List(fields.Nested(PartnerEventSchema), required=True, validate=validate.Length(min=1, max=500))
@@ -63,7 +82,8 @@ class EventBatchSchema(Input):
 
 class EventOutcomeSchema(Schema):
     event_id = fields.String()
-    status = fields.String(metadata={"description": "credited, review, quarantined, duplicate, unmatched or rejected"})
+    status = fields.String(metadata={"description": "credited, review, quarantined, duplicate, unmatched, rejected, "
+                                                    "cancelled or superseded"})
     reason = fields.String(allow_none=True)
     action_id = fields.Integer(allow_none=True)
     points = fields.Integer()
