@@ -34,6 +34,8 @@ class Defaults:
     OTP_VERIFY_LIMIT_PER_IP = "60 per hour"
     ACCESS_TOKEN_TTL_SECONDS = 3600
     REFRESH_TOKEN_TTL_DAYS = 30
+    # Partner events matched to nobody (no binding or no consent) keep their data this long.
+    UNMATCHED_RETENTION_DAYS = 30
     # Points policy defaults until the rulebook (points_rules) says otherwise.
     POINTS_EXPIRY_MONTHS = 24
     EXPIRING_SOON_DAYS = 30

@@ -170,3 +170,17 @@ def holder_context(account_id: int) -> tuple[str, str | None, int | None]:
 
 def _jsonable(event: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(event, default=str))
+
+
+def purge_unmatched(older_than: datetime) -> int:
+    """Forget the data of events matched to nobody before ``older_than``.
+
+    The row stays (event id and hash) so a resend is still recognised and never credited; only the
+    payload, which names a card or meter, goes.
+    """
+    return db.session.execute(
+        sa.update(PartnerEvent)
+        .where(PartnerEvent.status == EventStatus.UNMATCHED, PartnerEvent.payload.is_not(None),
+               PartnerEvent.received_at < older_than)
+        .values(payload=None)
+    ).rowcount
