@@ -25,6 +25,12 @@ def render_item(type_, obj, autogen_context):
 def run_migrations_online():
     connectable = target_db.engine
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it, which fails while other tables' foreign keys point at
+            # its rows. The pragma only works outside a transaction, so it goes to the raw connection
+            # before SQLAlchemy begins one; integrity is checked again below before it is switched back.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_db.metadata,
@@ -33,6 +39,12 @@ def run_migrations_online():
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if dangling:
+                    raise RuntimeError(f"migration left rows pointing nowhere: {dangling[:5]}")
+        if sqlite:
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

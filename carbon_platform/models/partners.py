@@ -28,6 +28,10 @@ class Partner(CreatedAt, Base):
     kind: Mapped[PartnerKind] = mapped_column(str_enum(PartnerKind, "partner_kind"))
     key_id: Mapped[str] = mapped_column(sa.String(40), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Scenes this partner may report (empty: any scene that takes its kind of feed).
+    allowed_scenarios: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # Flask-Limiter syntax, e.g. "600 per minute"; requests to the feed beyond it get 429.
+    rate_limit: Mapped[str] = mapped_column(sa.String(64), default="600 per minute")
 
     secrets: Mapped[list[PartnerSecret]] = relationship(back_populates="partner", order_by="PartnerSecret.id")
 

@@ -92,6 +92,8 @@ def _one(partner: Partner, event: dict[str, Any], now: datetime) -> Outcome:
 
 def _credit(partner: Partner, event: dict[str, Any], record: PartnerEvent, now: datetime) -> Outcome:
     event_id, scenario = event["event_id"], event["scenario"]
+    if partner.allowed_scenarios and scenario not in partner.allowed_scenarios:
+        return Outcome(event_id, EventStatus.REJECTED, f"{partner.name} may not report {scenario}")
     account_id = consent.account_bound_to(BindingKind(event["binding"]["kind"]), event["binding"]["id"])
     if account_id is None:
         return Outcome(event_id, EventStatus.UNMATCHED, "no account is bound to this identifier")

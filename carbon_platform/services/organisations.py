@@ -110,3 +110,19 @@ def _new_secret(partner: Partner) -> str:
     db.session.add(PartnerSecret(partner=partner, secret=value))
     db.session.flush()
     return value
+
+
+def update_partner(partner: Partner, *, allowed_scenarios: list[str], rate_limit: str, active: bool,
+                   actor: audit.Actor) -> Partner:
+    """What a partner may report and how fast; switching a partner off stops its feed at once."""
+    from limits import parse_many
+
+    try:
+        parse_many(rate_limit)
+    except ValueError:
+        raise InvalidInput("write the rate like '600 per minute'", field="rate_limit") from None
+    partner.allowed_scenarios = sorted({s.strip() for s in allowed_scenarios if s.strip()})
+    partner.rate_limit, partner.active = rate_limit.strip(), active
+    audit.record(actor, "partner.update", partner, allowed_scenarios=partner.allowed_scenarios,
+                 rate_limit=partner.rate_limit, active=active)
+    return partner

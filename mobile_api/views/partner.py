@@ -11,6 +11,7 @@ from marshmallow import Schema, fields
 
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
+from carbon_platform.extensions import limiter
 from carbon_platform.services import feeds, partner_auth
 from mobile_api.schemas.common import Input, text
 from mobile_api.schemas.consent import EventBatchSchema, EventResultsSchema
@@ -36,6 +37,10 @@ def partner_required(view: Callable) -> Callable:
     return wrapper
 
 
+#: Each partner's own request rate (set in the console), counted per partner across workers.
+partner_limit = limiter.limit(lambda: g.partner.rate_limit, key_func=lambda: f"partner:{g.partner.id}")
+
+
 class PingSchema(Input):
     echo = text(200, metadata={"description": "Returned as sent."})
 
@@ -52,6 +57,7 @@ class PongSchema(Schema):
 @blp.response(200, PongSchema)
 @blp.doc(security=[SIGNED])
 @partner_required
+@partner_limit
 def ping(body):
     """Check your signing: answers with your key id when the signature is valid (nothing is written)."""
     return {"key_id": g.partner.key_id, "partner": g.partner.name, "echo": body.get("echo"),
@@ -63,6 +69,7 @@ def ping(body):
 @blp.response(200, EventResultsSchema)
 @blp.doc(security=[SIGNED])
 @partner_required
+@partner_limit
 def events(body):
     """Up to 500 events; each gets its own result. Resending an event (same id) is always safe."""
     outcomes = feeds.ingest(g.partner, body["events"])
