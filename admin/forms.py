@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from carbon_platform.models import AdminRole
+from carbon_platform.models import AdminRole, PartnerKind
 
 ROLE_NAMES = {
     AdminRole.SUPER_ADMIN: _l("超级管理员"),
@@ -30,6 +30,18 @@ class AdminCreateForm(FlaskForm):
 
 class ReviewDecisionForm(FlaskForm):
     note = StringField(_l("说明（驳回或补充材料时必填，居民可见）"), validators=[Length(max=500)])
+
+
+class PartnerCreateForm(FlaskForm):
+    name = StringField(_l("名称"), validators=[DataRequired(), Length(max=128)])
+    kind = SelectField(_l("类型"), choices=[SelectChoice(k.value, k.value) for k in PartnerKind])
+
+
+class PartnerSettingsForm(FlaskForm):
+    allowed_scenarios = StringField(_l("允许上报的场景（逗号分隔，留空为该类型的全部场景）"),
+                                    validators=[Length(max=1000)])
+    rate_limit = StringField(_l("请求速率"), validators=[DataRequired(), Length(max=64)])
+    active = BooleanField(_l("启用"))
 
 
 class ConfirmForm(FlaskForm):

@@ -17,6 +17,8 @@ PERMISSIONS: dict[str, frozenset[AdminRole]] = {
     "audit.view": frozenset({R.SUPER_ADMIN, R.AUDITOR}),
     "admins.view": frozenset({R.SUPER_ADMIN, R.AUDITOR}),
     "admins.manage": frozenset({R.SUPER_ADMIN}),
+    "partners.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.AUDITOR}),
+    "partners.manage": frozenset({R.SUPER_ADMIN, R.OPERATOR}),
     "review.view": frozenset({R.SUPER_ADMIN, R.REVIEWER, R.OPERATOR, R.AUDITOR}),
     "review.act": frozenset({R.SUPER_ADMIN, R.REVIEWER}),
 }

@@ -1,0 +1,87 @@
+"""Partners: create (the secret is shown once), rotate secrets, allowed scenes, rate, on/off."""
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from admin.forms import ConfirmForm, PartnerCreateForm, PartnerSettingsForm
+from admin.permissions import current_admin, requires
+from admin.views import blueprint
+from carbon_platform.db import commit
+from carbon_platform.errors import DomainError
+from carbon_platform.extensions import db
+from carbon_platform.models import Partner, PartnerKind
+from carbon_platform.services import audit, organisations
+
+
+def _list(form=None, status=200):
+    rows = db.session.execute(sa.select(Partner).order_by(Partner.id)).scalars().all()
+    return render_template("admin/partners/list.html", partners=rows, form=form or PartnerCreateForm(),
+                           settings=PartnerSettingsForm(), confirm=ConfirmForm()), status
+
+
+def _partner(partner_id: int) -> Partner:
+    partner = db.session.get(Partner, partner_id)
+    if partner is None:
+        abort(404)
+    return partner
+
+
+def _secret_page(partner: Partner, secret: str):
+    # Shown once, never stored in a form or a redirect: the page is marked no-store by the blueprint.
+    return render_template("admin/partners/secret.html", partner=partner, secret=secret)
+
+
+@blueprint.get("/partners")
+@requires("partners.view")
+def partners():
+    return _list()
+
+
+@blueprint.post("/partners")
+@requires("partners.manage")
+def create_partner():
+    form = PartnerCreateForm()
+    if not form.validate_on_submit():
+        flash(_("请填写名称和类型"), "error")
+        return _list(form, 400)
+    try:
+        partner, secret = organisations.register_partner(name=form.name.data, kind=PartnerKind(form.kind.data),
+                                                         actor=audit.Actor.admin(current_admin()))
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return _list(form, 400)
+    commit()
+    return _secret_page(partner, secret)
+
+
+@blueprint.post("/partners/<int:partner_id>/rotate")
+@requires("partners.manage")
+def rotate_partner_secret(partner_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    partner = _partner(partner_id)
+    secret = organisations.rotate_partner_secret(partner, actor=audit.Actor.admin(current_admin()))
+    commit()
+    return _secret_page(partner, secret)
+
+
+@blueprint.post("/partners/<int:partner_id>/settings")
+@requires("partners.manage")
+def partner_settings(partner_id: int):
+    form = PartnerSettingsForm()
+    partner = _partner(partner_id)
+    if not form.validate_on_submit():
+        flash(_("请填写请求速率"), "error")
+        return _list(status=400)
+    try:
+        organisations.update_partner(partner, allowed_scenarios=(form.allowed_scenarios.data or "").split(","),
+                                     rate_limit=form.rate_limit.data, active=form.active.data,
+                                     actor=audit.Actor.admin(current_admin()))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _list(status=400)
+    commit()
+    flash(_("已保存 %(name)s", name=partner.name), "success")
+    return redirect(url_for("admin.partners"))

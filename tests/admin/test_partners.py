@@ -1,0 +1,99 @@
+"""Partner management in the console, and the limits it sets, enforced on the feed."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from carbon_platform import seeding
+from carbon_platform.db import commit
+from carbon_platform.extensions import db
+from carbon_platform.models import AdminRole, AuditEvent, Partner
+from tests import factories as f
+from tests.admin.test_console import csrf_token, log_in
+from tests.mobile_api.helpers import signed
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def console(app, role=AdminRole.OPERATOR):
+    with app.app_context():
+        seeding.load_reference()
+        admin = f.admin(role)
+        commit()
+        username = admin.username
+    client = app.test_client()
+    log_in(client, username)
+    return client
+
+
+def create(client, name="泰安公交集团", kind="transit"):
+    page = client.post("/admin/partners", data={"csrf_token": csrf_token(client, "/admin/partners"), "name": name,
+                                                "kind": kind}).get_data(as_text=True)
+    return re.search(r"data-key-id>([^<]+)<", page).group(1), re.search(r"data-secret>([^<]+)<", page).group(1)
+
+
+def ping(app, key_id, secret):
+    raw = json.dumps({"echo": "hi"}).encode()
+    return app.test_client().post("/api/v1/partner/ping", data=raw, headers=signed(key_id, secret, raw))
+
+
+def test_an_operator_creates_a_partner_whose_secret_is_shown_once_and_works(app):
+    client = console(app)
+    key_id, secret = create(client)
+    assert ping(app, key_id, secret).status_code == 200
+    assert secret not in client.get("/admin/partners").get_data(as_text=True)  # never shown again
+    with app.app_context():
+        assert db.session.execute(sa.select(AuditEvent.action).where(AuditEvent.action == "partner.register")
+                                  ).scalar_one()
+
+
+def test_rotating_keeps_the_previous_secret_until_the_next_rotation(app):
+    client = console(app)
+    key_id, first = create(client)
+    with app.app_context():
+        partner_id = db.session.execute(sa.select(Partner.id)).scalar_one()
+    rotate = lambda: re.search(r"data-secret>([^<]+)<", client.post(  # noqa: E731
+        f"/admin/partners/{partner_id}/rotate", data={"csrf_token": csrf_token(client, "/admin/partners")}
+    ).get_data(as_text=True)).group(1)
+    second = rotate()
+    assert ping(app, key_id, first).status_code == ping(app, key_id, second).status_code == 200
+    third = rotate()
+    assert ping(app, key_id, first).status_code == 401 and ping(app, key_id, third).status_code == 200
+
+
+def test_settings_limit_the_scenes_and_the_rate_and_switch_the_feed_off(app):
+    client = console(app)
+    key_id, secret = create(client)
+    with app.app_context():
+        partner_id = db.session.execute(sa.select(Partner.id)).scalar_one()
+
+    def settings(**values):
+        return client.post(f"/admin/partners/{partner_id}/settings",
+                           data={"csrf_token": csrf_token(client, "/admin/partners"), **values})
+
+    assert settings(allowed_scenarios="brt_ride", rate_limit="every other tuesday", active="y").status_code == 400
+    assert settings(allowed_scenarios="brt_ride", rate_limit="3 per minute", active="y").status_code == 302
+    event = {"event_id": "e1", "scenario": "bus_ride", "binding": {"kind": "transit_card", "id": "88012345"},
+             "occurred_at": datetime.now(BEIJING).replace(microsecond=0).isoformat(), "inputs": {"distance_km": 3}}
+    raw = json.dumps({"events": [event]}).encode()
+    feed = app.test_client()
+    response = feed.post("/api/v1/partner/events", data=raw, headers=signed(key_id, secret, raw))
+    assert response.json["results"][0]["status"] == "rejected"  # bus_ride is not among its scenes now
+    assert "may not report bus_ride" in response.json["results"][0]["reason"]
+    statuses = [feed.post("/api/v1/partner/events", data=raw, headers=signed(key_id, secret, raw)).status_code
+                for _ in range(3)]
+    assert statuses == [200, 200, 429]  # 3 a minute, counted per partner
+    settings(allowed_scenarios="", rate_limit="3 per minute")  # no "active": switched off
+    assert ping(app, key_id, secret).status_code == 401
+
+
+def test_auditors_see_partners_but_cannot_change_them(app):
+    client = console(app, AdminRole.AUDITOR)
+    page = client.get("/admin/partners").get_data(as_text=True)
+    assert "新建合作方" not in page
+    assert client.post("/admin/partners", data={"csrf_token": csrf_token(client, "/admin/partners"),
+                                                "name": "x", "kind": "transit"}).status_code == 403
