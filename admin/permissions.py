@@ -19,6 +19,7 @@ PERMISSIONS: dict[str, frozenset[AdminRole]] = {
     "admins.manage": frozenset({R.SUPER_ADMIN}),
     "partners.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.AUDITOR}),
     "partners.manage": frozenset({R.SUPER_ADMIN, R.OPERATOR}),
+    "actions.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.REVIEWER, R.AUDITOR}),
     "review.view": frozenset({R.SUPER_ADMIN, R.REVIEWER, R.OPERATOR, R.AUDITOR}),
     "review.act": frozenset({R.SUPER_ADMIN, R.REVIEWER}),
 }

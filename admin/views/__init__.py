@@ -29,4 +29,4 @@ def no_store(response):
     return response
 
 
-from admin.views import administrators, audit_log, dashboard, partners, review, session_views  # noqa: E402,F401
+from admin.views import actions, administrators, audit_log, dashboard, partners, review, session_views  # noqa: E402,F401,I001

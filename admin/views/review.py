@@ -69,3 +69,20 @@ def decide(action_id: int, decision: str):
     commit()
     flash(_("已处理 #%(id)s", id=action_id), "success")
     return redirect(url_for("admin.review_queue"))
+
+
+@blueprint.post("/review/bulk-approve")
+@requires("review.act")
+def bulk_approve():
+    if not ReviewDecisionForm().validate_on_submit():
+        abort(400)
+    ids = [int(v) for v in request.form.getlist("action_ids") if v.isdigit()]
+    try:
+        approved = review.approve_many(ids, actor=audit.Actor.admin(current_admin()))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.review_queue")), 400 if exc.status != 409 else 409
+    commit()
+    flash(_("已批量通过 %(n)s 条", n=len(approved)), "success")
+    return redirect(url_for("admin.review_queue"))

@@ -77,3 +77,20 @@ def queue(*, scenario: str | None = None, reason: str | None = None):
     if reason:
         query = query.where(Action.reason == reason)
     return query.order_by(Action.received_at, Action.id)
+
+
+#: Bulk approval is for the routine: at most this many actions at once, each worth at most this much.
+BULK_LIMIT, BULK_MAX_POINTS = 50, 500
+
+
+def approve_many(action_ids: list[int], *, actor: audit.Actor) -> list[Action]:
+    """Approve routine actions together; anything larger needs a decision of its own."""
+    ids = list(dict.fromkeys(action_ids))
+    if not ids or len(ids) > BULK_LIMIT:
+        raise InvalidInput(f"choose 1 to {BULK_LIMIT} actions", field="action_ids")
+    large = db.session.execute(sa.select(Action.id).where(Action.id.in_(ids), Action.points > BULK_MAX_POINTS)
+                               ).scalars().all()
+    if large:
+        raise InvalidInput(f"actions worth more than {BULK_MAX_POINTS} points are approved one by one",
+                           action_ids=sorted(large))
+    return [approve(action_id, actor=actor, note="bulk") for action_id in sorted(ids)]

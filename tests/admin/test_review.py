@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from carbon_platform import seeding
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
-from carbon_platform.models import Action, ActionStatus, AdminRole, AuditEvent, CampaignBudget, CarbonAccount
+from carbon_platform.models import Action, ActionStatus, AdminRole, AuditEvent, CampaignBudget, CarbonAccount, Resident
 from carbon_platform.services import earning
 from tests import factories as f
 from tests.admin.test_console import csrf_token, log_in
@@ -87,3 +87,38 @@ def test_operators_see_the_queue_but_only_reviewers_decide(app, client, queued):
     page = client.get("/admin/review").get_data(as_text=True)
     assert "通过" not in page
     assert decide(client, queued["install"], "approve").status_code == 403
+
+
+def test_bulk_approval_takes_routine_actions_only(app, client, queued):
+    log_in(client, "checker")
+    token = csrf_token(client, "/admin/review")
+    with app.app_context():
+        when = datetime(2026, 7, 9, 8, tzinfo=BEIJING)
+        # 10 km in 10 minutes is too fast for a bicycle: held, worth 10 × 93.3 = 933 g → 186 points each
+        rides = [earning.award_action(queued["account"], account_type="resident", scenario="cycling",
+                                      inputs={"distance_km": 10, "minutes": 10}, occurred_at=when + timedelta(hours=n),
+                                      idempotency_key=f"ride-{n}", now=when + timedelta(hours=n)).action.id
+                 for n in range(2)]
+        commit()
+    # the 20 kg deposit (920 points) is too much for a bulk decision, so the whole batch is refused
+    refused = client.post("/admin/review/bulk-approve", data={"csrf_token": token,
+                                                              "action_ids": [*rides, queued["heavy"]]})
+    assert refused.status_code == 400
+    assert client.post("/admin/review/bulk-approve", data={"csrf_token": token, "action_ids": []}).status_code == 400
+    approved = client.post("/admin/review/bulk-approve", data={"csrf_token": token, "action_ids": rides})
+    assert approved.status_code == 302
+    with app.app_context():
+        assert [db.session.get(Action, r).status for r in rides] == [ActionStatus.CREDITED] * 2
+        assert db.session.get(Action, queued["heavy"]).status is ActionStatus.REVIEW
+        assert db.session.get(CarbonAccount, queued["account"]).points_available == 2 * 186
+
+
+def test_action_search_filters_and_shows_receipts(app, client, queued):
+    log_in(client, "checker")
+    with app.app_context():
+        phone = db.session.execute(sa.select(Resident.phone)).scalar_one()
+    page = client.get(f"/admin/actions?phone={phone[3:]}&scenario=waste_sorting").get_data(as_text=True)
+    assert f'data-action="{queued["heavy"]}"' in page and f'data-action="{queued["install"]}"' not in page
+    assert "方法学" in page  # the receipt, in Chinese
+    nobody = client.get("/admin/actions?phone=not-a-phone").get_data(as_text=True)
+    assert "data-action=" not in nobody

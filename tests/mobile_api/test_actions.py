@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
-from carbon_platform import seeding
-from carbon_platform.db import commit
 from tests.mobile_api.helpers import assert_error, resident_headers
 
 BEIJING = timezone(timedelta(hours=8))
 
-
-@pytest.fixture
-def headers(app, client):
-    with app.app_context():
-        seeding.load_reference()
-        commit()
-    return resident_headers(client, app)
 
 
 AN_HOUR_AGO = (datetime.now(BEIJING) - timedelta(hours=1)).replace(microsecond=0)

@@ -8,10 +8,8 @@ import time
 import zlib
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from PIL import ExifTags, Image
 
-from carbon_platform import seeding
 from carbon_platform.db import commit
 from carbon_platform.models import AdminRole
 from tests import factories as f
@@ -20,13 +18,6 @@ from tests.mobile_api.helpers import assert_error, resident_headers
 
 BEIJING = timezone(timedelta(hours=8))
 
-
-@pytest.fixture
-def headers(app, client):
-    with app.app_context():
-        seeding.load_reference()
-        commit()
-    return resident_headers(client, app)
 
 
 def jpeg_with_gps(width=64, height=48) -> bytes:

@@ -1,0 +1,41 @@
+"""Action search: every reported action with its outcome and receipt; filters live in the URL."""
+
+import sqlalchemy as sa
+from flask import render_template, request
+
+from admin.permissions import requires
+from admin.views import blueprint
+from carbon_platform.errors import DomainError
+from carbon_platform.extensions import db
+from carbon_platform.models import Action, ActionStatus, Resident
+from carbon_platform.services.identity import normalise_phone
+from points_rules import Receipt
+
+PAGE_SIZE = 30
+
+
+@blueprint.get("/actions")
+@requires("actions.view")
+def action_search():
+    filters = {name: request.args.get(name, "").strip() for name in ("phone", "scenario", "status", "channel")}
+    page = max(1, request.args.get("page", 1, type=int))
+    query = sa.select(Action)
+    if filters["phone"]:
+        try:
+            phone = normalise_phone(filters["phone"])
+        except DomainError:
+            phone = None  # not a mobile number: matches nobody
+        query = query.join(Resident, Resident.account_id == Action.account_id).where(Resident.phone == phone)
+    if filters["scenario"]:
+        query = query.where(Action.scenario == filters["scenario"])
+    if filters["status"] in {s.value for s in ActionStatus}:
+        query = query.where(Action.status == ActionStatus(filters["status"]))
+    if filters["channel"]:
+        query = query.where(Action.channel == filters["channel"])
+    total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(query.order_by(Action.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+                              ).scalars().all()
+    locale = "en" if request.args.get("lang") == "en" else "zh_CN"
+    receipts = {a.id: Receipt.from_dict(a.receipt).render(locale) for a in rows}
+    return render_template("admin/actions/list.html", actions=rows, receipts=receipts, filters=filters, total=total,
+                           page=page, pages=max(1, -(-total // PAGE_SIZE)), statuses=[s.value for s in ActionStatus])
