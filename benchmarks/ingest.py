@@ -1,0 +1,224 @@
+"""Ingest figures: signed partner batches and app self-reports over HTTP, to the app under gunicorn.
+
+    .venv/bin/python benchmarks/ingest.py                                   # SQLite
+    .venv/bin/python benchmarks/ingest.py --postgresql URL                  # and PostgreSQL (schema RESET)
+
+For each database: credited events per second with p50/p99 per batch (16 connections, 100-event
+batches), self-reports per second with p50/p99 (16 connections), and the database's raw batched insert
+rate as the ceiling. The load generator runs on the same 2-core machine as the server, so the figures
+are a floor for a real deployment, and comparable only within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from carbon_platform import create_app, seeding  # noqa: E402
+from carbon_platform.db import commit  # noqa: E402
+from carbon_platform.extensions import db  # noqa: E402
+from carbon_platform.models import Audience, BindingKind, Partner, PartnerKind, PartnerSecret  # noqa: E402
+from carbon_platform.services import accounts, auth, consent  # noqa: E402
+from carbon_platform.services.partner_auth import signature  # noqa: E402
+
+PORT = 8077
+CONNECTIONS, BATCH, RESIDENTS = 16, 100, 400
+SECRET = "ps_benchmark_" + "x" * 24
+CONFIG = {"SECRET_KEY": "benchmark-secret-key-0123456789-abcdef", "SMS_SENDER": "memory"}
+
+
+def prepare(url: str) -> dict:
+    """A fresh database with a partner and residents bound and consenting; access tokens for reports."""
+    app = create_app({**CONFIG, "DATABASE_URL": url})
+    with app.app_context():
+        if url.startswith("postgresql"):
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        from flask_migrate import upgrade
+
+        upgrade()
+        seeding.load_reference()
+        partner = Partner(name="bench bus", kind=PartnerKind.TRANSIT, key_id="pk_bench", rate_limit="10000000 per minute")
+        db.session.add(partner)
+        db.session.add(PartnerSecret(partner=partner, secret=SECRET))
+        db.session.flush()
+        cards, tokens = [], []
+        for n in range(RESIDENTS):
+            resident = accounts.register_resident(f"1370{n:07d}")
+            consent.add_binding(resident.account_id, BindingKind.TRANSIT_CARD, f"CARD{n:08d}")
+            consent.grant(resident.account_id, partner, "bus_ride", frozenset({"partner:transit"}))
+            cards.append(f"CARD{n:08d}")
+            tokens.append(auth.issue_tokens(Audience.RESIDENT, resident.id).access_token)
+        commit()
+        db.engine.dispose()
+    return {"cards": cards, "tokens": tokens}
+
+
+def serve(url: str, workers: int) -> subprocess.Popen:
+    env = {**os.environ, "CARBON_DATABASE_URL": url, "CARBON_SECRET_KEY": CONFIG["SECRET_KEY"],
+           "CARBON_SMS_SENDER": "memory", "CARBON_RATELIMIT_ENABLED": "false"}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{PORT}", "--log-level",
+         "warning", "carbon_platform.app:create_app()"], env=env, cwd=ROOT, start_new_session=True)
+    for _ in range(100):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(30)
+
+
+def run_clients(work) -> tuple[float, list[float], int]:
+    """Run ``work(connection_index, http_connection, latencies)`` on CONNECTIONS threads; (seconds, latencies, items)."""
+    latencies, counts, lock = [], [], threading.Lock()
+    barrier = threading.Barrier(CONNECTIONS + 1)
+
+    def worker(index):
+        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
+        mine: list[float] = []
+        barrier.wait()
+        items = work(index, connection, mine)
+        with lock:
+            latencies.extend(mine)
+            counts.append(items)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start, latencies, sum(counts)
+
+
+def partner_load(cards: list[str], batches_per_connection: int):
+    base = datetime.now(UTC) - timedelta(hours=3)
+
+    def work(index, connection, latencies):
+        credited = 0
+        for b in range(batches_per_connection):
+            events = []
+            for e in range(BATCH):
+                n = (index * batches_per_connection + b) * BATCH + e
+                events.append({"event_id": f"bench-{n}", "scenario": "bus_ride",
+                               "binding": {"kind": "transit_card", "id": cards[n % len(cards)]},
+                               "occurred_at": (base + timedelta(seconds=n)).isoformat(),
+                               "inputs": {"distance_km": 3 + n % 7}})
+            raw = json.dumps({"events": events}).encode()
+            stamp = str(int(time.time()))
+            headers = {"Content-Type": "application/json", "X-Carbon-Key-Id": "pk_bench",
+                       "X-Carbon-Timestamp": stamp, "X-Carbon-Signature": signature(SECRET, "pk_bench", stamp, raw)}
+            start = time.perf_counter()
+            connection.request("POST", "/api/v1/partner/events", body=raw, headers=headers)
+            response = connection.getresponse()
+            body = json.loads(response.read())
+            latencies.append((time.perf_counter() - start) * 1000)
+            assert response.status == 200, body
+            credited += sum(r["status"] == "credited" for r in body["results"])
+        return credited
+
+    return work
+
+
+def report_load(tokens: list[str], reports_per_connection: int):
+    when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+
+    def work(index, connection, latencies):
+        done = 0
+        for r in range(reports_per_connection):
+            token = tokens[(index * reports_per_connection + r) % len(tokens)]
+            raw = json.dumps({"scenario": "walking", "occurred_at": when, "inputs": {"steps": 8000}}).encode()
+            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}",
+                       "Idempotency-Key": secrets.token_hex(8)}
+            start = time.perf_counter()
+            connection.request("POST", "/api/v1/actions", body=raw, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            latencies.append((time.perf_counter() - start) * 1000)
+            assert response.status == 201, response.status
+            done += 1
+        return done
+
+    return work
+
+
+def raw_insert_rate(url: str, rows: int = 50_000) -> float:
+    """The database's own ceiling: one transaction of batched inserts into a scratch table."""
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS bench_rows")
+        connection.exec_driver_sql("CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, account INTEGER, grams INTEGER, "
+                                   "note VARCHAR(40))")
+    start = time.perf_counter()
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO bench_rows (id, account, grams, note) VALUES (:i, :a, :g, :n)"),
+                           [{"i": i, "a": i % 997, "g": i % 5000, "n": "bus_ride"} for i in range(rows)])
+    rate = rows / (time.perf_counter() - start)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE bench_rows")
+    engine.dispose()
+    return rate
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(name: str, url: str, workers: int, batches: int, reports: int) -> None:
+    data = prepare(url)
+    server = serve(url, workers)
+    try:
+        seconds, latencies, credited = run_clients(partner_load(data["cards"], batches))
+        print(f"{name:<10} partner events: {credited:,} credited in {seconds:.1f} s = {credited / seconds:,.0f}/s; "
+              f"per {BATCH}-event batch p50 {statistics.median(latencies):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms")
+        seconds, latencies, done = run_clients(report_load(data["tokens"], reports))
+        print(f"{name:<10} self-reports: {done:,} in {seconds:.1f} s = {done / seconds:,.0f}/s; "
+              f"p50 {statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms "
+              f"({CONNECTIONS} connections)")
+    finally:
+        stop(server)
+    print(f"{name:<10} raw batched insert ceiling: {raw_insert_rate(url):,.0f} rows/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgresql", metavar="URL", help="also measure PostgreSQL; its public schema is reset")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--batches", type=int, default=4, help="batches per connection")
+    parser.add_argument("--reports", type=int, default=40, help="self-reports per connection")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        measure("sqlite", f"sqlite:///{tmp}/ingest.db", args.workers, args.batches, args.reports)
+    if args.postgresql:
+        measure("postgresql", args.postgresql, args.workers, args.batches, args.reports)
+
+
+if __name__ == "__main__":
+    main()
