@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from carbon_platform.models import AdminRole, PartnerKind
@@ -42,6 +42,12 @@ class PartnerSettingsForm(FlaskForm):
                                     validators=[Length(max=1000)])
     rate_limit = StringField(_l("请求速率"), validators=[DataRequired(), Length(max=64)])
     active = BooleanField(_l("启用"))
+
+
+class AdjustmentForm(FlaskForm):
+    target = StringField(_l("居民手机号或账户号"), validators=[DataRequired(), Length(max=20)])
+    points = IntegerField(_l("积分（负数为扣减）"), validators=[DataRequired()])
+    reason = StringField(_l("原因"), validators=[DataRequired(), Length(min=4, max=500)])
 
 
 class ConfirmForm(FlaskForm):

@@ -19,6 +19,8 @@ PERMISSIONS: dict[str, frozenset[AdminRole]] = {
     "admins.manage": frozenset({R.SUPER_ADMIN}),
     "partners.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.AUDITOR}),
     "partners.manage": frozenset({R.SUPER_ADMIN, R.OPERATOR}),
+    "adjustments.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.AUDITOR}),
+    "adjustments.manage": frozenset({R.SUPER_ADMIN, R.OPERATOR}),  # request, and decide others' requests
     "actions.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.REVIEWER, R.AUDITOR}),
     "review.view": frozenset({R.SUPER_ADMIN, R.REVIEWER, R.OPERATOR, R.AUDITOR}),
     "review.act": frozenset({R.SUPER_ADMIN, R.REVIEWER}),

@@ -55,7 +55,8 @@ def prepare(url: str) -> dict:
 
         upgrade()
         seeding.load_reference()
-        partner = Partner(name="bench bus", kind=PartnerKind.TRANSIT, key_id="pk_bench", rate_limit="10000000 per minute")
+        partner = Partner(name="bench bus", kind=PartnerKind.TRANSIT, key_id="pk_bench",
+                          rate_limit="10000000 per minute")
         db.session.add(partner)
         db.session.add(PartnerSecret(partner=partner, secret=SECRET))
         db.session.flush()
@@ -94,7 +95,7 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def run_clients(work) -> tuple[float, list[float], int]:
-    """Run ``work(connection_index, http_connection, latencies)`` on CONNECTIONS threads; (seconds, latencies, items)."""
+    """Run ``work(index, connection, latencies)`` on CONNECTIONS threads: (seconds, latencies, items done)."""
     latencies, counts, lock = [], [], threading.Lock()
     barrier = threading.Barrier(CONNECTIONS + 1)
 
@@ -197,7 +198,8 @@ def measure(name: str, url: str, workers: int, batches: int, reports: int) -> No
     try:
         seconds, latencies, credited = run_clients(partner_load(data["cards"], batches))
         print(f"{name:<10} partner events: {credited:,} credited in {seconds:.1f} s = {credited / seconds:,.0f}/s; "
-              f"per {BATCH}-event batch p50 {statistics.median(latencies):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms")
+              f"per {BATCH}-event batch p50 {statistics.median(latencies):.0f} ms, "
+              f"p99 {percentile(latencies, 0.99):.0f} ms")
         seconds, latencies, done = run_clients(report_load(data["tokens"], reports))
         print(f"{name:<10} self-reports: {done:,} in {seconds:.1f} s = {done / seconds:,.0f}/s; "
               f"p50 {statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms "

@@ -36,6 +36,8 @@ class Defaults:
     REFRESH_TOKEN_TTL_DAYS = 30
     # Partner events matched to nobody (no binding or no consent) keep their data this long.
     UNMATCHED_RETENTION_DAYS = 30
+    # Manual adjustments larger than this (points, either way) need a second administrator's approval.
+    ADJUSTMENT_DUAL_CONTROL_POINTS = 1000
     # Points policy defaults until the rulebook (points_rules) says otherwise.
     POINTS_EXPIRY_MONTHS = 24
     EXPIRING_SOON_DAYS = 30

@@ -29,4 +29,6 @@ def no_store(response):
     return response
 
 
-from admin.views import actions, administrators, audit_log, dashboard, partners, review, session_views  # noqa: E402,F401,I001
+from admin.views import (  # noqa: E402,F401,I001
+    actions, adjustments, administrators, audit_log, dashboard, partners, review, session_views,
+)

@@ -2,6 +2,7 @@
 
 from carbon_platform.models.accounts import AccountKind, CarbonAccount, Enterprise, Resident
 from carbon_platform.models.actions import COUNTED, Action, ActionStatus, CampaignAward, CampaignBudget
+from carbon_platform.models.adjustments import AdjustmentRequest, AdjustmentStatus
 from carbon_platform.models.admins import Administrator, AdminRole
 from carbon_platform.models.audit import AuditEvent
 from carbon_platform.models.auth import Audience, AuthToken, LoginCode, TokenKind
@@ -33,7 +34,7 @@ from carbon_platform.models.reference import District, DistrictKind
 from carbon_platform.models.rules import RulebookStatus, RulebookVersion
 
 __all__ = [
-    "Evidence",
+    "AdjustmentRequest", "AdjustmentStatus", "Evidence",
     "Authorisation", "Binding", "BindingKind", "BindingStatus", "EventKind", "EventStatus", "PartnerEvent",
     "COUNTED", "Action", "ActionStatus", "CampaignAward", "CampaignBudget", "RulebookStatus", "RulebookVersion",
     "AccountKind", "Administrator", "AdminRole", "Audience", "AuditEvent", "AuthToken", "Base", "Book",

@@ -1,0 +1,87 @@
+"""Manual adjustments: request one; above the threshold, a second administrator approves or rejects."""
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from admin.forms import AdjustmentForm, ReviewDecisionForm
+from admin.permissions import current_admin, requires
+from admin.views import blueprint
+from carbon_platform.db import commit
+from carbon_platform.errors import DomainError, NotFound
+from carbon_platform.extensions import db
+from carbon_platform.models import AdjustmentStatus, Resident
+from carbon_platform.services import adjustments as service
+from carbon_platform.services import audit
+from carbon_platform.services.identity import normalise_phone
+
+
+def _account_id(target: str) -> int:
+    target = target.strip()
+    try:
+        phone = normalise_phone(target)
+    except DomainError:
+        if target.isdigit():
+            return int(target)
+        raise NotFound("no resident or account like that") from None
+    account_id = db.session.execute(sa.select(Resident.account_id).where(Resident.phone == phone)).scalar()
+    if account_id is None:
+        raise NotFound("no resident with that phone number")
+    return account_id
+
+
+def _page(form=None, status=200):
+    waiting = db.session.execute(service.pending()).scalars().all()
+    return render_template("admin/adjustments/list.html", waiting=waiting, form=form or AdjustmentForm(),
+                           decision=ReviewDecisionForm(), me=current_admin(),
+                           threshold=current_app.config["ADJUSTMENT_DUAL_CONTROL_POINTS"]), status
+
+
+@blueprint.get("/adjustments")
+@requires("adjustments.view")
+def adjustments():
+    return _page()
+
+
+@blueprint.post("/adjustments")
+@requires("adjustments.manage")
+def request_adjustment():
+    form = AdjustmentForm()
+    if not form.validate_on_submit():
+        flash(_("请填写账户、积分和原因"), "error")
+        return _page(form, 400)
+    try:
+        adjustment = service.request(_account_id(form.target.data), form.points.data, form.reason.data,
+                                     actor=audit.Actor.admin(current_admin()))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _page(form, 400)
+    commit()
+    if adjustment.status is AdjustmentStatus.APPLIED:
+        flash(_("已调整 %(n)s 积分", n=adjustment.points), "success")
+    else:
+        flash(_("超过 %(t)s 积分，等待另一位管理员审批", t=current_app.config["ADJUSTMENT_DUAL_CONTROL_POINTS"]),
+              "success")
+    return redirect(url_for("admin.adjustments"))
+
+
+@blueprint.post("/adjustments/<int:adjustment_id>/<any(approve, reject):decision>")
+@requires("adjustments.manage")
+def decide_adjustment(adjustment_id: int, decision: str):
+    form = ReviewDecisionForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("admin.adjustments")), 400
+    actor = audit.Actor.admin(current_admin())
+    try:
+        if decision == "approve":
+            service.approve(adjustment_id, actor=actor)
+        else:
+            service.reject(adjustment_id, actor=actor, note=form.note.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.adjustments")), exc.status
+    commit()
+    flash(_("已处理 #%(id)s", id=adjustment_id), "success")
+    return redirect(url_for("admin.adjustments"))
