@@ -10,6 +10,7 @@ from carbon_platform.models.base import Base
 from carbon_platform.models.consent import (
     Authorisation,
     Binding,
+    BindingCode,
     BindingKind,
     BindingStatus,
     EventKind,
@@ -35,7 +36,8 @@ from carbon_platform.models.rules import RulebookStatus, RulebookVersion
 
 __all__ = [
     "AdjustmentRequest", "AdjustmentStatus", "Evidence",
-    "Authorisation", "Binding", "BindingKind", "BindingStatus", "EventKind", "EventStatus", "PartnerEvent",
+    "Authorisation", "Binding", "BindingCode", "BindingKind", "BindingStatus", "EventKind", "EventStatus",
+    "PartnerEvent",
     "COUNTED", "Action", "ActionStatus", "CampaignAward", "CampaignBudget", "RulebookStatus", "RulebookVersion",
     "AccountKind", "Administrator", "AdminRole", "Audience", "AuditEvent", "AuthToken", "Base", "Book",
     "CarbonAccount", "District", "DistrictKind", "Enterprise", "Household", "HouseholdInvitation",

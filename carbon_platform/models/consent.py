@@ -51,6 +51,19 @@ class Binding(CreatedAt, Base):
     revoked_at: Mapped[datetime | None]
 
 
+class BindingCode(CreatedAt, Base):
+    """A one-time code a person shows a partner (at a card counter, in a partner's app) so the partner
+    can propose a binding to their account. Only its hash is kept; it lives minutes."""
+
+    __tablename__ = "binding_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("carbon_accounts.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class Authorisation(CreatedAt, Base):
     """A person's consent that one partner's data for one scenario may be credited to them."""
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from carbon_platform.clock import utcnow
 from carbon_platform.errors import Conflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
-from carbon_platform.models import Authorisation, Binding, BindingKind, BindingStatus, Partner
+from carbon_platform.models import Authorisation, Binding, BindingCode, BindingKind, BindingStatus, Partner
 
 _SEPARATORS = re.compile(r"[\s\-_.:/]")
 
@@ -90,3 +92,51 @@ def consented(account_id: int, partner_id: int, scenario: str) -> bool:
                                           Authorisation.revoked_at.is_(None))
     ).first() is not None
 
+
+
+BINDING_CODE_TTL = timedelta(minutes=15)
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # readable aloud: no 0/O, 1/I/L
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(("binding:" + code.strip().upper()).encode()).hexdigest()
+
+
+def issue_binding_code(account_id: int) -> tuple[BindingCode, str]:
+    """A one-time code for a partner to propose a binding; shown once, valid 15 minutes."""
+    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    record = BindingCode(account_id=account_id, code_hash=_code_hash(code), expires_at=utcnow() + BINDING_CODE_TTL)
+    db.session.add(record)
+    db.session.flush()
+    return record, code
+
+
+def propose_binding(partner: Partner, code: str, kind: BindingKind, identifier: str) -> Binding:
+    """A partner proposes an identifier for the person who showed it ``code``; it stays pending (and
+    matches nothing) until that person confirms it."""
+    record = db.session.execute(
+        sa.select(BindingCode).where(BindingCode.code_hash == _code_hash(code)).with_for_update()
+    ).scalar_one_or_none()
+    if record is None or record.used_at is not None or record.expires_at <= utcnow():
+        raise NotFound("binding code not found or no longer valid", code="binding_code_invalid")
+    record.used_at = utcnow()
+    digest = identifier_hash(kind, identifier)
+    taken = db.session.execute(
+        sa.select(Binding.id).where(Binding.identifier_hash == digest, Binding.status != BindingStatus.REVOKED)
+    ).first()
+    if taken is not None:
+        raise Conflict("this identifier is already bound or proposed", code="identifier_taken")
+    binding = Binding(account_id=record.account_id, kind=kind, identifier_hash=digest,
+                      last4=normalise(identifier)[-4:], status=BindingStatus.PENDING,
+                      proposed_by_partner_id=partner.id)
+    db.session.add(binding)
+    db.session.flush()
+    return binding
+
+
+def confirm_binding(account_id: int, binding_id: int) -> Binding:
+    binding = db.session.get(Binding, binding_id)
+    if binding is None or binding.account_id != account_id or binding.status is not BindingStatus.PENDING:
+        raise NotFound("no pending binding with that id")
+    binding.status = BindingStatus.ACTIVE
+    return binding

@@ -91,3 +91,14 @@ class EventOutcomeSchema(Schema):
 
 class EventResultsSchema(Schema):
     results = fields.List(fields.Nested(EventOutcomeSchema))
+
+
+class BindingCodeSchema(Schema):
+    code = fields.String(metadata={"description": "Show it to the partner; it works once, for 15 minutes."})
+    expires_at = fields.DateTime()
+
+
+class BindingProposalSchema(Input):
+    code = text(20, required=True, metadata={"description": "The code the person showed you."})
+    kind = fields.String(required=True, validate=KINDS)
+    identifier = text(80, required=True)

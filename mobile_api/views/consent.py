@@ -17,6 +17,7 @@ from mobile_api.schemas.common import NoBody
 from mobile_api.schemas.consent import (
     AuthorisationCreateSchema,
     AuthorisationSchema,
+    BindingCodeSchema,
     BindingCreateSchema,
     BindingSchema,
     PartnerSummarySchema,
@@ -60,6 +61,30 @@ def my_bindings():
 def add_binding(body):
     """Bind a card or meter to my account (only a hash of it is kept)."""
     binding = consent.add_binding(g.resident.account_id, BindingKind(body["kind"]), body["identifier"])
+    commit()
+    return binding
+
+
+@blp.post("/me/binding-codes")
+@blp.arguments(NoBody)
+@blp.response(201, BindingCodeSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def binding_code(_body):
+    """A one-time code to show a partner, so the partner can propose a binding to my account."""
+    record, code = consent.issue_binding_code(g.resident.account_id)
+    commit()
+    return {"code": code, "expires_at": record.expires_at}
+
+
+@blp.post("/me/bindings/<int:binding_id>/confirm")
+@blp.arguments(NoBody)
+@blp.response(200, BindingSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def confirm_binding(_body, binding_id: int):
+    """Confirm a binding a partner proposed: only then is its data matched to me."""
+    binding = consent.confirm_binding(g.resident.account_id, binding_id)
     commit()
     return binding
 

@@ -12,9 +12,10 @@ from marshmallow import Schema, fields
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.extensions import limiter
-from carbon_platform.services import feeds, partner_auth
+from carbon_platform.models import BindingKind
+from carbon_platform.services import consent, feeds, partner_auth
 from mobile_api.schemas.common import Input, text
-from mobile_api.schemas.consent import EventBatchSchema, EventResultsSchema
+from mobile_api.schemas.consent import BindingProposalSchema, BindingSchema, EventBatchSchema, EventResultsSchema
 
 blp = Blueprint("partner", __name__, url_prefix="/api/v1/partner",
                 description="Signed partner endpoints: HMAC-SHA256 over key_id.timestamp.raw_body.")
@@ -76,3 +77,17 @@ def events(body):
     commit()
     return {"results": [{"event_id": o.event_id, "status": o.status.value, "reason": o.reason,
                          "action_id": o.action_id, "points": o.points} for o in outcomes]}
+
+
+@blp.post("/bindings")
+@blp.arguments(BindingProposalSchema)
+@blp.response(201, BindingSchema)
+@blp.doc(security=[SIGNED])
+@partner_required
+@partner_limit
+def propose_binding(body):
+    """Propose an identifier for the person who showed you their binding code. It stays pending, and
+    none of your data is matched to it, until they confirm it in the app."""
+    binding = consent.propose_binding(g.partner, body["code"], BindingKind(body["kind"]), body["identifier"])
+    commit()
+    return binding

@@ -182,3 +182,32 @@ def test_unmatched_events_lose_their_data_after_the_retention_period_but_stay_re
         record = db.session.execute(sa.select(PartnerEvent)).scalar_one()
         assert record.payload is None and record.event_id == "old"
     assert send(client, world, "bus", old) == [("duplicate", 0)]  # a resend is still only a duplicate
+
+
+def propose(client, world, partner, **body):
+    _id, key_id, secret = world[partner]
+    raw = json.dumps(body).encode()
+    return client.post("/api/v1/partner/bindings", data=raw, headers=signed(key_id, secret, raw))
+
+
+def test_a_partner_proposes_a_binding_with_the_persons_code_and_it_counts_once_confirmed(client, world):
+    authorise(client, world, "bus", "bus_ride")
+    code = client.post("/api/v1/me/binding-codes", headers=world["headers"], json={}).json["code"]
+    proposed = propose(client, world, "bus", code=code, kind="transit_card", identifier="7777 0000 1234")
+    assert proposed.status_code == 201 and proposed.json["status"] == "pending" and proposed.json["last4"] == "1234"
+    card_event = event("p1", card="7777 0000 1234")
+    assert send(client, world, "bus", card_event) == [("unmatched", 0)]  # pending: nothing is matched yet
+    confirmed = client.post(f"/api/v1/me/bindings/{proposed.json['id']}/confirm", headers=world["headers"], json={})
+    assert confirmed.status_code == 200 and confirmed.json["status"] == "active"
+    assert send(client, world, "bus", event("p2", card="7777 0000 1234", minutes_ago=20)) == [("credited", 33)]
+
+
+def test_binding_codes_work_once_and_only_for_their_owner(client, app, world):
+    code = client.post("/api/v1/me/binding-codes", headers=world["headers"], json={}).json["code"]
+    assert propose(client, world, "bus", code=code, kind="transit_card", identifier="5555 0000 0001").status_code == 201
+    assert_error(propose(client, world, "bus", code=code, kind="transit_card", identifier="5555 0000 0002"), 404,
+                 "binding_code_invalid")
+    assert_error(propose(client, world, "bus", code="WRONGCOD", kind="transit_card", identifier="5555 0000 0003"), 404)
+    pending = next(b for b in client.get("/api/v1/me/bindings", headers=world["headers"]).json if b["last4"] == "0001")
+    other = resident_headers(client, app)
+    assert_error(client.post(f"/api/v1/me/bindings/{pending['id']}/confirm", headers=other, json={}), 404)
