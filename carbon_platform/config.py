@@ -25,7 +25,6 @@ class Defaults:
     RATELIMIT_STORAGE_URI = ""  # overrides REDIS_URL for Flask-Limiter when set
     SMS_SENDER = "log"  # "log" (prints codes; development), "memory" (tests) or "module:Class"
     UPLOAD_FOLDER = ""  # empty means "<instance>/uploads"
-    TIMEZONE = "Asia/Shanghai"  # the city's calendar: caps, streaks, reports and expiry days
     # Login by one-time code.
     OTP_TTL_SECONDS = 300
     OTP_MAX_ATTEMPTS = 5

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from flask import current_app
 from sqlalchemy import Engine, event
 
 from carbon_platform.extensions import db
@@ -53,25 +49,6 @@ def commit() -> None:
     except BaseException:
         db.session.rollback()
         raise
-
-
-@contextmanager
-def unit_of_work() -> Iterator[None]:
-    """Run a block as one transaction: commit if it finishes, roll back if it raises."""
-    try:
-        yield
-    except BaseException:
-        db.session.rollback()
-        raise
-    commit()
-
-
-def is_sqlite() -> bool:
-    return db.engine.dialect.name == "sqlite"
-
-
-def app_setting(name: str):
-    return current_app.config[name]
 
 
 def insert_ignoring_conflicts(model, index_elements: list[str]):

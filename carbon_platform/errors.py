@@ -56,6 +56,3 @@ class AccountFrozen(Conflict):
 class AuthenticationFailed(DomainError):
     code, status, message = "authentication_failed", 401, "Authentication failed."
 
-
-class RateLimited(DomainError):
-    code, status, message = "rate_limited", 429, "Too many requests; try again later."

@@ -65,7 +65,7 @@ def decide(action_id: int, decision: str):
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return redirect(url_for("admin.review_queue")), 404 if exc.status == 404 else 409 if exc.status == 409 else 400
+        return redirect(url_for("admin.review_queue")), exc.status if exc.status in (404, 409) else 400
     commit()
     flash(_("已处理 #%(id)s", id=action_id), "success")
     return redirect(url_for("admin.review_queue"))
@@ -82,7 +82,7 @@ def bulk_approve():
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return redirect(url_for("admin.review_queue")), 400 if exc.status != 409 else 409
+        return redirect(url_for("admin.review_queue")), exc.status if exc.status == 409 else 400
     commit()
     flash(_("已批量通过 %(n)s 条", n=len(approved)), "success")
     return redirect(url_for("admin.review_queue"))

@@ -25,6 +25,3 @@ class District(Base):
     kind: Mapped[DistrictKind] = mapped_column(str_enum(DistrictKind, "district_kind"))
     city: Mapped[str] = mapped_column(sa.String(64), default="泰安市")
     sort_order: Mapped[int] = mapped_column(default=0)
-
-    def name(self, locale: str = "zh_CN") -> str:
-        return self.name_en if locale.startswith("en") else self.name_zh

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from carbon_platform.clock import utcnow
-from carbon_platform.errors import Conflict, InvalidInput, NotFound
+from carbon_platform.errors import Conflict, InvalidInput
 from carbon_platform.extensions import db
 from carbon_platform.models import AccountKind, CarbonAccount, District, Enterprise, Resident
 from carbon_platform.services import audit
@@ -27,7 +27,7 @@ def district_by_code(code: str | None) -> District | None:
     return district
 
 
-def _clean_name(value: str, field: str, *, max_length: int = 40) -> str:
+def clean_name(value: str, field: str, *, max_length: int = 40) -> str:
     value = (value or "").strip()
     if not value or len(value) > max_length:
         raise InvalidInput(f"{field} must be 1 to {max_length} characters", field=field)
@@ -45,8 +45,8 @@ def register_resident(phone: str, *, display_name: str | None = None, district_c
         raise Conflict("a resident with this phone number exists", field="phone")
     resident = Resident(
         phone=phone,
-        display_name=_clean_name(display_name or f"泰安市民{phone[-4:]}", "display_name"),
-        real_name=_clean_name(real_name, "real_name") if real_name else None,
+        display_name=clean_name(display_name or f"泰安市民{phone[-4:]}", "display_name"),
+        real_name=clean_name(real_name, "real_name") if real_name else None,
         district=district_by_code(district_code),
         account=open_account(AccountKind.RESIDENT),
     )
@@ -67,20 +67,13 @@ def resident_for_login(phone: str) -> Resident:
 def update_profile(resident: Resident, *, display_name: str | None = None, district_code: str | None = None,
                    real_name: str | None = None, clear_real_name: bool = False) -> Resident:
     if display_name is not None:
-        resident.display_name = _clean_name(display_name, "display_name")
+        resident.display_name = clean_name(display_name, "display_name")
     if district_code is not None:
         resident.district = district_by_code(district_code)
     if clear_real_name:
         resident.real_name = None
     elif real_name is not None:
-        resident.real_name = _clean_name(real_name, "real_name")
-    return resident
-
-
-def get_resident(resident_id: int) -> Resident:
-    resident = db.session.get(Resident, resident_id)
-    if resident is None:
-        raise NotFound("resident not found")
+        resident.real_name = clean_name(real_name, "real_name")
     return resident
 
 
@@ -90,11 +83,11 @@ def register_enterprise(*, name: str, uscc: str, industry: str, district_code: s
     if db.session.execute(sa.select(Enterprise.id).where(Enterprise.uscc == uscc)).first():
         raise Conflict("an enterprise with this 统一社会信用代码 exists", field="uscc")
     enterprise = Enterprise(
-        name=_clean_name(name, "name", max_length=128),
+        name=clean_name(name, "name", max_length=128),
         uscc=uscc,
-        industry=_clean_name(industry, "industry", max_length=64),
+        industry=clean_name(industry, "industry", max_length=64),
         district=district_by_code(district_code),
-        contact_name=_clean_name(contact_name, "contact_name"),
+        contact_name=clean_name(contact_name, "contact_name"),
         contact_phone=normalise_phone(contact_phone),
         account=open_account(AccountKind.ENTERPRISE),
     )

@@ -19,8 +19,6 @@ points reach the ledger when a reviewer approves them.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +31,7 @@ from carbon_platform.errors import IdempotencyConflict, InvalidInput
 from carbon_platform.extensions import db
 from carbon_platform.models import COUNTED, Action, ActionStatus, CampaignAward, CampaignBudget
 from carbon_platform.services import ledger, rulebooks
+from carbon_platform.services.journal import fingerprint, jsonable
 from points_rules import CampaignUsage, Facts, Period, Rulebook, Status, Totals, Usage, evaluate, period_bounds
 from points_rules.rulebook import Campaign, Scenario
 
@@ -45,10 +44,6 @@ class Award:
     action: Action
     duplicate_of: Action | None = None  # set when the fact was already credited through another report
     replayed: bool = False
-
-
-def _request_hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def award_action(
@@ -72,7 +67,7 @@ def award_action(
     payload = {"account": account_id, "type": account_type, "scenario": scenario, "inputs": inputs,
                "occurred_at": occurred_at, "channel": channel, "district": district,
                "household": household_account_id, "fact": fact_id}
-    digest = _request_hash(payload)
+    digest = fingerprint(payload)
 
     for locked_id in sorted({account_id, household_account_id} - {None}):
         ledger.lock_account(locked_id)
@@ -96,7 +91,7 @@ def award_action(
 
     action = Action(
         account_id=account_id, household_account_id=household_account_id, scenario=scenario, channel=channel,
-        district=district, occurred_at=occurred_at, received_at=now, inputs=_jsonable(inputs),
+        district=district, occurred_at=occurred_at, received_at=now, inputs=jsonable(inputs),
         natural_key=natural_key, idempotency_key=idempotency_key, request_hash=digest,
         status=_STATUS[result.status], reason=result.reason, detail=(result.detail or "")[:300] or None,
         grams=result.grams, base_points=result.base_points, points=result.points,
@@ -112,10 +107,6 @@ def award_action(
     if result.status is not Status.REJECTED and (result.grams or result.base_points):
         _spend_budgets(action, campaigns, result.campaign_points)
     return Award(action)
-
-
-def _jsonable(inputs: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if not isinstance(v, int | float | str | bool | type(None)) else v) for k, v in inputs.items()}
 
 
 def _lock_budgets(rulebook: Rulebook, facts: Facts) -> list[tuple[Campaign, CampaignBudget]]:

@@ -11,8 +11,6 @@ they replace and carry a sequence; the highest sequence of a chain is applied, w
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +37,7 @@ from carbon_platform.models import (
 )
 from carbon_platform.services import consent, earning, ledger
 from carbon_platform.services.households import membership_of
+from carbon_platform.services.journal import fingerprint, jsonable
 
 MAX_BATCH = 500
 
@@ -61,12 +60,8 @@ def ingest(partner: Partner, events: list[dict[str, Any]], now: datetime | None 
     return outcomes
 
 
-def _digest(event: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def _one(partner: Partner, event: dict[str, Any], now: datetime) -> Outcome:
-    event_id, digest = event["event_id"], _digest(event)
+    event_id, digest = event["event_id"], fingerprint(event)
     kind = EventKind(event.get("type", EventKind.CREDIT))
     root = event.get("corrects") or event_id
     sequence = event.get("sequence", 0) if kind is not EventKind.CREDIT else 0
@@ -86,7 +81,7 @@ def _one(partner: Partner, event: dict[str, Any], now: datetime) -> Outcome:
     record = db.session.get(PartnerEvent, claimed)
     outcome = _credit(partner, event, record, now)
     record.status, record.reason, record.action_id = outcome.status, outcome.reason, outcome.action_id
-    record.payload = _jsonable(event) if outcome.status is EventStatus.UNMATCHED else None
+    record.payload = jsonable(event) if outcome.status is EventStatus.UNMATCHED else None
     return outcome
 
 
@@ -169,9 +164,6 @@ def holder_context(account_id: int) -> tuple[str, str | None, int | None]:
         return "enterprise", enterprise.district.code, None
     return account.kind.value, None, None
 
-
-def _jsonable(event: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(event, default=str))
 
 
 def purge_unmatched(older_than: datetime) -> int:

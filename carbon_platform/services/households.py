@@ -20,7 +20,7 @@ from carbon_platform.models import (
     MemberRole,
     Resident,
 )
-from carbon_platform.services.accounts import _clean_name, district_by_code, open_account
+from carbon_platform.services.accounts import clean_name, district_by_code, open_account
 from carbon_platform.services.identity import normalise_phone
 
 INVITATION_TTL = timedelta(days=7)
@@ -53,8 +53,8 @@ def create_household(resident: Resident, *, name: str, address: str, district_co
     if membership_of(resident) is not None:
         raise Conflict("you already belong to a household; leave it first", code="already_in_household")
     household = Household(
-        name=_clean_name(name, "name"),
-        address=_clean_name(address, "address", max_length=200),
+        name=clean_name(name, "name"),
+        address=clean_name(address, "address", max_length=200),
         district=district_by_code(district_code),
         account=open_account(AccountKind.HOUSEHOLD),
     )

@@ -45,9 +45,19 @@ def checked_amount(value: Any, name: str = "points", *, allow_zero: bool = False
     return value
 
 
-def request_hash(kind: JournalKind, payload: dict[str, Any]) -> str:
-    canonical = json.dumps({"kind": kind.value, **payload}, sort_keys=True, default=str, separators=(",", ":"))
+def fingerprint(payload: Any) -> str:
+    """SHA-256 of a request's canonical JSON: what an idempotency key is bound to."""
+    canonical = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def jsonable(payload: Any) -> Any:
+    """The payload as JSON types (Decimals and datetimes as text), ready for a JSON column."""
+    return json.loads(json.dumps(payload, default=str))
+
+
+def request_hash(kind: JournalKind, payload: dict[str, Any]) -> str:
+    return fingerprint({"kind": kind.value, **payload})
 
 
 def claim_journal(

@@ -21,7 +21,7 @@ from carbon_platform.models import (
     StaffRole,
 )
 from carbon_platform.services import audit
-from carbon_platform.services.accounts import _clean_name, district_by_code, open_account
+from carbon_platform.services.accounts import clean_name, district_by_code, open_account
 from carbon_platform.services.identity import normalise_phone, normalise_uscc
 
 MAX_LIVE_SECRETS = 2
@@ -33,7 +33,7 @@ def register_merchant(*, name: str, district_code: str, actor: audit.Actor, ente
     if enterprise is None and not uscc:
         raise InvalidInput("an individual business needs its 统一社会信用代码", field="uscc")
     merchant = Merchant(
-        name=_clean_name(name, "name", max_length=128),
+        name=clean_name(name, "name", max_length=128),
         kind=MerchantKind.ENTERPRISE if enterprise else MerchantKind.INDIVIDUAL,
         enterprise=enterprise,
         uscc=enterprise.uscc if enterprise else normalise_uscc(uscc),
@@ -55,7 +55,7 @@ def add_staff(merchant: Merchant, *, phone: str, display_name: str, role: StaffR
     ).first()
     if exists:
         raise Conflict("this phone number is already staff of the merchant", field="phone")
-    staff = MerchantStaff(merchant=merchant, phone=phone, display_name=_clean_name(display_name, "display_name"),
+    staff = MerchantStaff(merchant=merchant, phone=phone, display_name=clean_name(display_name, "display_name"),
                           role=StaffRole(role))
     db.session.add(staff)
     db.session.flush()
@@ -77,7 +77,7 @@ def staff_for_login(phone: str) -> list[MerchantStaff]:
 
 def register_partner(*, name: str, kind: PartnerKind, actor: audit.Actor) -> tuple[Partner, str]:
     """Create a partner and its first secret. The secret is returned once and never shown again."""
-    partner = Partner(name=_clean_name(name, "name", max_length=128), kind=PartnerKind(kind),
+    partner = Partner(name=clean_name(name, "name", max_length=128), kind=PartnerKind(kind),
                       key_id="pk_" + secrets.token_hex(8))
     db.session.add(partner)
     db.session.flush()

@@ -3,6 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from carbon_platform.models import BindingKind
+from carbon_platform.services.feeds import MAX_BATCH
 from mobile_api.schemas.common import Input, text
 
 KINDS = validate.OneOf([k.value for k in BindingKind])
@@ -77,7 +78,8 @@ class PartnerEventSchema(Input):
 
 
 class EventBatchSchema(Input):
-    events = fields.List(fields.Nested(PartnerEventSchema), required=True, validate=validate.Length(min=1, max=500))
+    events = fields.List(fields.Nested(PartnerEventSchema), required=True,
+                         validate=validate.Length(min=1, max=MAX_BATCH))
 
 
 class EventOutcomeSchema(Schema):
