@@ -55,7 +55,7 @@ def _factor(name, when):
 
 
 def hand_written(facts, usage, materialise):
-    s, x, when = facts.scenario, facts.inputs, facts.time
+    s, x, when = facts.scenario, facts.inputs, as_utc(facts.time)  # UTC: the cheapest comparisons
     f = {name: _factor(name, when) for name in RULEBOOK.scenarios[s].factor_ids}
     review = False
     if s == "bus_ride":
@@ -140,7 +140,7 @@ def hand_written(facts, usage, materialise):
     room = max(0, RULEBOOK.annual_cap_points - usage.account_year_points)
     if total > room:
         total = room
-    received = as_utc(facts.received_at or when)
+    received = as_utc(facts.received_at) if facts.received_at else when
     expires = expiry_for(received, RULEBOOK.expiry_months)
     receipt = None
     if materialise:
@@ -284,14 +284,16 @@ class Pipeline:
         self.multiplier = expr("floor(base * (factor - 1))")
         self.first = expr("actions == 0")
         self.streak = expr("streak + 1 == needed")
+        self.campaign_windows = [(c, c.starts_at.timestamp(), c.ends_at.timestamp()) for c in RULEBOOK.campaigns]
 
     def __call__(self, facts, usage, materialise):
         scenario = RULEBOOK.scenarios[facts.scenario]
         values, problem = _read_inputs(scenario, facts.inputs)
         if problem:
             return 0, 0, None
+        when = as_utc(facts.time)  # the same UTC comparisons ours and the hand-written code make
         for factor_id in scenario.factor_ids:
-            values[factor_id] = RULEBOOK.factor_on(factor_id, facts.time).value
+            values[factor_id] = RULEBOOK.factor_on(factor_id, when).value
         data = {k: float(v) for k, v in values.items()}
         for other in scenario.excludes:
             if usage.account.get((other, Period.MONTH), ZERO).count:
@@ -318,10 +320,10 @@ class Pipeline:
             else:
                 base = int(self.smaller({"a": base, "b": int(self.room({"limit": cap.limit, "used": used.points}))}))
         extra = {}
-        t = facts.time.timestamp()
+        t = when.timestamp()
         if grams or base:
-            for c in RULEBOOK.campaigns:
-                if not self.window({"start": c.starts_at.timestamp(), "end": c.ends_at.timestamp(), "t": t}):
+            for c, start, end in self.campaign_windows:  # timestamps worked out once, not per action
+                if not self.window({"start": start, "end": end, "t": t}):
                     continue
                 if (c.scenarios and facts.scenario not in c.scenarios) or (c.districts and facts.district not in
                         c.districts) or (c.account_types and facts.account_type not in c.account_types):
@@ -346,7 +348,7 @@ class Pipeline:
         total = base + sum(extra.values())
         total = int(self.smaller({"a": total, "b": self.room({"limit": RULEBOOK.annual_cap_points,
                                                               "used": usage.account_year_points})}))
-        expires = expiry_for(as_utc(facts.received_at or facts.time), RULEBOOK.expiry_months)
+        expires = expiry_for(as_utc(facts.received_at) if facts.received_at else when, RULEBOOK.expiry_months)
         receipt = None
         if materialise:
             receipt = {"scenario": scenario.id, "inputs": {k: str(v) for k, v in values.items()}, "raw": raw,

@@ -10,6 +10,18 @@ from zoneinfo import ZoneInfo
 CITY_TZ = ZoneInfo("Asia/Shanghai")
 
 
+def _fixed_offset(zone: ZoneInfo, since: int = 1992, until: int = 2100) -> timedelta | None:
+    """The zone's UTC offset if it is the same all year round from ``since`` on (China: +8, no summer time
+    since 1991), else None. Lets the hot path find a Beijing day by adding hours instead of a zone lookup."""
+    offsets = {datetime(year, month, 1, tzinfo=UTC).astimezone(zone).utcoffset()
+               for year in range(since, until) for month in (1, 4, 7, 10)}
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+_CITY_OFFSET = _fixed_offset(CITY_TZ)
+_FIXED_SINCE = datetime(1992, 1, 1, tzinfo=UTC)
+
+
 class Period(StrEnum):
     DAY = "day"
     WEEK = "week"  # ISO week, Monday to Sunday
@@ -20,6 +32,8 @@ class Period(StrEnum):
 
 def as_utc(moment: datetime) -> datetime:
     """Aware datetimes pass through converted; naive ones are refused (they hide bugs)."""
+    if moment.tzinfo is UTC:
+        return moment
     if moment.tzinfo is None:
         raise ValueError("naive datetime: say which time zone it is in")
     return moment.astimezone(UTC)
@@ -27,6 +41,8 @@ def as_utc(moment: datetime) -> datetime:
 
 def city_day(moment: datetime) -> date:
     """The Beijing calendar day a moment falls on."""
+    if moment.tzinfo is UTC and _CITY_OFFSET is not None and moment >= _FIXED_SINCE:
+        return (moment + _CITY_OFFSET).date()
     if moment.tzinfo is None:
         raise ValueError("naive datetime: say which time zone it is in")
     return moment.astimezone(CITY_TZ).date()

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from points_rules.engine import Result
 
 
-@dataclass(frozen=True)
-class Adjustment:
-    """A cap, budget or campaign that changed the outcome: points went from ``before`` to ``after``."""
+class Adjustment(NamedTuple):
+    """A cap, budget or campaign that changed the outcome: points went from ``before`` to ``after``.
+
+    A named tuple rather than a frozen dataclass: it is made on most credits, and a frozen
+    dataclass's ``__init__`` cost more than the rest of the cap arithmetic.
+    """
 
     kind: str  # cap | annual_cap | campaign | budget | participant_limit
     ref: str  # "caps[1]", "points.annual_cap_points" or a campaign id
@@ -118,15 +121,16 @@ def _text(value) -> str:
 
 
 def build_receipt(result: Result) -> Receipt:
-    trace = result._trace
-    scenario, rulebook = trace.scenario, trace.rulebook
+    trace = result.trace
+    scenario, rulebook, values = trace.scenario, trace.rulebook, trace.values
     declared = scenario.inputs if scenario else ()
-    inputs = {i.name: _text(trace.values[i.name]) for i in declared if i.name in trace.values}
+    inputs = {i.name: _text(values[i.name]) for i in declared if i.name in values}
     steps: list[tuple[str, str]] = []
-    if trace.formula_value is not None:
-        steps.append(("formula_value", _text(trace.formula_value)))
+    formula_value = trace.formula_value
+    if formula_value is not None:
+        steps.append(("formula_value", _text(formula_value)))
         if scenario.certifies_grams:
-            steps.append(("grams_floor", str(max(0, int(trace.formula_value)))))
+            steps.append(("grams_floor", str(max(0, int(formula_value)))))
             steps.append(("grams_per_point", str(rulebook.grams_per_point)))
         steps.append(("base_points", str(trace.base_before_caps)))
     return Receipt(

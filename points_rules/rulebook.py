@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -20,8 +20,12 @@ import yaml
 from marshmallow import ValidationError
 
 from points_rules.formula import FUNCTIONS, Formula, FormulaError, compile_formula
-from points_rules.periods import Period, city_day
+from points_rules.periods import Period, as_utc, city_day_start
 from points_rules.schema import RulebookSchema, error_paths
+
+_LOWEST, _HIGHEST = Decimal("-Infinity"), Decimal("Infinity")
+_DAWN = datetime.min.replace(tzinfo=UTC)
+_DUSK = datetime.max.replace(tzinfo=UTC)
 
 
 class RulebookError(ValueError):
@@ -67,6 +71,15 @@ class Factor:
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day < self.valid_to)
 
+    @cached_property
+    def in_force(self) -> tuple[datetime, datetime]:
+        """[start, end) as instants: Beijing midnights of valid_from and valid_to, open ends at the extremes.
+
+        The engine compares an action's time with these directly, with no calendar arithmetic per action.
+        """
+        return (city_day_start(self.valid_from) if self.valid_from else _DAWN,
+                city_day_start(self.valid_to) if self.valid_to else _DUSK)
+
 
 @dataclass(frozen=True)
 class Input:
@@ -92,6 +105,13 @@ class Cap:
     scope: str  # account | household
     unit: str  # count | grams | points
     limit: int
+    usage_key: tuple[str, Period] = ("", Period.EVER)  # (scenario id, per): where Usage keeps what it counts
+    for_household: bool = False
+
+    @cached_property
+    def ref(self) -> str:
+        """How a receipt names it."""
+        return f"caps[{self.index}]"
 
 
 @dataclass(frozen=True)
@@ -116,9 +136,17 @@ class Scenario:
     excludes: tuple[str, ...]
     factor_ids: tuple[str, ...]  # the factors any of its formulas read
     input_names: frozenset[str] = frozenset()
+    #: (factor id, ((start, end, version), …)) for every factor it reads, with each version's instants.
+    factor_versions: tuple[tuple[str, tuple[tuple[datetime, datetime, Factor], ...]], ...] = ()
     hold: timedelta = timedelta(0)  # this scenario's hold (its own hold_days, else the rulebook's)
 
-    @property
+    @cached_property
+    def input_plan(self) -> tuple[tuple[str, Decimal | None, Decimal, Decimal, Input], ...]:
+        """(name, default, low, high, spec) per input: what the engine reads on every action, looked up once."""
+        return tuple((i.name, i.default, _LOWEST if i.min is None else i.min, _HIGHEST if i.max is None else i.max, i)
+                     for i in self.inputs)
+
+    @cached_property
     def certifies_grams(self) -> bool:
         return self.kind == "reduction"
 
@@ -178,11 +206,13 @@ class Rulebook:
 
     def factor_on(self, factor_id: str, moment: datetime | date) -> Factor | None:
         """The version of a factor in force on the Beijing day of ``moment`` (or on that date)."""
-        versions = self.factors[factor_id]
-        if len(versions) == 1 and versions[0].valid_from is None and versions[0].valid_to is None:
-            return versions[0]
-        day = city_day(moment) if isinstance(moment, datetime) else moment
-        return next((f for f in versions if f.valid_on(day)), None)
+        if isinstance(moment, datetime):
+            for factor in self.factors[factor_id]:
+                start, end = factor.in_force
+                if start <= moment < end:
+                    return factor
+            return None
+        return next((f for f in self.factors[factor_id] if f.valid_on(moment)), None)
 
 
 # -- loading ---------------------------------------------------------------------------------------
@@ -352,7 +382,8 @@ class _Builder:
         for i, name in enumerate(raw["excludes"]):
             if name not in scenario_ids or name == raw["id"]:
                 self.error(f"{path}.excludes[{i}]", f"not another scenario: {name!r}")
-        caps = tuple(Cap(i, Period(c["per"]), c["scope"], c["unit"], c["limit"]) for i, c in enumerate(raw["caps"]))
+        caps = tuple(Cap(i, Period(c["per"]), c["scope"], c["unit"], c["limit"], (raw["id"], Period(c["per"])),
+                         c["scope"] == "household") for i, c in enumerate(raw["caps"]))
         if formula is None:
             return None
         every_condition = conditions["eligibility"] + conditions["plausibility"]
@@ -365,7 +396,8 @@ class _Builder:
             methodology_version=methodology.get("version"), methodology_source=methodology.get("source"),
             eligibility=conditions["eligibility"], plausibility=conditions["plausibility"], caps=caps,
             hold_days=raw["hold_days"], excludes=tuple(raw["excludes"]),
-            factor_ids=tuple(sorted(used & set(factors))), input_names=frozenset(seen_inputs),
+            factor_ids=(factor_ids := tuple(sorted(used & set(factors)))), input_names=frozenset(seen_inputs),
+            factor_versions=tuple((f, tuple((*v.in_force, v) for v in factors[f])) for f in factor_ids),
             hold=timedelta(days=default_hold if raw["hold_days"] is None else raw["hold_days"]),
         )
 
@@ -379,8 +411,8 @@ class _Builder:
             for e in raw["effects"]
         )
         return Campaign(
-            id=raw["id"], name_zh=raw["name_zh"], name_en=raw["name_en"], starts_at=raw["starts_at"],
-            ends_at=raw["ends_at"], scenarios=frozenset(target.get("scenarios", [])),
+            id=raw["id"], name_zh=raw["name_zh"], name_en=raw["name_en"], starts_at=as_utc(raw["starts_at"]),
+            ends_at=as_utc(raw["ends_at"]), scenarios=frozenset(target.get("scenarios", [])),
             districts=frozenset(target.get("districts", [])), account_types=frozenset(target.get("account_types", [])),
             effects=effects, budget_points=raw["budget_points"], per_participant_points=raw["per_participant_points"],
         )

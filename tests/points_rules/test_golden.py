@@ -6,7 +6,7 @@ Beijing, outside every campaign unless a test says otherwise.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from points_rules import NO_USAGE, CampaignUsage, Facts, Period, Status, Totals, Usage, evaluate, load_rulebook_file
@@ -47,6 +47,15 @@ def test_cycling__uses_the_factor_in_force_on_the_day():
     check(run("cycling", {"distance_km": 5.3, "minutes": 20}), 494, 98)
     # 2024: 5.3 km × 40 g/km = 212 g → 42.4 → 42 points (the earlier version of the factor)
     check(run("cycling", {"distance_km": 5.3, "minutes": 20}, when=datetime(2024, 9, 1, 8, tzinfo=BEIJING)), 212, 42)
+
+
+def test_cycling__the_factor_changes_at_beijing_midnight_not_utc_midnight():
+    # 2025-01-01 00:10 Beijing is still 2024-12-31 in UTC: the 2025 factor (93.3 g/km) applies.
+    # 5.3 km × 93.3 = 494.49 → 494 g → 98 points; ten minutes before midnight: 5.3 × 40 = 212 g → 42 points.
+    after = datetime(2025, 1, 1, 0, 10, tzinfo=BEIJING)
+    before = datetime(2024, 12, 31, 23, 50, tzinfo=BEIJING)
+    for when, grams, points in ((after, 494, 98), (after.astimezone(UTC), 494, 98), (before, 212, 42)):
+        check(run("cycling", {"distance_km": 5.3, "minutes": 20}, when=when, received_at=after), grams, points)
 
 
 def test_walking__steps_above_twenty_thousand_earn_nothing_more():
