@@ -27,7 +27,7 @@ def guard_request_body():
 
 
 def init_app(app) -> None:
-    from mobile_api.views import actions, auth, consent, evidence, households, me, merchant, partner
+    from mobile_api.views import actions, auth, consent, enterprise, evidence, households, me, merchant, partner
 
     api = Api(app, spec_kwargs={"info": {"description": "碳惠泰安 carbon-inclusion platform API (v1)."}})
     api.spec.components.security_scheme(
@@ -39,8 +39,8 @@ def init_app(app) -> None:
          "description": "hex HMAC-SHA256 of `key_id.timestamp.raw_body` with a live partner secret; send "
                         "X-Carbon-Key-Id and X-Carbon-Timestamp (Unix seconds, ±300 s) too."},
     )
-    for blueprint in (auth.blp, auth.staff_blp, me.blp, actions.blp, evidence.blp, consent.blp, households.blp,
-                      merchant.blp, partner.blp):
+    for blueprint in (auth.blp, auth.staff_blp, auth.enterprise_blp, me.blp, enterprise.blp, actions.blp,
+                      evidence.blp, consent.blp, households.blp, merchant.blp, partner.blp):
         api.register_blueprint(blueprint)
         app.extensions["csrf"].exempt(blueprint)  # bearer tokens, never cookies: CSRF cannot apply
     app.extensions["carbon_api"] = api

@@ -10,6 +10,7 @@ from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.models import AdminRole, StaffRole
 from carbon_platform.services import accounts, admins, audit, ledger, organisations
+from carbon_platform.services.identity import uscc_check_character
 
 _phones = itertools.count(1)
 _keys = itertools.count(1)
@@ -35,6 +36,16 @@ def resident(**over):
     if districts_needed:
         districts()
     return accounts.register_resident(over.pop("phone", None) or phone(), **over)
+
+
+def enterprise(**over):
+    """A registered enterprise with a valid 统一社会信用代码 (a fresh one per call unless given)."""
+    districts()
+    first17 = f"91370900MA3C{next(_keys) % 100000:05d}"
+    fields = dict(name=f"泰安绿能光伏科技有限公司{next(_keys)}", uscc=first17 + uscc_check_character(first17),
+                  industry="光伏发电", district_code="370900-hitech", contact_name="王工", contact_phone=phone(),
+                  actor=TEST_ACTOR)
+    return accounts.register_enterprise(**{**fields, **over})
 
 
 def admin(role: AdminRole = AdminRole.SUPER_ADMIN, username: str | None = None, password: str = PASSWORD):

@@ -76,7 +76,7 @@ class Enterprise(CreatedAt, Base):
     industry: Mapped[str] = mapped_column(sa.String(64))
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("districts.id"))
     contact_name: Mapped[str] = mapped_column(sa.String(40))
-    contact_phone: Mapped[str] = mapped_column(sa.String(16))
+    contact_phone: Mapped[str] = mapped_column(sa.String(16), index=True)  # logs in for the enterprise
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("carbon_accounts.id"), unique=True)
 
     account: Mapped[CarbonAccount] = relationship(lazy="joined", innerjoin=True)

@@ -14,6 +14,7 @@ from carbon_platform.models.base import Base, CreatedAt, str_enum
 class Audience(enum.StrEnum):
     RESIDENT = "resident"
     MERCHANT_STAFF = "merchant_staff"
+    ENTERPRISE = "enterprise"  # an enterprise's registered contact, acting for its carbon account
 
 
 class TokenKind(enum.StrEnum):

@@ -97,6 +97,13 @@ def register_enterprise(*, name: str, uscc: str, industry: str, district_code: s
     return enterprise
 
 
+def enterprises_for_login(phone: str) -> list[Enterprise]:
+    """The enterprises whose registered contact is ``phone``: they may log in for those accounts."""
+    return list(db.session.execute(
+        sa.select(Enterprise).where(Enterprise.contact_phone == normalise_phone(phone)).order_by(Enterprise.id)
+    ).scalars())
+
+
 def set_frozen(account: CarbonAccount, frozen: bool, *, actor: audit.Actor, reason: str) -> CarbonAccount:
     if not reason.strip():
         raise InvalidInput("say why", field="reason")

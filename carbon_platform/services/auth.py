@@ -70,8 +70,12 @@ def send_login_code(phone: str, audience: Audience, *, deliver: bool = True) -> 
     return login_code
 
 
-def check_login_code(phone: str, audience: Audience, code: str) -> bool:
-    """True once for the right code; a wrong one counts an attempt (the caller commits either way)."""
+def check_login_code(phone: str, audience: Audience, code: str, *, consume: bool = True) -> bool:
+    """True once for the right code; a wrong one counts an attempt (the caller commits either way).
+
+    ``consume=False`` checks the code and leaves it usable, still counting the attempt: for a login
+    that must first ask which of several accounts the phone means.
+    """
     phone = normalise_phone(phone)
     now = utcnow()
     login_code = db.session.execute(
@@ -89,7 +93,8 @@ def check_login_code(phone: str, audience: Audience, code: str) -> bool:
     if not isinstance(code, str) or not hmac.compare_digest(login_code.code_hash,
                                                             _code_hash(phone, audience, code.strip())):
         return False
-    login_code.consumed_at = now
+    if consume:
+        login_code.consumed_at = now
     return True
 
 

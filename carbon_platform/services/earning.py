@@ -29,7 +29,7 @@ from carbon_platform.clock import as_utc, utcnow
 from carbon_platform.db import insert_ignoring_conflicts
 from carbon_platform.errors import IdempotencyConflict, InvalidInput
 from carbon_platform.extensions import db
-from carbon_platform.models import COUNTED, Action, ActionStatus, CampaignAward, CampaignBudget
+from carbon_platform.models import COUNTED, Action, ActionStatus, CampaignAward, CampaignBudget, Enterprise, Resident
 from carbon_platform.services import ledger, rulebooks
 from carbon_platform.services.journal import fingerprint, jsonable
 from points_rules import CampaignUsage, Facts, Period, Rulebook, Status, Totals, Usage, evaluate, period_bounds
@@ -208,21 +208,27 @@ def _spend_budgets(action: Action, campaigns: list[tuple[Campaign, CampaignBudge
                 raise AssertionError(f"campaign {campaign.id} budget would be overspent")
 
 
-def report_by_resident(resident, *, scenario: str, inputs: dict[str, Any], occurred_at: datetime, client_key: str,
-                       reference: str | None = None, now: datetime | None = None) -> Award:
-    """A self-report from the app: the resident's district and household come from their profile.
+def self_report(holder: Resident | Enterprise, *, scenario: str, inputs: dict[str, Any], occurred_at: datetime,
+                client_key: str, reference: str | None = None, now: datetime | None = None) -> Award:
+    """A self-report from the app, by a resident or an enterprise's contact.
 
-    The client's Idempotency-Key is scoped to the resident, so two residents' keys never collide.
+    District and household come from the holder's profile; an enterprise reports as account type
+    ``enterprise`` and is in no household. The client's Idempotency-Key is scoped to the holder, so
+    two holders' keys never collide.
     """
     from carbon_platform.services.households import membership_of
 
-    membership = membership_of(resident)
+    if isinstance(holder, Enterprise):
+        account_type, household_account_id = "enterprise", None
+    else:
+        membership = membership_of(holder)
+        account_type = "resident"
+        household_account_id = membership.household.account_id if membership else None
     return award_action(
-        resident.account_id, account_type="resident", scenario=scenario, inputs=inputs, occurred_at=occurred_at,
-        idempotency_key=f"resident:{resident.id}:{client_key}", channel="app",
-        district=resident.district.code if resident.district else None,
-        household_account_id=membership.household.account_id if membership else None,
-        fact_id=reference, now=now,
+        holder.account_id, account_type=account_type, scenario=scenario, inputs=inputs, occurred_at=occurred_at,
+        idempotency_key=f"{account_type}:{holder.id}:{client_key}", channel="app",
+        district=holder.district.code if holder.district else None,
+        household_account_id=household_account_id, fact_id=reference, now=now,
     )
 
 

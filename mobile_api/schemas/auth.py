@@ -22,6 +22,11 @@ class StaffTokenRequestSchema(TokenRequestSchema):
     merchant_id = strict_int(metadata={"description": "Needed only when the phone serves several merchants."})
 
 
+class EnterpriseTokenRequestSchema(TokenRequestSchema):
+    enterprise_id = strict_int(metadata={"description": "Needed only when the phone is the contact of several "
+                                                        "enterprises."})
+
+
 class RefreshRequestSchema(Input):
     refresh_token = text(100, required=True)
 

@@ -22,16 +22,28 @@ class MyHouseholdSchema(Schema):
     role = fields.String()
 
 
-class MeSchema(Schema):
+class AccountSummary(Schema):
+    balances = fields.Nested(BalancesSchema)
+    reduction = fields.Nested(ReductionSchema)
+    account_frozen = fields.Boolean()
+
+
+class MeSchema(AccountSummary):
     id = fields.Integer()
     phone = fields.String()
     display_name = fields.String()
     real_name = fields.String(allow_none=True)
     district = fields.Nested(DistrictSchema, allow_none=True)
     household = fields.Nested(MyHouseholdSchema, allow_none=True)
-    balances = fields.Nested(BalancesSchema)
-    reduction = fields.Nested(ReductionSchema)
-    account_frozen = fields.Boolean()
+
+
+class EnterpriseMeSchema(AccountSummary):
+    id = fields.Integer()
+    name = fields.String()
+    uscc = fields.String(metadata={"description": "统一社会信用代码"})
+    industry = fields.String()
+    district = fields.Nested(DistrictSchema)
+    contact_name = fields.String()
 
 
 class ProfileUpdateSchema(Input):

@@ -14,7 +14,7 @@ from carbon_platform.errors import InvalidInput, NotFound
 from carbon_platform.extensions import db, limiter
 from carbon_platform.models import Action, ActionStatus, Evidence
 from carbon_platform.services import earning, evidence, rulebooks
-from mobile_api.auth import BEARER, resident_required
+from mobile_api.auth import BEARER, holder_required
 from mobile_api.schemas.actions import (
     ActionDetailSchema,
     ActionQuerySchema,
@@ -42,8 +42,8 @@ def action_body(action: Action, *, duplicate: bool = False) -> dict:
 @blp.response(201, ActionSchema)
 @blp.doc(security=[BEARER], parameters=[{"in": "header", "name": IDEMPOTENCY_HEADER, "required": True,
                                           "schema": {"type": "string", "maxLength": 100}}])
-@resident_required
-@limiter.limit("120 per hour", key_func=lambda: f"report:{g.resident.id}")  # inside: the resident is known
+@holder_required
+@limiter.limit("120 per hour", key_func=lambda: f"report:{g.account_id}")  # inside: the account is known
 def report(body):
     """Report a green action. The rules decide at once: credited, held for review, or not credited (with why).
 
@@ -56,12 +56,12 @@ def report(body):
                            code="idempotency_key_required")
     _require_evidence(body["scenario"], body["evidence"])
     for photo_id in body["evidence"]:
-        evidence.owned(photo_id, g.resident.account_id)  # someone else's photo: 404, nothing written
-    award = earning.report_by_resident(g.resident, scenario=body["scenario"], inputs=body["inputs"],
+        evidence.owned(photo_id, g.account_id)  # someone else's photo: 404, nothing written
+    award = earning.self_report(g.holder, scenario=body["scenario"], inputs=body["inputs"],
                                        occurred_at=body["occurred_at"], client_key=key,
                                        reference=body.get("reference"))
     if body["evidence"] and not award.replayed and award.duplicate_of is None:
-        evidence.attach(body["evidence"], g.resident.account_id, award.action.id)
+        evidence.attach(body["evidence"], g.account_id, award.action.id)
     commit()
     return action_body(award.action, duplicate=award.duplicate_of is not None)
 
@@ -84,10 +84,10 @@ def _require_evidence(scenario_id: str, photo_ids: list[int]) -> None:
 @blp.response(200, ActionSchema(many=True))
 @blp.paginate()
 @blp.doc(security=[BEARER])
-@resident_required
+@holder_required
 def my_actions(query, pagination_parameters):
     """My actions, newest first, filterable by status and scenario."""
-    conditions = [Action.account_id == g.resident.account_id]
+    conditions = [Action.account_id == g.account_id]
     if "status" in query:
         conditions.append(Action.status == ActionStatus(query["status"]))
     if "scenario" in query:
@@ -105,11 +105,11 @@ def my_actions(query, pagination_parameters):
 @blp.arguments(ReceiptQuerySchema, location="query")
 @blp.response(200, ActionDetailSchema)
 @blp.doc(security=[BEARER])
-@resident_required
+@holder_required
 def my_action(query, action_id: int):
     """One of my actions with its receipt (Chinese by default; ``?lang=en`` for English)."""
     action = db.session.get(Action, action_id)
-    if action is None or action.account_id != g.resident.account_id:
+    if action is None or action.account_id != g.account_id:
         raise NotFound("action not found")
     photos = db.session.execute(sa.select(Evidence.id).where(Evidence.action_id == action.id)
                                 .order_by(Evidence.id)).scalars().all()
@@ -121,13 +121,13 @@ def my_action(query, action_id: int):
 @blp.get("/me/reduction")
 @blp.response(200, ReductionRowSchema(many=True))
 @blp.doc(security=[BEARER])
-@resident_required
+@holder_required
 def my_reduction():
     """My credited reduction and points by Beijing month and scenario, newest month first."""
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     rows = db.session.execute(
         sa.select(Action.occurred_at, Action.scenario, Action.grams, Action.points)
-        .where(Action.account_id == g.resident.account_id, Action.status == ActionStatus.CREDITED)
+        .where(Action.account_id == g.account_id, Action.status == ActionStatus.CREDITED)
     )
     for occurred_at, scenario, grams, points in rows:
         row = totals[(period_key(occurred_at, Period.MONTH), scenario)]

@@ -1,6 +1,9 @@
-"""Login by one-time SMS code, for residents and for merchant staff; refresh; log out."""
+"""Login by one-time SMS code, for residents, enterprise contacts and merchant staff; refresh; log out."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint
@@ -11,10 +14,11 @@ from carbon_platform.extensions import limiter
 from carbon_platform.models import Audience
 from carbon_platform.services import accounts, auth, organisations
 from carbon_platform.services.identity import normalise_phone
-from mobile_api.auth import BEARER, resident_required, staff_required
+from mobile_api.auth import BEARER, enterprise_required, resident_required, staff_required
 from mobile_api.schemas.auth import (
     CodeRequestSchema,
     CodeSentSchema,
+    EnterpriseTokenRequestSchema,
     RefreshRequestSchema,
     StaffTokenRequestSchema,
     TokenPairSchema,
@@ -25,6 +29,8 @@ from mobile_api.schemas.common import NoBody
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login, refresh and logout.")
 staff_blp = Blueprint("merchant_auth", __name__, url_prefix="/api/v1/merchant/auth",
                       description="Merchant staff login (same flow, its own tokens).")
+enterprise_blp = Blueprint("enterprise_auth", __name__, url_prefix="/api/v1/enterprise/auth",
+                           description="Enterprise login: the registered contact, for the enterprise's account.")
 
 WRONG_CODE = "wrong or expired code"
 
@@ -50,8 +56,8 @@ def _send_code(phone: str, audience: Audience, may_log_in: bool):
     return {"expires_in": current_app.config["OTP_TTL_SECONDS"]}
 
 
-def _check_code(phone: str, audience: Audience, code: str) -> None:
-    ok = auth.check_login_code(phone, audience, code)
+def _check_code(phone: str, audience: Audience, code: str, *, consume: bool = True) -> None:
+    ok = auth.check_login_code(phone, audience, code, consume=consume)
     commit()  # the attempt counts even when the code is wrong
     if not ok:
         raise AuthenticationFailed(WRONG_CODE, code="invalid_code")
@@ -136,18 +142,28 @@ def staff_send_code(body):
 @_limit("OTP_VERIFY_LIMIT_PER_IP")
 def staff_log_in(body):
     """Exchange the code for staff tokens, for one merchant."""
-    _check_code(body["phone"], Audience.MERCHANT_STAFF, body["code"])
-    records = organisations.staff_for_login(body["phone"])
-    if "merchant_id" in body:
-        records = [s for s in records if s.merchant_id == body["merchant_id"]]
+    staff = _one_of(body, Audience.MERCHANT_STAFF, organisations.staff_for_login(body["phone"]),
+                    lambda post: post.merchant_id, "merchant", "this phone serves several merchants; say which")
+    pair = auth.issue_tokens(Audience.MERCHANT_STAFF, staff.id)
+    commit()
+    return _token_body(pair)
+
+
+def _one_of(body: dict, audience: Audience, records: list, ident: Callable[[Any], int], what: str, ambiguous: str):
+    """Check the code and return the one record the phone logs in as (a staff post, an enterprise).
+
+    With several, the client says which by ``<what>_id``; until it does, a 409 ``<what>_required``
+    lists the choices and the code stays usable, so the client can send it again with its choice.
+    """
+    chosen = body.get(f"{what}_id")
+    if chosen is not None:
+        records = [r for r in records if ident(r) == chosen]
+    _check_code(body["phone"], audience, body["code"], consume=len(records) <= 1)
     if not records:
         raise AuthenticationFailed(WRONG_CODE, code="invalid_code")
     if len(records) > 1:
-        raise Conflict("this phone serves several merchants; say which", code="merchant_required",
-                       merchant_ids=[s.merchant_id for s in records])
-    pair = auth.issue_tokens(Audience.MERCHANT_STAFF, records[0].id)
-    commit()
-    return _token_body(pair)
+        raise Conflict(ambiguous, code=f"{what}_required", **{f"{what}_ids": [ident(r) for r in records]})
+    return records[0]
 
 
 @staff_blp.delete("/session")
@@ -157,5 +173,40 @@ def staff_log_in(body):
 @staff_required
 def staff_log_out(_body):
     """Log out this scanner."""
+    auth.revoke_session(g.auth_token.session_id)
+    commit()
+
+
+@enterprise_blp.post("/codes")
+@enterprise_blp.arguments(CodeRequestSchema)
+@enterprise_blp.response(202, CodeSentSchema)
+@_limit("OTP_SEND_LIMIT", key_func=phone_key)
+@_limit("OTP_SEND_LIMIT_PER_IP")
+def enterprise_send_code(body):
+    """Text a login code to an enterprise's registered contact phone."""
+    return _send_code(body["phone"], Audience.ENTERPRISE,
+                      may_log_in=bool(accounts.enterprises_for_login(body["phone"])))
+
+
+@enterprise_blp.post("/tokens")
+@enterprise_blp.arguments(EnterpriseTokenRequestSchema)
+@enterprise_blp.response(201, TokenPairSchema)
+@_limit("OTP_VERIFY_LIMIT_PER_IP")
+def enterprise_log_in(body):
+    """Exchange the code for tokens acting for one enterprise's carbon account."""
+    enterprise = _one_of(body, Audience.ENTERPRISE, accounts.enterprises_for_login(body["phone"]), lambda e: e.id,
+                         "enterprise", "this phone is the contact of several enterprises; say which")
+    pair = auth.issue_tokens(Audience.ENTERPRISE, enterprise.id)
+    commit()
+    return _token_body(pair)
+
+
+@enterprise_blp.delete("/session")
+@enterprise_blp.arguments(NoBody)
+@enterprise_blp.response(204)
+@enterprise_blp.doc(security=[BEARER])
+@enterprise_required
+def enterprise_log_out(_body):
+    """Log out this device."""
     auth.revoke_session(g.auth_token.session_id)
     commit()

@@ -12,7 +12,7 @@ from carbon_platform.errors import NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import Authorisation, Binding, BindingKind, BindingStatus, Partner
 from carbon_platform.services import consent, rulebooks
-from mobile_api.auth import BEARER, resident_required
+from mobile_api.auth import BEARER, holder_required
 from mobile_api.schemas.common import NoBody
 from mobile_api.schemas.consent import (
     AuthorisationCreateSchema,
@@ -35,7 +35,7 @@ def _scenarios_of(partner: Partner) -> list[str]:
 @blp.get("/partners")
 @blp.response(200, PartnerSummarySchema(many=True))
 @blp.doc(security=[BEARER])
-@resident_required
+@holder_required
 def partners():
     """Partners whose data feeds a resident can authorise, with the scenes each reports."""
     rows = db.session.execute(sa.select(Partner).where(Partner.active).order_by(Partner.id)).scalars()
@@ -45,10 +45,10 @@ def partners():
 @blp.get("/me/bindings")
 @blp.response(200, BindingSchema(many=True))
 @blp.doc(security=[BEARER])
-@resident_required
+@holder_required
 def my_bindings():
     """My cards, meters and accounts that partners know me by."""
-    return db.session.execute(sa.select(Binding).where(Binding.account_id == g.resident.account_id,
+    return db.session.execute(sa.select(Binding).where(Binding.account_id == g.account_id,
                                                        Binding.status != BindingStatus.REVOKED)
                               .order_by(Binding.id)).scalars().all()
 
@@ -57,10 +57,10 @@ def my_bindings():
 @blp.arguments(BindingCreateSchema)
 @blp.response(201, BindingSchema)
 @blp.doc(security=[BEARER])
-@resident_required
+@holder_required
 def add_binding(body):
     """Bind a card or meter to my account (only a hash of it is kept)."""
-    binding = consent.add_binding(g.resident.account_id, BindingKind(body["kind"]), body["identifier"])
+    binding = consent.add_binding(g.account_id, BindingKind(body["kind"]), body["identifier"])
     commit()
     return binding
 
@@ -69,10 +69,10 @@ def add_binding(body):
 @blp.arguments(NoBody)
 @blp.response(201, BindingCodeSchema)
 @blp.doc(security=[BEARER])
-@resident_required
+@holder_required
 def binding_code(_body):
     """A one-time code to show a partner, so the partner can propose a binding to my account."""
-    record, code = consent.issue_binding_code(g.resident.account_id)
+    record, code = consent.issue_binding_code(g.account_id)
     commit()
     return {"code": code, "expires_at": record.expires_at}
 
@@ -81,10 +81,10 @@ def binding_code(_body):
 @blp.arguments(NoBody)
 @blp.response(200, BindingSchema)
 @blp.doc(security=[BEARER])
-@resident_required
+@holder_required
 def confirm_binding(_body, binding_id: int):
     """Confirm a binding a partner proposed: only then is its data matched to me."""
-    binding = consent.confirm_binding(g.resident.account_id, binding_id)
+    binding = consent.confirm_binding(g.account_id, binding_id)
     commit()
     return binding
 
@@ -93,10 +93,10 @@ def confirm_binding(_body, binding_id: int):
 @blp.arguments(NoBody)
 @blp.response(204)
 @blp.doc(security=[BEARER])
-@resident_required
+@holder_required
 def remove_binding(_body, binding_id: int):
     """Unbind: partners' data for it is no longer matched to me."""
-    consent.revoke_binding(g.resident.account_id, binding_id)
+    consent.revoke_binding(g.account_id, binding_id)
     commit()
 
 
@@ -108,10 +108,10 @@ def _authorisation_body(a: Authorisation) -> dict:
 @blp.get("/me/authorisations")
 @blp.response(200, AuthorisationSchema(many=True))
 @blp.doc(security=[BEARER])
-@resident_required
+@holder_required
 def my_authorisations():
     """The scenes I allow partners to report for me."""
-    rows = db.session.execute(sa.select(Authorisation).where(Authorisation.account_id == g.resident.account_id,
+    rows = db.session.execute(sa.select(Authorisation).where(Authorisation.account_id == g.account_id,
                                                              Authorisation.revoked_at.is_(None))
                               .order_by(Authorisation.id)).scalars()
     return [_authorisation_body(a) for a in rows]
@@ -121,7 +121,7 @@ def my_authorisations():
 @blp.arguments(AuthorisationCreateSchema)
 @blp.response(201, AuthorisationSchema)
 @blp.doc(security=[BEARER])
-@resident_required
+@holder_required
 def authorise(body):
     """Allow a partner to report one scene for me (场景授权)."""
     partner = db.session.get(Partner, body["partner_id"])
@@ -129,7 +129,7 @@ def authorise(body):
         raise NotFound("partner not found")
     _version, rulebook = rulebooks.in_force(utcnow())
     scenario = rulebook.scenarios.get(body["scenario"])
-    authorisation = consent.grant(g.resident.account_id, partner, body["scenario"],
+    authorisation = consent.grant(g.account_id, partner, body["scenario"],
                                   scenario.channels if scenario else frozenset())
     commit()
     return _authorisation_body(authorisation)
@@ -139,8 +139,8 @@ def authorise(body):
 @blp.arguments(NoBody)
 @blp.response(204)
 @blp.doc(security=[BEARER])
-@resident_required
+@holder_required
 def withdraw(_body, authorisation_id: int):
     """Withdraw consent: nothing more from that partner for that scene is credited."""
-    consent.revoke(g.resident.account_id, authorisation_id)
+    consent.revoke(g.account_id, authorisation_id)
     commit()

@@ -10,14 +10,27 @@ from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import Book, Journal, LedgerEntry
 from carbon_platform.services import accounts, households, ledger
-from mobile_api.auth import BEARER, resident_required
+from mobile_api.auth import BEARER, holder_required, resident_required
 from mobile_api.schemas.me import MeSchema, PointsMovementSchema, ProfileUpdateSchema
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in resident.")
 
 
+def account_summary(account) -> dict:
+    """Balances, lifetime reduction and the frozen flag: the same for a resident's and an enterprise's account."""
+    return {
+        "balances": {
+            "available": account.points_available,
+            "pending": account.points_pending,
+            "expiring_soon": ledger.expiring_soon(account.id),
+            "expiring_within_days": current_app.config["EXPIRING_SOON_DAYS"],
+        },
+        "reduction": {"lifetime_grams": account.reduction_grams},
+        "account_frozen": account.frozen,
+    }
+
+
 def me_body(resident) -> dict:
-    account = resident.account
     membership = households.membership_of(resident)
     return {
         "id": resident.id,
@@ -28,14 +41,7 @@ def me_body(resident) -> dict:
         "household": None if membership is None else {
             "id": membership.household_id, "name": membership.household.name, "role": membership.role.value,
         },
-        "balances": {
-            "available": account.points_available,
-            "pending": account.points_pending,
-            "expiring_soon": ledger.expiring_soon(account.id),
-            "expiring_within_days": current_app.config["EXPIRING_SOON_DAYS"],
-        },
-        "reduction": {"lifetime_grams": account.reduction_grams},
-        "account_frozen": account.frozen,
+        **account_summary(resident.account),
     }
 
 
@@ -70,10 +76,10 @@ def update_me(body):
 @blp.response(200, PointsMovementSchema(many=True))
 @blp.paginate()
 @blp.doc(security=[BEARER])
-@resident_required
+@holder_required
 def points_history(pagination_parameters):
-    """Every movement of my points and reduction, newest first."""
-    account_id = g.resident.account_id
+    """Every movement of my points and reduction, newest first (a resident's or an enterprise's account)."""
+    account_id = g.account_id
     points = sa.func.sum(sa.case((LedgerEntry.book.in_([Book.AVAILABLE, Book.PENDING]), LedgerEntry.amount),
                                  else_=0))
     grams = sa.func.sum(sa.case((LedgerEntry.book == Book.REDUCTION, LedgerEntry.amount), else_=0))

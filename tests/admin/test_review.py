@@ -25,7 +25,7 @@ def queued(app):
         seeding.load_reference()
         resident = f.resident(district_code="370902")
         now = datetime(2026, 7, 8, 19, tzinfo=BEIJING)
-        install = earning.report_by_resident(resident, scenario="pv_installation", inputs={}, occurred_at=now,
+        install = earning.self_report(resident, scenario="pv_installation", inputs={}, occurred_at=now,
                                              client_key="pv", now=now).action
         heavy = earning.award_action(resident.account_id, account_type="resident", scenario="waste_sorting",
                                      inputs={"weight_kg": 20}, occurred_at=now, idempotency_key="bin-1",

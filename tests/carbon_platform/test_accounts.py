@@ -18,10 +18,7 @@ def districts(ctx):
 
 
 def enterprise(**over):
-    fields = dict(name="泰安绿能光伏科技有限公司", uscc="91370900MA3C5X7Q1K", industry="光伏发电",
-                  district_code="370900-hitech", contact_name="王工", contact_phone="13800000010",
-                  actor=f.TEST_ACTOR)
-    return accounts.register_enterprise(**{**fields, **over})
+    return f.enterprise(**{"name": "泰安绿能光伏科技有限公司", "uscc": "91370900MA3C5X7Q1K", **over})
 
 
 def test_every_holder_gets_its_own_kind_of_carbon_account(districts):

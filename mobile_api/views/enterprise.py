@@ -1,0 +1,30 @@
+"""The signed-in enterprise: its profile and carbon account.
+
+Its actions, reduction totals, points history, bindings and authorisations are the ``/me/...`` views,
+which serve whichever holder the token is for (a resident or an enterprise).
+"""
+
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+
+from mobile_api.auth import BEARER, enterprise_required
+from mobile_api.schemas.me import EnterpriseMeSchema
+from mobile_api.views.me import account_summary
+
+blp = Blueprint("enterprise", __name__, url_prefix="/api/v1/enterprise", description="The signed-in enterprise.")
+
+
+@blp.get("/me")
+@blp.response(200, EnterpriseMeSchema)
+@blp.doc(security=[BEARER])
+@enterprise_required
+def get_enterprise():
+    """Profile, balances (available, pending, expiring soon) and lifetime reduction of the enterprise's account."""
+    enterprise = g.enterprise
+    return {
+        "id": enterprise.id, "name": enterprise.name, "uscc": enterprise.uscc, "industry": enterprise.industry,
+        "district": enterprise.district, "contact_name": enterprise.contact_name,
+        **account_summary(enterprise.account),
+    }
