@@ -40,6 +40,10 @@ class Defaults:
     # Points policy defaults until the rulebook (points_rules) says otherwise.
     POINTS_EXPIRY_MONTHS = 24
     EXPIRING_SOON_DAYS = 30
+    # The reward mall: what one point is worth for the liability report (fen; 1 fen = ¥0.01), and how
+    # many unknown voucher codes one staff member may try before being throttled (and an alert raised).
+    POINT_VALUE_FEN = 1
+    VOUCHER_SCAN_FAILURE_LIMIT = "10 per 10 minutes"
     # Request bodies: JSON API bodies are small; uploads get the larger limit.
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     MAX_JSON_BYTES = 1024 * 1024

@@ -27,7 +27,18 @@ def guard_request_body():
 
 
 def init_app(app) -> None:
-    from mobile_api.views import actions, auth, consent, enterprise, evidence, households, me, merchant, partner
+    from mobile_api.views import (
+        actions,
+        auth,
+        consent,
+        enterprise,
+        evidence,
+        households,
+        me,
+        merchant,
+        partner,
+        rewards,
+    )
 
     api = Api(app, spec_kwargs={"info": {"description": "碳惠泰安 carbon-inclusion platform API (v1)."}})
     api.spec.components.security_scheme(
@@ -40,7 +51,8 @@ def init_app(app) -> None:
                         "X-Carbon-Key-Id and X-Carbon-Timestamp (Unix seconds, ±300 s) too."},
     )
     for blueprint in (auth.blp, auth.staff_blp, auth.enterprise_blp, me.blp, enterprise.blp, actions.blp,
-                      evidence.blp, consent.blp, households.blp, merchant.blp, partner.blp):
+                      evidence.blp, consent.blp, households.blp, merchant.blp, partner.blp, rewards.blp,
+                      rewards.till):
         api.register_blueprint(blueprint)
         app.extensions["csrf"].exempt(blueprint)  # bearer tokens, never cookies: CSRF cannot apply
     app.extensions["carbon_api"] = api

@@ -66,6 +66,15 @@ def staff(merchant_obj, role: StaffRole = StaffRole.CASHIER, phone_number: str |
                                    actor=TEST_ACTOR)
 
 
+def reward(merchant_obj=None, *, stock: int = 10, points_price: int = 300, **over):
+    """A reward on sale now at a merchant (a new one unless given)."""
+    from carbon_platform.services import rewards
+
+    fields = dict(name_zh="低碳咖啡一杯", name_en="A low-carbon coffee", points_price=points_price, voucher_days=30,
+                  face_value_fen=1500, funder="city")
+    return rewards.create(merchant_obj or merchant(), stock=stock, actor=TEST_ACTOR, **{**fields, **over})
+
+
 def fund(account_id: int, points: int, *, grams: int = 0, expires_in_days: int = 365, hold_days: int = 0,
          scenario: str = "bus_ride", now=None):
     """Credit points that are available at once (or after ``hold_days``)."""

@@ -6,9 +6,9 @@ from flask.cli import FlaskGroup
 
 
 def init_app(app) -> None:
-    from carbon_platform.cli import admins, feeds, ledger, rules, seed, serve
+    from carbon_platform.cli import admins, feeds, ledger, rules, seed, serve, vouchers
 
-    for group in (admins.group, feeds.group, ledger.group, rules.group, seed.group):
+    for group in (admins.group, feeds.group, ledger.group, rules.group, seed.group, vouchers.group):
         app.cli.add_command(group)
     app.cli.add_command(serve.serve)
 

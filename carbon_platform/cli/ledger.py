@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import click
 from flask.cli import with_appcontext
 
-from carbon_platform.clock import utcnow
-from carbon_platform.db import commit
+from carbon_platform.cli import jobs
+from carbon_platform.cli.jobs import as_of
 from carbon_platform.extensions import db
 from carbon_platform.services import invariants, ledger
 
@@ -29,23 +27,13 @@ def verify_command():
 
 
 def _settle(now_text: str | None, *, release: bool, expire: bool, label: str) -> None:
-    now = datetime.fromisoformat(now_text) if now_text else utcnow()
-    settled = 0
-    # Commit every 200 accounts so a long catch-up keeps its progress and holds locks briefly.
-    with click.progressbar(ledger.settle_due(now, release=release, expire=expire), label=label,
-                           show_pos=True) as accounts:
-        for settled, _account_id in enumerate(accounts, start=1):
-            if settled % 200 == 0:
-                commit()
-    commit()
+    now = as_of(now_text)
+    settled = jobs.run(ledger.settle_due(now, release=release, expire=expire), label)
     click.echo(f"{label}: {settled} account(s) as of {now.isoformat()}")
 
 
-NOW = click.option("--now", "now_text", help="ISO time to act as of (default: now); for catch-up runs.")
-
-
 @group.command("release")
-@NOW
+@jobs.NOW
 @with_appcontext
 def release_command(now_text: str | None):
     """Make held points spendable once their hold ends. Idempotent; safe from cron at any rate."""
@@ -53,7 +41,7 @@ def release_command(now_text: str | None):
 
 
 @group.command("expire")
-@NOW
+@jobs.NOW
 @with_appcontext
 def expire_command(now_text: str | None):
     """Expire points past their expiry, soonest first. Idempotent; safe from cron at any rate."""
@@ -61,7 +49,7 @@ def expire_command(now_text: str | None):
 
 
 @group.command("settle")
-@NOW
+@jobs.NOW
 @with_appcontext
 def settle_command(now_text: str | None):
     """Release and expire in one pass (what a spend does for its own account)."""

@@ -32,6 +32,7 @@ from carbon_platform.models.ledger import (
 from carbon_platform.models.merchants import Merchant, MerchantKind, MerchantStaff, StaffRole
 from carbon_platform.models.partners import Partner, PartnerKind, PartnerSecret
 from carbon_platform.models.reference import District, DistrictKind
+from carbon_platform.models.rewards import Funder, LimitPeriod, Reward, StockChange, Voucher, VoucherStatus
 from carbon_platform.models.rules import RulebookStatus, RulebookVersion
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "HouseholdMembership", "Journal", "JournalKind", "LedgerEntry", "LedgerShortfall", "LoginCode",
     "LotAllocation", "MemberRole", "Merchant", "MerchantKind", "MerchantStaff", "Partner", "PartnerKind",
     "PartnerSecret", "PointLot", "Resident", "StaffRole", "TokenKind", "Unit",
+    "Funder", "LimitPeriod", "Reward", "StockChange", "Voucher", "VoucherStatus",
 ]

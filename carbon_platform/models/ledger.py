@@ -56,6 +56,7 @@ class JournalKind(enum.StrEnum):
     EXPIRE = "expire"
     REVERSE = "reverse"
     ADJUST = "adjust"
+    REFUND = "refund"  # spent points given back (a cancelled voucher): one journal per lot they came from
 
 
 class Journal(Base):

@@ -32,38 +32,51 @@ class BadPhoto(InvalidInput):
     code = "invalid_photo"
 
 
-def folder() -> str:
-    path = os.path.join(current_app.config["UPLOAD_FOLDER"], "evidence")
+def folder(kind: str = "evidence") -> str:
+    path = os.path.join(current_app.config["UPLOAD_FOLDER"], kind)
     os.makedirs(path, exist_ok=True)
     return path
 
 
-def store(account_id: int, data: bytes) -> Evidence:
-    """Check, re-encode and keep one photo for ``account_id``; BadPhoto says what is wrong."""
+def clean_image(data: bytes, field: str = "photo") -> Image.Image:
+    """Check an uploaded image without decoding it, then decode it upright and without metadata."""
     if not data:
-        raise BadPhoto("the photo is empty", field="photo")
+        raise BadPhoto("the photo is empty", field=field)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data))  # reads the header only
         except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError):
-            raise BadPhoto("not a JPEG, PNG or WebP image, or far too large", field="photo") from None
+            raise BadPhoto("not a JPEG, PNG or WebP image, or far too large", field=field) from None
         if image.format not in ALLOWED_FORMATS:
-            raise BadPhoto(f"{image.format} is not accepted; send JPEG, PNG or WebP", field="photo")
+            raise BadPhoto(f"{image.format} is not accepted; send JPEG, PNG or WebP", field=field)
         width, height = image.size
         if width * height > MAX_PIXELS:
-            raise BadPhoto(f"{width} × {height} pixels is more than {MAX_PIXELS:,}", field="photo")
+            raise BadPhoto(f"{width} × {height} pixels is more than {MAX_PIXELS:,}", field=field)
         try:
-            clean = ImageOps.exif_transpose(image).convert("RGB")  # decodes; orientation applied
+            return ImageOps.exif_transpose(image).convert("RGB")  # decodes; orientation applied
         except (OSError, ValueError, Image.DecompressionBombWarning):
-            raise BadPhoto("the image data is damaged", field="photo") from None
+            raise BadPhoto("the image data is damaged", field=field) from None
+
+
+def save_clean(image: Image.Image, kind: str) -> tuple[str, str, int]:
+    """Save a cleaned image and its thumbnail as new JPEGs under random names: (name, thumbnail name, bytes)."""
     stem = secrets.token_hex(16)
     stored, thumb = f"{stem}.jpg", f"{stem}.thumb.jpg"
-    clean.save(os.path.join(folder(), stored), "JPEG", quality=85, optimize=True)  # no exif= : nothing carried over
+    image.save(os.path.join(folder(kind), stored), "JPEG", quality=85, optimize=True)  # no exif=: nothing carried
+    size = os.path.getsize(os.path.join(folder(kind), stored))
+    small = image.copy()
+    small.thumbnail(THUMBNAIL)
+    small.save(os.path.join(folder(kind), thumb), "JPEG", quality=80)
+    return stored, thumb, size
+
+
+def store(account_id: int, data: bytes) -> Evidence:
+    """Check, re-encode and keep one photo for ``account_id``; BadPhoto says what is wrong."""
+    clean = clean_image(data)
+    stored, thumb, size = save_clean(clean, "evidence")
     evidence = Evidence(account_id=account_id, stored_name=stored, thumbnail_name=thumb, width=clean.width,
-                        height=clean.height, bytes=os.path.getsize(os.path.join(folder(), stored)))
-    clean.thumbnail(THUMBNAIL)  # in place, after the full size was recorded
-    clean.save(os.path.join(folder(), thumb), "JPEG", quality=80)
+                        height=clean.height, bytes=size)
     db.session.add(evidence)
     db.session.flush()
     return evidence

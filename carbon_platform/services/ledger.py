@@ -265,6 +265,41 @@ def _debit(kind, counter_book, account_id, points, idempotency_key, memo, now) -
     return journal
 
 
+def refund(spend_journal_id: int, *, idempotency_key: str, reason: str, now: datetime | None = None) -> int:
+    """Give back what a spend took, as new available lots that keep the expiry of the lots it came from.
+
+    A lot belongs to one journal, so each source lot gets its own refund journal (key
+    ``<idempotency_key>:lot<id>``): running this twice moves nothing twice. Points whose original
+    expiry has passed come back and expire at once, as they would have. Returns the points given back.
+    """
+    now = _now(now)
+    spend = db.session.get(Journal, spend_journal_id)
+    if spend is None or spend.kind != JournalKind.SPEND:
+        raise NotFound("no spend with that id", journal_id=spend_journal_id)
+    account = lock_account(spend.account_id)
+    parts = db.session.execute(
+        sa.select(PointLot, LotAllocation.points)
+        .join(LotAllocation, LotAllocation.lot_id == PointLot.id)
+        .where(LotAllocation.journal_id == spend_journal_id)
+        .order_by(PointLot.id)
+    ).all()
+    refunded = 0
+    for lot, points in parts:
+        journal, created = claim_journal(
+            JournalKind.REFUND, f"{idempotency_key}:lot{lot.id}", {"spend": spend_journal_id, "lot": lot.id},
+            account_id=account.id, now=now, memo=reason,
+        )
+        if not created:
+            continue
+        _open_lot(journal, account, points, earned_at=lot.earned_at, release_at=None, expires_at=lot.expires_at,
+                  now=now)
+        post(journal, [Posting(account.id, Book.AVAILABLE, points), Posting(None, Book.REDEEMED, -points)])
+        refunded += points
+    db.session.flush()
+    settle(account, now, release=False)  # a part whose original expiry has passed expires now
+    return refunded
+
+
 def reverse(journal_id: int, *, idempotency_key: str, reason: str, now: datetime | None = None) -> Journal:
     """Take back an earning: from its own lot first, then from the holder's other points.
 

@@ -15,6 +15,7 @@ from carbon_platform.extensions import db, limiter
 from carbon_platform.models import Action, ActionStatus, Evidence
 from carbon_platform.services import earning, evidence, rulebooks
 from mobile_api.auth import BEARER, holder_required
+from mobile_api.paging import page
 from mobile_api.schemas.actions import (
     ActionDetailSchema,
     ActionQuerySchema,
@@ -92,12 +93,8 @@ def my_actions(query, pagination_parameters):
         conditions.append(Action.status == ActionStatus(query["status"]))
     if "scenario" in query:
         conditions.append(Action.scenario == query["scenario"])
-    pagination_parameters.item_count = db.session.execute(
-        sa.select(sa.func.count()).select_from(Action).where(*conditions)).scalar_one()
-    rows = db.session.execute(
-        sa.select(Action).where(*conditions).order_by(Action.occurred_at.desc(), Action.id.desc())
-        .limit(pagination_parameters.page_size).offset(pagination_parameters.first_item)
-    ).scalars()
+    rows = page(sa.select(Action).where(*conditions).order_by(Action.occurred_at.desc(), Action.id.desc()),
+                pagination_parameters)
     return [action_body(a) for a in rows]
 
 

@@ -1,0 +1,247 @@
+"""The reward mall and my vouchers (residents), and scanning vouchers at the till (merchant staff)."""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from flask import current_app, g, request, send_file, url_for
+from flask_smorest import Blueprint
+
+from carbon_platform.clock import utcnow
+from carbon_platform.db import commit
+from carbon_platform.errors import InvalidInput, NotFound
+from carbon_platform.extensions import limiter
+from carbon_platform.models import Merchant, Reward, Voucher, VoucherStatus
+from carbon_platform.services import audit, evidence, rewards, vouchers
+from carbon_platform.services.voucher_images import qr_png_path
+from mobile_api.auth import BEARER, resident_required, staff_required
+from mobile_api.paging import page
+from mobile_api.schemas.common import NoBody
+from mobile_api.schemas.rewards import (
+    ConsumeSchema,
+    ConsumptionQuerySchema,
+    ConsumptionSchema,
+    RewardQuerySchema,
+    RewardSchema,
+    ScanResultSchema,
+    ScanSchema,
+    VoucherQuerySchema,
+    VoucherSchema,
+)
+from mobile_api.views.actions import IDEMPOTENCY_HEADER
+
+blp = Blueprint("rewards", __name__, url_prefix="/api/v1", description="The reward mall and my vouchers.")
+till = Blueprint("till", __name__, url_prefix="/api/v1/merchant", description="Scanning vouchers at the till.")
+
+
+def reward_body(reward: Reward) -> dict:
+    return {
+        "id": reward.id, "merchant_id": reward.merchant_id, "merchant_name": reward.merchant.name,
+        "name_zh": reward.name_zh, "name_en": reward.name_en, "description_zh": reward.description_zh,
+        "description_en": reward.description_en, "points_price": reward.points_price, "stock": reward.stock,
+        "picture_url": url_for("rewards.reward_picture", reward_id=reward.id) if reward.picture else None,
+        "limit_count": reward.limit_count, "limit_period": reward.limit_period.value if reward.limit_period else None,
+        "districts": reward.districts or [], "starts_at": reward.starts_at, "ends_at": reward.ends_at,
+        "voucher_days": reward.voucher_days, "face_value_fen": reward.face_value_fen,
+    }
+
+
+def voucher_body(voucher: Voucher, *, replayed: bool = False) -> dict:
+    reward = voucher.reward
+    return {
+        "id": voucher.id, "reward_id": reward.id, "reward_name_zh": reward.name_zh, "reward_name_en": reward.name_en,
+        "merchant_id": voucher.merchant_id, "merchant_name": reward.merchant.name, "points": voucher.points,
+        "status": voucher.status.value, "issued_at": voucher.issued_at, "expires_at": voucher.expires_at,
+        "consumed_at": voucher.consumed_at, "refunded_points": voucher.refunded_points,
+        "code": vouchers.code_of(voucher), "short_code": vouchers.short_code_of(voucher.id, voucher.nonce),
+        "qr_url": url_for("rewards.voucher_qr", voucher_id=voucher.id), "replayed": replayed,
+    }
+
+
+def _on_sale():
+    now = utcnow()
+    return (sa.select(Reward).join(Merchant, Merchant.id == Reward.merchant_id)
+            .where(Reward.active.is_(True), Merchant.active.is_(True), Reward.stock > 0,
+                   sa.or_(Reward.starts_at.is_(None), Reward.starts_at <= now),
+                   sa.or_(Reward.ends_at.is_(None), Reward.ends_at > now)))
+
+
+@blp.get("/rewards")
+@blp.arguments(RewardQuerySchema, location="query")
+@blp.response(200, RewardSchema(many=True))
+@blp.paginate()
+@blp.doc(security=[BEARER])
+@resident_required
+def list_rewards(query, pagination_parameters):
+    """Rewards on sale now, cheapest first: filter by district (eligible there), merchant, or what I can afford."""
+    statement = _on_sale()
+    if "merchant_id" in query:
+        statement = statement.where(Reward.merchant_id == query["merchant_id"])
+    if query.get("affordable"):
+        statement = statement.where(Reward.points_price <= g.resident.account.points_available)
+    rows = page(statement.order_by(Reward.points_price, Reward.id), pagination_parameters)
+    if "district" in query:  # district lists are JSON: filtered here, on one page of cheap rows
+        rows = [r for r in rows if not r.districts or query["district"] in r.districts]
+    return [reward_body(r) for r in rows]
+
+
+@blp.get("/rewards/<int:reward_id>")
+@blp.response(200, RewardSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def get_reward(reward_id):
+    """One reward."""
+    reward = rewards.get(reward_id)
+    if not reward.active or not reward.merchant.active:
+        raise NotFound("no such reward", reward_id=reward_id)
+    return reward_body(reward)
+
+
+@blp.get("/rewards/<int:reward_id>/picture")
+@blp.response(200, content_type="image/jpeg")
+@blp.doc(security=[BEARER])
+@resident_required
+def reward_picture(reward_id):
+    """The reward's picture (a re-encoded JPEG)."""
+    reward = rewards.get(reward_id)
+    if not reward.picture:
+        raise NotFound("this reward has no picture", reward_id=reward_id)
+    return send_file(os.path.join(evidence.folder("rewards"), reward.picture), mimetype="image/jpeg", max_age=3600)
+
+
+@blp.post("/rewards/<int:reward_id>/redemptions")
+@blp.arguments(NoBody)
+@blp.response(201, VoucherSchema)
+@blp.doc(security=[BEARER], parameters=[{"in": "header", "name": IDEMPOTENCY_HEADER, "required": True,
+                                          "schema": {"type": "string", "maxLength": 100}}])
+@resident_required
+def redeem(_body, reward_id):
+    """Redeem points for a reward: one voucher, exactly once per Idempotency-Key.
+
+    Errors: ``out_of_stock``, ``insufficient_points``, ``limit_reached`` (409); ``not_eligible`` (403, another
+    district's reward); ``reward_unavailable`` (409, not on sale now); ``idempotency_key_reused`` (409).
+    """
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if not key or len(key) > 100:
+        raise InvalidInput(f"send an {IDEMPOTENCY_HEADER} header (1 to 100 characters)",
+                           code="idempotency_key_required")
+    redemption = vouchers.redeem(g.resident, reward_id, client_key=key)
+    commit()
+    return voucher_body(redemption.voucher, replayed=redemption.replayed)
+
+
+@blp.get("/me/vouchers")
+@blp.arguments(VoucherQuerySchema, location="query")
+@blp.response(200, VoucherSchema(many=True))
+@blp.paginate()
+@blp.doc(security=[BEARER])
+@resident_required
+def my_vouchers(query, pagination_parameters):
+    """My vouchers, newest first, filterable by status."""
+    statement = sa.select(Voucher).where(Voucher.account_id == g.resident.account_id)
+    if "status" in query:
+        statement = statement.where(Voucher.status == VoucherStatus(query["status"]))
+    rows = page(statement.order_by(Voucher.id.desc()), pagination_parameters)
+    return [voucher_body(v) for v in rows]
+
+
+@blp.get("/me/vouchers/<int:voucher_id>")
+@blp.response(200, VoucherSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def my_voucher(voucher_id):
+    """One of my vouchers, with its code and short code."""
+    return voucher_body(vouchers.owned(voucher_id, g.resident.account_id))
+
+
+@blp.get("/me/vouchers/<int:voucher_id>/qr.png")
+@blp.response(200, content_type="image/png")
+@blp.doc(security=[BEARER])
+@resident_required
+def voucher_qr(voucher_id):
+    """The QR code with a caption (reward, merchant, expiry, short code); rendered once and cached."""
+    voucher = vouchers.owned(voucher_id, g.resident.account_id)
+    return send_file(qr_png_path(voucher), mimetype="image/png", max_age=0)
+
+
+@blp.post("/me/vouchers/<int:voucher_id>/cancel")
+@blp.arguments(NoBody)
+@blp.response(200, VoucherSchema)
+@blp.doc(security=[BEARER])
+@resident_required
+def cancel_voucher(_body, voucher_id):
+    """Cancel an unused voucher: the points come back with their original expiry."""
+    voucher = vouchers.owned(voucher_id, g.resident.account_id)
+    vouchers.cancel(voucher, reason="cancelled by the resident")
+    commit()
+    return voucher_body(voucher)
+
+
+# -- at the till -----------------------------------------------------------------------------------
+
+
+def _scan_failed(response) -> bool:
+    """Only unknown codes count against the staff member's allowance."""
+    return response.status_code == 404
+
+
+def _raise_alert(request_limit) -> None:
+    """Called once when a staff member runs out of tries: the console's audit log shows it."""
+    staff = g.get("staff")
+    audit.record(audit.Actor("merchant_staff", staff.id if staff else None, staff.display_name if staff else ""),
+                 "voucher.scan_throttled", staff.merchant if staff else None, limit=str(request_limit.limit))
+    commit()
+
+
+def _scan_limit():
+    return limiter.limit(lambda: current_app.config["VOUCHER_SCAN_FAILURE_LIMIT"],
+                         key_func=lambda: f"scan:{g.staff.id}", deduct_when=_scan_failed, on_breach=_raise_alert)
+
+
+def scan_body(scan: vouchers.Scan) -> dict:
+    voucher = scan.voucher
+    return {"outcome": scan.outcome, "voucher_id": voucher.id, "reward_name_zh": voucher.reward.name_zh,
+            "reward_name_en": voucher.reward.name_en, "points": voucher.points,
+            "face_value_fen": voucher.face_value_fen, "expires_at": voucher.expires_at,
+            "consumed_at": voucher.consumed_at}
+
+
+@till.post("/vouchers/verify")
+@till.arguments(ScanSchema)
+@till.response(200, ScanResultSchema)
+@till.doc(security=[BEARER])
+@staff_required
+@_scan_limit()
+def verify(body):
+    """Read-only: is this voucher good here, now? (A QR payload or a typed short code.)"""
+    return scan_body(vouchers.verify(g.staff, body["code"]))
+
+
+@till.post("/vouchers/consume")
+@till.arguments(ConsumeSchema)
+@till.response(200, ScanResultSchema)
+@till.doc(security=[BEARER])
+@staff_required
+@_scan_limit()
+def consume(body):
+    """Consume the voucher, once. ``outcome`` is ``consumed`` for the scan that did it (and for retries of that
+    scan, same ``scan_nonce``), else ``already_used`` (with the original time), ``expired`` or ``cancelled``."""
+    scan = vouchers.consume(g.staff, body["code"], body["scan_nonce"])
+    commit()
+    return scan_body(scan)
+
+
+@till.get("/consumptions")
+@till.arguments(ConsumptionQuerySchema, location="query")
+@till.response(200, ConsumptionSchema(many=True))
+@till.doc(security=[BEARER])
+@staff_required
+def consumptions(query):
+    """This merchant's consumed vouchers in [start, end): what settlement will pay."""
+    if query["end"] <= query["start"] or (query["end"] - query["start"]).days > 366:
+        raise InvalidInput("end must be after start, at most a year later", field="end")
+    return [{"voucher_id": v.id, "reward_id": v.reward_id, "reward_name_zh": v.reward.name_zh,
+             "consumed_at": v.consumed_at, "consumed_by": v.consumed_by_id, "face_value_fen": v.face_value_fen,
+             "funder": v.funder.value}
+            for v in vouchers.consumptions(g.staff.merchant_id, query["start"], query["end"])]
