@@ -22,6 +22,7 @@ def select_locale() -> str:
 
 def init_app(app, babel) -> None:
     from admin.views import blueprint
+    from carbon_platform.services.identity import mask_phone
 
     babel.init_app(
         app,
@@ -29,4 +30,5 @@ def init_app(app, babel) -> None:
         default_translation_directories=os.path.join(os.path.dirname(__file__), "translations"),
     )
     app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["mask_phone"] = mask_phone
     app.register_blueprint(blueprint)

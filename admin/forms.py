@@ -2,8 +2,19 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from carbon_platform.models import AdminRole, PartnerKind
 
@@ -52,3 +63,55 @@ class AdjustmentForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form for POST-only buttons (log out): just the CSRF token."""
+
+
+class MerchantForm(FlaskForm):
+    name = StringField(_l("商户名称"), validators=[DataRequired(), Length(max=128)])
+    district = SelectField(_l("所在区县"), choices=[])  # filled from the districts table
+    uscc = StringField(_l("统一社会信用代码"), validators=[DataRequired(), Length(min=18, max=18)])
+    address = StringField(_l("地址"), validators=[Length(max=200)])
+
+
+class StaffForm(FlaskForm):
+    phone = StringField(_l("手机号"), validators=[DataRequired(), Length(max=20)])
+    display_name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=40)])
+    role = SelectField(_l("岗位"), choices=[SelectChoice("cashier", _l("收银员")), SelectChoice("manager", _l("店长"))])
+
+
+FUNDERS = [SelectChoice("city", _l("市碳普惠基金")), SelectChoice("merchant", _l("商户自行承担")),
+           SelectChoice("sponsor", _l("赞助方"))]
+LIMIT_PERIODS = [SelectChoice("", _l("不限")), SelectChoice("day", _l("每天")), SelectChoice("week", _l("每周")),
+                 SelectChoice("month", _l("每月")), SelectChoice("year", _l("每年")), SelectChoice("ever", _l("累计"))]
+
+
+class RewardForm(FlaskForm):
+    name_zh = StringField(_l("名称（中文）"), validators=[DataRequired(), Length(max=80)])
+    name_en = StringField(_l("名称（英文）"), validators=[DataRequired(), Length(max=120)])
+    description_zh = TextAreaField(_l("说明（中文）"), validators=[Length(max=2000)])
+    description_en = TextAreaField(_l("说明（英文）"), validators=[Length(max=2000)])
+    points_price = IntegerField(_l("所需积分"), validators=[DataRequired(), NumberRange(min=1)])
+    stock = IntegerField(_l("初始库存"), validators=[Optional(), NumberRange(min=0)])
+    limit_count = IntegerField(_l("每人限兑次数"), validators=[Optional(), NumberRange(min=1)])
+    limit_period = SelectField(_l("限兑周期"), choices=LIMIT_PERIODS)
+    districts = StringField(_l("限定区县代码（逗号分隔，留空为全市）"), validators=[Length(max=500)])
+    starts_at = DateTimeLocalField(_l("上架时间（北京时间）"), validators=[Optional()])
+    ends_at = DateTimeLocalField(_l("下架时间（北京时间）"), validators=[Optional()])
+    voucher_days = IntegerField(_l("券有效天数"), validators=[DataRequired(), NumberRange(min=1, max=3650)])
+    face_value_yuan = DecimalField(_l("面值（元，用于结算）"), places=2, validators=[Optional(), NumberRange(min=0)])
+    funder = SelectField(_l("出资方"), choices=FUNDERS)
+    sponsor = StringField(_l("赞助方名称"), validators=[Length(max=80)])
+    refund_on_expiry = BooleanField(_l("过期未用退还积分"), default=True)
+    active = BooleanField(_l("上架"), default=True)
+
+
+class StockForm(FlaskForm):
+    delta = IntegerField(_l("库存变化（负数为减少）"), validators=[DataRequired()])
+    reason = StringField(_l("原因"), validators=[DataRequired(), Length(min=2, max=200)])
+
+
+class PictureForm(FlaskForm):
+    picture = FileField(_l("图片（JPEG、PNG 或 WebP）"), validators=[FileRequired()])
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("原因"), validators=[DataRequired(), Length(min=2, max=200)])

@@ -24,6 +24,11 @@ PERMISSIONS: dict[str, frozenset[AdminRole]] = {
     "actions.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.REVIEWER, R.AUDITOR}),
     "review.view": frozenset({R.SUPER_ADMIN, R.REVIEWER, R.OPERATOR, R.AUDITOR}),
     "review.act": frozenset({R.SUPER_ADMIN, R.REVIEWER}),
+    "merchants.view": frozenset({R.SUPER_ADMIN, R.MERCHANT_MANAGER, R.OPERATOR, R.AUDITOR}),
+    "merchants.manage": frozenset({R.SUPER_ADMIN, R.MERCHANT_MANAGER}),  # merchants, staff, rewards, stock
+    "vouchers.view": frozenset({R.SUPER_ADMIN, R.MERCHANT_MANAGER, R.OPERATOR, R.AUDITOR}),
+    "vouchers.manage": frozenset({R.SUPER_ADMIN, R.MERCHANT_MANAGER, R.OPERATOR}),  # cancel a voucher
+    "settlement.view": frozenset({R.SUPER_ADMIN, R.MERCHANT_MANAGER, R.OPERATOR, R.AUDITOR}),
 }
 
 

@@ -30,5 +30,5 @@ def no_store(response):
 
 
 from admin.views import (  # noqa: E402,F401,I001
-    actions, adjustments, administrators, audit_log, dashboard, partners, review, session_views,
+    actions, adjustments, administrators, audit_log, dashboard, merchants, partners, review, session_views, vouchers,
 )

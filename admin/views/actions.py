@@ -3,22 +3,19 @@
 import sqlalchemy as sa
 from flask import render_template, request
 
+from admin.paging import paginate
 from admin.permissions import requires
 from admin.views import blueprint
 from carbon_platform.errors import DomainError
-from carbon_platform.extensions import db
 from carbon_platform.models import Action, ActionStatus, Resident
 from carbon_platform.services.identity import normalise_phone
 from points_rules import Receipt
-
-PAGE_SIZE = 30
 
 
 @blueprint.get("/actions")
 @requires("actions.view")
 def action_search():
     filters = {name: request.args.get(name, "").strip() for name in ("phone", "scenario", "status", "channel")}
-    page = max(1, request.args.get("page", 1, type=int))
     query = sa.select(Action)
     if filters["phone"]:
         try:
@@ -32,10 +29,9 @@ def action_search():
         query = query.where(Action.status == ActionStatus(filters["status"]))
     if filters["channel"]:
         query = query.where(Action.channel == filters["channel"])
-    total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
-    rows = db.session.execute(query.order_by(Action.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-                              ).scalars().all()
+    listing = paginate(query.order_by(Action.id.desc()))
+    rows = listing.items
     locale = "en" if request.args.get("lang") == "en" else "zh_CN"
     receipts = {a.id: Receipt.from_dict(a.receipt).render(locale) for a in rows}
-    return render_template("admin/actions/list.html", actions=rows, receipts=receipts, filters=filters, total=total,
-                           page=page, pages=max(1, -(-total // PAGE_SIZE)), statuses=[s.value for s in ActionStatus])
+    return render_template("admin/actions/list.html", actions=rows, receipts=receipts, filters=filters,
+                           listing=listing, statuses=[s.value for s in ActionStatus])

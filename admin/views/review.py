@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 
 from admin.forms import ReviewDecisionForm
+from admin.paging import paginate
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.db import commit
@@ -14,17 +15,13 @@ from carbon_platform.models import Evidence
 from carbon_platform.services import audit, evidence, review
 from points_rules import Receipt
 
-PAGE_SIZE = 30
-
 
 @blueprint.get("/review")
 @requires("review.view")
 def review_queue():
     filters = {"scenario": request.args.get("scenario", "").strip(), "reason": request.args.get("reason", "").strip()}
-    page = max(1, request.args.get("page", 1, type=int))
-    query = review.queue(scenario=filters["scenario"] or None, reason=filters["reason"] or None)
-    total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
-    actions = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    listing = paginate(review.queue(scenario=filters["scenario"] or None, reason=filters["reason"] or None))
+    actions = listing.items
     receipts = {a.id: Receipt.from_dict(a.receipt).render("en" if request.args.get("lang") == "en" else "zh_CN")
                 for a in actions}
     photos: dict[int, list[int]] = {a.id: [] for a in actions}
@@ -32,9 +29,8 @@ def review_queue():
             sa.select(Evidence.id, Evidence.action_id).where(Evidence.action_id.in_(list(photos)))
             .order_by(Evidence.id)):
         photos[action_id].append(evidence_id)
-    return render_template("admin/review/queue.html", actions=actions, receipts=receipts, photos=photos, total=total,
-                           page=page, pages=max(1, -(-total // PAGE_SIZE)), filters=filters,
-                           form=ReviewDecisionForm())
+    return render_template("admin/review/queue.html", actions=actions, receipts=receipts, photos=photos,
+                           listing=listing, filters=filters, form=ReviewDecisionForm())
 
 
 @blueprint.get("/evidence/<int:evidence_id>/<any(full, thumbnail):size>")

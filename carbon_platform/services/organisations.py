@@ -11,6 +11,7 @@ from carbon_platform.errors import Conflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import (
     AccountKind,
+    Audience,
     Enterprise,
     Merchant,
     MerchantKind,
@@ -60,6 +61,18 @@ def add_staff(merchant: Merchant, *, phone: str, display_name: str, role: StaffR
     db.session.add(staff)
     db.session.flush()
     audit.record(actor, "merchant.staff.add", staff, merchant_id=merchant.id, role=staff.role.value)
+    return staff
+
+
+def set_staff_active(staff: MerchantStaff, active: bool, *, actor: audit.Actor) -> MerchantStaff:
+    """Let a staff member scan again, or stop them: a stopped one's tokens are revoked at once."""
+    from carbon_platform.services import auth
+
+    staff.active = active
+    if not active:
+        auth.revoke_all(Audience.MERCHANT_STAFF, staff.id)
+    audit.record(actor, "merchant.staff.activate" if active else "merchant.staff.deactivate", staff,
+                 merchant_id=staff.merchant_id)
     return staff
 
 

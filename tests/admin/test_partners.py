@@ -8,26 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from carbon_platform import seeding
-from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import AdminRole, AuditEvent, Partner
-from tests import factories as f
-from tests.admin.test_console import csrf_token, log_in
+from tests.admin.helpers import console, csrf_token
 from tests.mobile_api.helpers import signed
 
 BEIJING = timezone(timedelta(hours=8))
-
-
-def console(app, role=AdminRole.OPERATOR):
-    with app.app_context():
-        seeding.load_reference()
-        admin = f.admin(role)
-        commit()
-        username = admin.username
-    client = app.test_client()
-    log_in(client, username)
-    return client
 
 
 def create(client, name="泰安公交集团", kind="transit"):
