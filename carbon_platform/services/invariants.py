@@ -19,7 +19,18 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from carbon_platform.extensions import db
-from carbon_platform.models import Action, ActionStatus, Book, CarbonAccount, LedgerEntry, LotAllocation, PointLot
+from carbon_platform.models import (
+    Action,
+    ActionStatus,
+    Book,
+    CarbonAccount,
+    LedgerEntry,
+    LotAllocation,
+    PointLot,
+    Reward,
+    StockChange,
+    Voucher,
+)
 from carbon_platform.models.ledger import BALANCE_COLUMN, HOLDER_BOOKS
 
 
@@ -132,8 +143,26 @@ def receipts_match_journals() -> Iterable[Drift]:
                         int(ledger_grams))
 
 
+def stock_matches_its_journal() -> Iterable[Drift]:
+    """A reward's stock is its journaled changes (opening stock, deliveries, returns from cancelled vouchers)
+    less one for every voucher ever issued: no unit appears or disappears unrecorded."""
+    changes = (sa.select(StockChange.reward_id, sa.func.sum(StockChange.delta).label("total"))
+               .group_by(StockChange.reward_id).subquery())
+    issued = (sa.select(Voucher.reward_id, sa.func.count().label("n")).group_by(Voucher.reward_id).subquery())
+    expected = sa.func.coalesce(changes.c.total, 0) - sa.func.coalesce(issued.c.n, 0)
+    rows = db.session.execute(
+        sa.select(Reward.id, expected, Reward.stock)
+        .outerjoin(changes, changes.c.reward_id == Reward.id)
+        .outerjoin(issued, issued.c.reward_id == Reward.id)
+        .where(expected != Reward.stock)
+    )
+    for reward_id, want, stock in rows:
+        yield Drift("reward stock equals its journaled changes less vouchers issued", f"reward {reward_id}",
+                    int(want), stock)
+
+
 CHECKS: list[Callable[[], Iterable[Drift]]] = [journals_balance, balances_match_entries, lots_match,
-                                               receipts_match_journals]
+                                               receipts_match_journals, stock_matches_its_journal]
 
 
 def verify() -> list[Drift]:

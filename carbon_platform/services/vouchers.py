@@ -34,7 +34,16 @@ from flask import current_app
 from carbon_platform.clock import as_utc, utcnow
 from carbon_platform.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
-from carbon_platform.models import CarbonAccount, LimitPeriod, MerchantStaff, PointLot, Resident, Reward, Voucher
+from carbon_platform.models import (
+    CarbonAccount,
+    LimitPeriod,
+    MerchantStaff,
+    PointLot,
+    Resident,
+    Reward,
+    StockChange,
+    Voucher,
+)
 from carbon_platform.models import VoucherStatus as S
 from carbon_platform.services import audit, ledger, rewards
 from carbon_platform.services.journal import fingerprint
@@ -258,7 +267,12 @@ def _close(voucher: Voucher, status: S, reason: str, now: datetime, *, refund: b
                                                 reason=f"voucher {voucher.id} {status.value}", now=now)
     if restock:
         table = Reward.__table__
-        db.session.execute(sa.update(table).where(table.c.id == voucher.reward_id).values(stock=table.c.stock + 1))
+        stock_after = db.session.execute(
+            sa.update(table).where(table.c.id == voucher.reward_id).values(stock=table.c.stock + 1)
+            .returning(table.c.stock)
+        ).scalar_one()
+        db.session.add(StockChange(reward_id=voucher.reward_id, delta=1, stock_after=stock_after,
+                                   reason=f"voucher {voucher.id} {status.value}", actor="system"))
         db.session.expire(voucher.reward, ["stock"])
 
 

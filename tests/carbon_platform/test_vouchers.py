@@ -12,7 +12,7 @@ from carbon_platform.db import commit
 from carbon_platform.errors import DomainError, Forbidden, IdempotencyConflict
 from carbon_platform.extensions import db
 from carbon_platform.models import AuditEvent, CarbonAccount, PointLot, Reward, StockChange, Voucher, VoucherStatus
-from carbon_platform.services import rewards, vouchers
+from carbon_platform.services import invariants, rewards, vouchers
 from tests import factories as f
 
 
@@ -215,3 +215,14 @@ def test_the_cron_commands_expire_vouchers_and_report_settlement_and_liability(a
                                           f"{shop['merchant'].id},city,1,1500"]
     liability = runner.invoke(args=["vouchers", "liability"])
     assert "outstanding_points: 700" in liability.output and "vouchers_outstanding: 0" in liability.output
+
+
+def test_the_invariant_check_sees_stock_that_changed_without_a_record(shop):
+    resident = resident_with(1000)
+    vouchers.cancel(vouchers.redeem(resident, shop["reward"].id, client_key="a").voucher, reason="test")
+    vouchers.redeem(resident, shop["reward"].id, client_key="b")
+    assert invariants.verify() == []
+    db.session.execute(sa.update(Reward).where(Reward.id == shop["reward"].id).values(stock=Reward.stock + 1))
+    [drift] = invariants.verify()
+    assert (drift.subject, drift.expected, drift.actual) == (f"reward {shop['reward'].id}", 4, 5)
+    db.session.rollback()
