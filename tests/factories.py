@@ -19,8 +19,9 @@ PASSWORD = "correct horse battery"
 
 
 def phone() -> str:
-    """A fresh mainland mobile number per call (139 block, never a real subscriber in tests)."""
-    return f"1390000{next(_phones):04d}"
+    """A fresh mainland mobile number per call: 1390 and seven digits, ten million before one repeats
+    (the races create thousands of residents per run)."""
+    return f"1390{next(_phones):07d}"
 
 
 def key(prefix: str = "test") -> str:
