@@ -7,8 +7,13 @@ export FLASK_APP := carbon_platform.app:create_app
 
 SWAGGER_FILES := swagger-ui.css swagger-ui-bundle.js swagger-ui-standalone-preset.js LICENSE
 SWAGGER_DIR := mobile_api/static/vendor/swagger-ui
+ECHARTS_DIR := admin/static/vendor/echarts
+# The console's browser tests drive Debian's chromium through Playwright; Playwright never downloads one.
+CHROMIUM ?= /usr/bin/chromium
+export CARBON_TEST_CHROMIUM := $(CHROMIUM)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test install install-test vendor translations messages migrate lint bench clean help
+.PHONY: run test install install-test vendor translations messages migrate lint bench clean help browser
 
 help:
 	@echo "make run    install, migrate, load reference + demo data, serve on http://127.0.0.1:$(PORT)"
@@ -27,16 +32,31 @@ $(VENV)/.stamp-install-test: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.stamp-install $@
 
 install: $(VENV)/.stamp-install vendor translations
-install-test: $(VENV)/.stamp-install-test vendor translations
+install-test: $(VENV)/.stamp-install-test vendor translations browser
 
 # JavaScript libraries come from the npm registry, pinned by package-lock.json, and are served from
 # our own static files. --ignore-scripts: no package gets to run code (or phone home) on install.
-vendor: $(SWAGGER_DIR)/.stamp
-$(SWAGGER_DIR)/.stamp: package.json package-lock.json
+vendor: $(SWAGGER_DIR)/.stamp $(ECHARTS_DIR)/.stamp
+node_modules/.stamp: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+$(SWAGGER_DIR)/.stamp: node_modules/.stamp
 	mkdir -p $(SWAGGER_DIR)
 	cp $(addprefix node_modules/swagger-ui-dist/,$(SWAGGER_FILES)) $(SWAGGER_DIR)/
 	touch $@
+$(ECHARTS_DIR)/.stamp: node_modules/.stamp
+	mkdir -p $(ECHARTS_DIR)
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(ECHARTS_DIR)/
+	touch $@
+
+# Debian's chromium (and a font that draws Chinese) for the browser tests, installed with apt when missing.
+browser:
+	@if [ ! -x "$(CHROMIUM)" ] || ! fc-list 2>/dev/null | grep -qi "CJK"; then \
+	  echo "installing chromium and fonts-noto-cjk with apt"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; \
+	fi
 
 # Chinese is the source language of the console; English comes from the compiled catalogue.
 translations: admin/translations/en/LC_MESSAGES/messages.mo
@@ -63,7 +83,7 @@ bench: install-test
 	$(BIN)/python benchmarks/ledger.py
 
 clean:
-	rm -rf $(VENV) node_modules $(SWAGGER_DIR) admin/translations/*/LC_MESSAGES/*.mo
+	rm -rf $(VENV) node_modules $(SWAGGER_DIR) $(ECHARTS_DIR) admin/translations/*/LC_MESSAGES/*.mo
 
 # After changing console text: refresh the catalogue, translate the new entries, commit the .po.
 messages: $(VENV)/.stamp-install

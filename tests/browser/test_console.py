@@ -1,0 +1,80 @@
+"""The console in chromium: log in, charts drawn with data, a review approved, a CSV downloaded."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from carbon_platform import seeding
+from carbon_platform.db import commit
+from carbon_platform.extensions import db
+from carbon_platform.models import Action, ActionStatus, AdminRole
+from carbon_platform.services import earning
+from tests import factories as f
+from tests.browser.conftest import log_in
+
+BEIJING = timezone(timedelta(hours=8))
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def city(app):
+    """Reference data, an operator and a reviewer, a week of bus rides and one PV installation awaiting review."""
+    with app.app_context():
+        seeding.load_reference()
+        f.admin(AdminRole.OPERATOR, username="operator")
+        f.admin(AdminRole.REVIEWER, username="reviewer")
+        now = datetime.now(BEIJING)
+        for day in range(7):
+            resident = f.resident(district_code="370902")
+            when = now - timedelta(days=day, hours=1)
+            earning.award_action(resident.account_id, account_type="resident", scenario="bus_ride",
+                                 inputs={"distance_km": 6.2}, occurred_at=when, idempotency_key=f"ride-{day}",
+                                 channel="partner:transit", district="370902", now=when + timedelta(minutes=5))
+        installer = f.resident(district_code="370911")
+        pending = earning.self_report(installer, scenario="pv_installation", inputs={},
+                                      occurred_at=now - timedelta(hours=2), client_key="pv").action.id
+        commit()
+    return {"pending": pending}
+
+
+def test_the_dashboard_draws_its_charts_with_data(page, site, city):
+    log_in(page, site, "operator", f.PASSWORD)
+    page.goto(f"{site}/admin/dashboard")
+    page.wait_for_selector("figure[data-chart='trend_day'][data-rendered='true']")
+    for chart in ("trend_day", "scenario", "district", "programme"):
+        figure = page.locator(f"figure[data-chart='{chart}']")
+        box = figure.locator("canvas").first.bounding_box()
+        assert box and box["width"] > 200 and box["height"] > 200, f"{chart} drew no visible chart: {box}"
+        rows = figure.locator("tbody tr")
+        assert rows.count() >= 1
+    # 7 rides of 6.2 km × 26.9 g = 166 g each: the scenario table says 1,162 g for bus rides
+    scenario_table = page.locator("table[data-table='scenario']").text_content()
+    assert "bus_ride" in scenario_table and "1162" in scenario_table
+
+
+def test_a_reviewer_approves_a_pv_installation(page, site, city, app):
+    log_in(page, site, "reviewer", f.PASSWORD)
+    page.goto(f"{site}/admin/review")
+    card = page.locator(f"section[data-action='{city['pending']}']")
+    card.get_by_role("button", name="通过").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(f"section[data-action='{city['pending']}']").count() == 0
+    with app.app_context():
+        status = db.session.execute(sa.select(Action.status).where(Action.id == city["pending"])).scalar_one()
+    assert status is ActionStatus.CREDITED
+
+
+def test_a_chart_table_downloads_as_csv(page, site, city):
+    log_in(page, site, "operator", f.PASSWORD)
+    page.goto(f"{site}/admin/dashboard")
+    figure = page.locator("figure[data-chart='scenario']")
+    with page.expect_download() as download_info:
+        figure.get_by_role("link", name="下载 CSV").click()
+    with open(download_info.value.path(), encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["scenario", "name", "grams", "points", "actions"]
+    assert rows[1][0] == "bus_ride" and rows[1][2:] == ["1162", "231", "7"]
