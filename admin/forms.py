@@ -14,7 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from carbon_platform.models import AdminRole, PartnerKind
 
@@ -115,3 +115,40 @@ class PictureForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = StringField(_l("原因"), validators=[DataRequired(), Length(min=2, max=200)])
+
+
+class RulebookForm(FlaskForm):
+    source = TextAreaField(_l("规则（YAML）"), validators=[DataRequired(), Length(max=400_000)])
+    note = StringField(_l("修改说明"), validators=[Length(max=500)])
+
+
+class SubmitForm(FlaskForm):
+    effective_from = DateTimeLocalField(_l("生效时间（北京时间，留空为批准后立即生效）"), validators=[Optional()])
+
+
+class DecisionForm(FlaskForm):
+    note = StringField(_l("意见（驳回时必填）"), validators=[Length(max=500)])
+
+
+class CampaignForm(FlaskForm):
+    id = StringField(_l("活动编号（小写字母、数字和下划线）"),
+                     validators=[DataRequired(), Regexp(r"^[a-z][a-z0-9_]{2,63}$")])
+    name_zh = StringField(_l("名称（中文）"), validators=[DataRequired(), Length(max=80)])
+    name_en = StringField(_l("名称（英文）"), validators=[DataRequired(), Length(max=120)])
+    starts_at = DateTimeLocalField(_l("开始（北京时间）"), validators=[DataRequired()])
+    ends_at = DateTimeLocalField(_l("结束（北京时间，不含）"), validators=[DataRequired()])
+    scenarios = StringField(_l("场景（逗号分隔，留空为全部）"), validators=[Length(max=500)])
+    districts = StringField(_l("区县代码（逗号分隔，留空为全市）"), validators=[Length(max=500)])
+    account_types = StringField(_l("账户类型（resident、household、enterprise，逗号分隔，留空为全部）"),
+                                validators=[Length(max=100)])
+    multiplier = DecimalField(_l("积分倍数（如 2 为双倍）"), places=2,
+                              validators=[Optional(), NumberRange(min=1, max=10)])
+    fixed_bonus = IntegerField(_l("每次额外积分"), validators=[Optional(), NumberRange(min=1)])
+    first_time_bonus = IntegerField(_l("首次参与奖励积分"), validators=[Optional(), NumberRange(min=1)])
+    streak_actions = IntegerField(_l("连续挑战：次数"), validators=[Optional(), NumberRange(min=2)])
+    streak_per = SelectField(_l("连续挑战：周期"), choices=[
+        SelectChoice("", "—"), SelectChoice("day", _l("每天")), SelectChoice("week", _l("每周")),
+        SelectChoice("month", _l("每月"))])
+    streak_points = IntegerField(_l("连续挑战：奖励积分"), validators=[Optional(), NumberRange(min=1)])
+    budget_points = IntegerField(_l("总预算（积分）"), validators=[DataRequired(), NumberRange(min=1)])
+    per_participant_points = IntegerField(_l("每人上限（积分）"), validators=[Optional(), NumberRange(min=1)])

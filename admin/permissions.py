@@ -29,6 +29,11 @@ PERMISSIONS: dict[str, frozenset[AdminRole]] = {
     "vouchers.view": frozenset({R.SUPER_ADMIN, R.MERCHANT_MANAGER, R.OPERATOR, R.AUDITOR}),
     "vouchers.manage": frozenset({R.SUPER_ADMIN, R.MERCHANT_MANAGER, R.OPERATOR}),  # cancel a voucher
     "settlement.view": frozenset({R.SUPER_ADMIN, R.MERCHANT_MANAGER, R.OPERATOR, R.AUDITOR}),
+    "rules.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.REVIEWER, R.AUDITOR}),
+    # draft, submit, and decide another administrator's submission (never one's own: services.rulebooks)
+    "rules.manage": frozenset({R.SUPER_ADMIN, R.OPERATOR}),
+    "campaigns.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.REVIEWER, R.AUDITOR}),
+    "campaigns.manage": frozenset({R.SUPER_ADMIN, R.OPERATOR}),  # drafts go through rules' dual control
 }
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy import Engine, event
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 
 from carbon_platform.extensions import db
+from points_rules.periods import _CITY_OFFSET
 
 
 def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30_000, immediate: bool = True) -> None:
@@ -58,3 +62,22 @@ def insert_ignoring_conflicts(model, index_elements: list[str]):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model).on_conflict_do_nothing(index_elements=index_elements)
+
+
+class city_date(FunctionElement):  # noqa: N801 - reads as the SQL function it compiles to
+    """The Beijing calendar date of a UTC timestamp column, as 'YYYY-MM-DD' text."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(city_date, "sqlite")
+def _city_date_sqlite(element, compiler, **kw):
+    # SQLite keeps UTC text; China has kept one offset since 1991 (points_rules.periods checks it).
+    hours = int(_CITY_OFFSET.total_seconds() // 3600)
+    return f"date({compiler.process(element.clauses, **kw)}, '{hours:+d} hours')"
+
+
+@compiles(city_date, "postgresql")
+def _city_date_postgresql(element, compiler, **kw):
+    return f"to_char(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai'), 'YYYY-MM-DD')"

@@ -83,6 +83,7 @@ class Usage:
     household: Mapping[tuple[str, Period], Totals] = field(default_factory=dict)
     account_year_points: int = 0  # all scenarios, this Beijing year
     campaigns: Mapping[str, CampaignUsage] = field(default_factory=dict)
+    stopped: frozenset[str] = frozenset()  # campaigns an administrator paused or ended: they pay nothing
 
 
 NO_USAGE = Usage()
@@ -264,6 +265,8 @@ def evaluate(rulebook: Rulebook, facts: Facts, usage: Usage = NO_USAGE) -> Resul
     campaign_points: dict[str, int] = {}
     if grams or base:
         for campaign in rulebook.campaigns_for[scenario.id]:
+            if campaign.id in usage.stopped:
+                continue
             if campaign.targets(scenario.id, facts.district, facts.account_type, when):
                 extra = _campaign_extra(campaign, base, usage.campaigns.get(campaign.id, _NO_CAMPAIGN_USAGE),
                                         adjustments)

@@ -136,6 +136,7 @@ class Report:
     campaign_points: Counter = field(default_factory=Counter)
     by_scenario: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
     by_account: Counter = field(default_factory=Counter)
+    by_district: Counter = field(default_factory=Counter)  # points
     budgets: dict[str, int] = field(default_factory=dict)
     first: datetime | None = None
     last: datetime | None = None
@@ -158,6 +159,7 @@ class Report:
         row[1] += result.grams
         row[2] += result.points
         self.by_account[action.account] += result.points
+        self.by_district[action.facts.district or "—"] += result.points
 
     def budget_burn(self) -> dict[str, tuple[int, int]]:
         """Campaign id → (points paid, budget)."""
@@ -197,9 +199,16 @@ class Comparison:
         return sorted((m for m in moves if m[1]), key=lambda m: (-abs(m[1]), m[0]))[:limit]
 
     def account_moves(self, limit: int = 10) -> list[tuple[str, int]]:
-        names = set(self.base.by_account) | set(self.other.by_account)
-        moves = [(n, self.other.by_account.get(n, 0) - self.base.by_account.get(n, 0)) for n in names]
-        return sorted((m for m in moves if m[1]), key=lambda m: (-abs(m[1]), m[0]))[:limit]
+        return _moves(self.base.by_account, self.other.by_account, limit)
+
+    def district_moves(self, limit: int = 20) -> list[tuple[str, int]]:
+        return _moves(self.base.by_district, self.other.by_district, limit)
+
+
+def _moves(base: Counter, other: Counter, limit: int) -> list[tuple[str, int]]:
+    """The keys whose points change most between two runs, largest change first."""
+    moves = [(n, other.get(n, 0) - base.get(n, 0)) for n in set(base) | set(other)]
+    return sorted((m for m in moves if m[1]), key=lambda m: (-abs(m[1]), m[0]))[:limit]
 
 
 def compare(base: Rulebook, other: Rulebook, actions: Iterable[Action],

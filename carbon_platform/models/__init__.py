@@ -1,7 +1,14 @@
 """All models, imported here so metadata (and Alembic) sees every table."""
 
 from carbon_platform.models.accounts import AccountKind, CarbonAccount, Enterprise, Resident
-from carbon_platform.models.actions import COUNTED, Action, ActionStatus, CampaignAward, CampaignBudget
+from carbon_platform.models.actions import (
+    COUNTED,
+    Action,
+    ActionStatus,
+    CampaignAward,
+    CampaignBudget,
+    CampaignControl,
+)
 from carbon_platform.models.adjustments import AdjustmentRequest, AdjustmentStatus
 from carbon_platform.models.admins import Administrator, AdminRole
 from carbon_platform.models.audit import AuditEvent
@@ -39,7 +46,8 @@ __all__ = [
     "AdjustmentRequest", "AdjustmentStatus", "Evidence",
     "Authorisation", "Binding", "BindingCode", "BindingKind", "BindingStatus", "EventKind", "EventStatus",
     "PartnerEvent",
-    "COUNTED", "Action", "ActionStatus", "CampaignAward", "CampaignBudget", "RulebookStatus", "RulebookVersion",
+    "COUNTED", "Action", "ActionStatus", "CampaignAward", "CampaignBudget", "CampaignControl", "RulebookStatus",
+    "RulebookVersion",
     "AccountKind", "Administrator", "AdminRole", "Audience", "AuditEvent", "AuthToken", "Base", "Book",
     "CarbonAccount", "District", "DistrictKind", "Enterprise", "Household", "HouseholdInvitation",
     "HouseholdMembership", "Journal", "JournalKind", "LedgerEntry", "LedgerShortfall", "LoginCode",

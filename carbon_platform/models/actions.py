@@ -71,6 +71,22 @@ class CampaignBudget(Base):
     spent: Mapped[int] = mapped_column(BigInt, default=0)
 
 
+class CampaignControl(Base):
+    """An administrator's hand on a running campaign: paused (until resumed) or ended early.
+
+    The rulebook version says what a campaign is; this says whether it may pay right now, without a
+    new version. A campaign with no row runs as its window says.
+    """
+
+    __tablename__ = "campaign_controls"
+
+    campaign_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    paused: Mapped[bool] = mapped_column(default=False)
+    ended_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("administrators.id"))
+
+
 class CampaignAward(Base):
     """One qualifying action in a campaign and the extra points it paid (possibly none)."""
 

@@ -13,7 +13,8 @@ from carbon_platform.models.base import Base, CreatedAt, str_enum
 
 
 class RulebookStatus(enum.StrEnum):
-    DRAFT = "draft"
+    DRAFT = "draft"  # editable; a rejected submission comes back here with the reviewer's note
+    PENDING = "pending"  # submitted: frozen until a second administrator approves or rejects it
     PUBLISHED = "published"  # in force from effective_from until a later published version takes over
     RETIRED = "retired"
 
@@ -29,3 +30,11 @@ class RulebookVersion(CreatedAt, Base):
     status: Mapped[RulebookStatus] = mapped_column(str_enum(RulebookStatus, "rulebook_status"))
     effective_from: Mapped[datetime | None] = mapped_column(index=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("administrators.id"))
+    # The YAML as its author wrote it (comments and all); None for versions published from a seed file.
+    source: Mapped[str | None] = mapped_column(sa.Text)
+    note: Mapped[str] = mapped_column(sa.String(500), default="")  # what the change is for
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("administrators.id"))
+    submitted_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("administrators.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(sa.String(500))

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
 
 from carbon_platform.clock import CITY_TZ, as_utc, utcnow
+from carbon_platform.db import city_date
 from carbon_platform.extensions import db
 from carbon_platform.models import (
     AccountKind,
@@ -28,26 +27,6 @@ from carbon_platform.models import (
 )
 from carbon_platform.services import rulebooks
 from points_rules import Rulebook
-from points_rules.periods import _CITY_OFFSET
-
-
-class city_date(FunctionElement):  # noqa: N801 - reads as the SQL function it compiles to
-    """The Beijing calendar date of a UTC timestamp column, as 'YYYY-MM-DD' text."""
-
-    type = sa.String()
-    inherit_cache = True
-
-
-@compiles(city_date, "sqlite")
-def _city_date_sqlite(element, compiler, **kw):
-    # SQLite keeps UTC text; China has kept one offset since 1991 (points_rules.periods checks it).
-    hours = int(_CITY_OFFSET.total_seconds() // 3600)
-    return f"date({compiler.process(element.clauses, **kw)}, '{hours:+d} hours')"
-
-
-@compiles(city_date, "postgresql")
-def _city_date_postgresql(element, compiler, **kw):
-    return f"to_char(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai'), 'YYYY-MM-DD')"
 
 
 @dataclass(frozen=True)

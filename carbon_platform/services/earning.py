@@ -29,7 +29,16 @@ from carbon_platform.clock import as_utc, utcnow
 from carbon_platform.db import insert_ignoring_conflicts
 from carbon_platform.errors import IdempotencyConflict, InvalidInput
 from carbon_platform.extensions import db
-from carbon_platform.models import COUNTED, Action, ActionStatus, CampaignAward, CampaignBudget, Enterprise, Resident
+from carbon_platform.models import (
+    COUNTED,
+    Action,
+    ActionStatus,
+    CampaignAward,
+    CampaignBudget,
+    CampaignControl,
+    Enterprise,
+    Resident,
+)
 from carbon_platform.services import ledger, rulebooks
 from carbon_platform.services.journal import fingerprint, jsonable
 from points_rules import CampaignUsage, Facts, Period, Rulebook, Status, Totals, Usage, evaluate, period_bounds
@@ -85,8 +94,9 @@ def award_action(
     version, rulebook = rulebooks.in_force(now)
     facts = Facts(scenario, inputs, account_type, occurred_at, channel=channel, district=district,
                   in_household=household_account_id is not None, received_at=now, fact_id=fact_id)
-    campaigns = _lock_budgets(rulebook, facts)
-    usage = usage_for(account_id, household_account_id, rulebook, facts, campaigns)
+    stopped = stopped_campaigns(facts.time) if rulebook.campaigns_for.get(scenario) else frozenset()
+    campaigns = _lock_budgets(rulebook, facts, stopped)
+    usage = usage_for(account_id, household_account_id, rulebook, facts, campaigns, stopped)
     result = evaluate(rulebook, facts, usage)
 
     action = Action(
@@ -109,10 +119,10 @@ def award_action(
     return Award(action)
 
 
-def _lock_budgets(rulebook: Rulebook, facts: Facts) -> list[tuple[Campaign, CampaignBudget]]:
+def _lock_budgets(rulebook: Rulebook, facts: Facts, stopped: frozenset[str]) -> list[tuple[Campaign, CampaignBudget]]:
     """Lock (creating if needed) the budget rows of campaigns that target this action, in id order."""
     targeted = [c for c in rulebook.campaigns_for.get(facts.scenario, ())
-                if c.targets(facts.scenario, facts.district, facts.account_type, facts.time)]
+                if c.id not in stopped and c.targets(facts.scenario, facts.district, facts.account_type, facts.time)]
     if not targeted:
         return []
     for campaign in targeted:
@@ -138,7 +148,7 @@ def _lock_budgets(rulebook: Rulebook, facts: Facts) -> list[tuple[Campaign, Camp
 
 
 def usage_for(account_id: int, household_account_id: int | None, rulebook: Rulebook, facts: Facts,
-              campaigns: list[tuple[Campaign, CampaignBudget]]) -> Usage:
+              campaigns: list[tuple[Campaign, CampaignBudget]], stopped: frozenset[str] = frozenset()) -> Usage:
     """What the account (and household) already has counted in the periods containing the action."""
     scenario: Scenario | None = rulebook.scenarios.get(facts.scenario)
     if scenario is None:
@@ -160,7 +170,15 @@ def usage_for(account_id: int, household_account_id: int | None, rulebook: Ruleb
             Action.occurred_at >= year_start, Action.occurred_at < year_end)
     ).scalar_one()
     return Usage(account, household, int(year_points),
-                 {c.id: _campaign_usage(c, budget, account_id, facts) for c, budget in campaigns})
+                 {c.id: _campaign_usage(c, budget, account_id, facts) for c, budget in campaigns}, stopped)
+
+
+def stopped_campaigns(at: datetime) -> frozenset[str]:
+    """Campaigns an administrator paused, or ended before ``at``: they pay nothing, whatever their window."""
+    return frozenset(db.session.execute(
+        sa.select(CampaignControl.campaign_id).where(
+            sa.or_(CampaignControl.paused.is_(True), CampaignControl.ended_at <= at))
+    ).scalars())
 
 
 def _totals(column, owner: int, scenario_id: str, moment: datetime, per: Period) -> Totals:

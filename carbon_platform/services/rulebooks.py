@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import difflib
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+import yaml
 
-from carbon_platform.errors import Conflict, InvalidInput
+from carbon_platform.clock import as_utc, utcnow
+from carbon_platform.errors import Conflict, Forbidden, InvalidInput
 from carbon_platform.extensions import db
-from carbon_platform.models import RulebookStatus, RulebookVersion
+from carbon_platform.models import COUNTED, Action, CarbonAccount, RulebookStatus, RulebookVersion
 from carbon_platform.services import audit
-from points_rules import Rulebook, RulebookError, load_rulebook
+from points_rules import Facts, Rulebook, RulebookError, load_rulebook, parse_yaml
 
 
 class NoRulebookInForce(Conflict):
@@ -68,3 +71,140 @@ def in_force(at: datetime) -> tuple[RulebookVersion, Rulebook]:
     if version is None:
         raise NoRulebookInForce()
     return version, compiled(version)
+
+
+# -- drafts, review and publishing from the console (dual control) ------------------------------------
+
+
+class RulebookInvalid(InvalidInput):
+    """A draft that does not validate: ``problems`` lists (line or None, path, message) for the editor."""
+
+    code = "rulebook_invalid"
+
+    def __init__(self, error: RulebookError):
+        self.problems = [(error.line_of(path), path, message) for path, message in error.errors]
+        super().__init__("the rulebook is not valid", errors=error.describe())
+
+
+class SelfApproval(Forbidden):
+    code = "self_approval"
+
+
+def parse_source(source: str) -> tuple[dict[str, Any], Rulebook]:
+    """The YAML text as a document and its compiled rulebook; RulebookInvalid names every problem's line."""
+    try:
+        document, lines = parse_yaml(source)
+        return document, load_rulebook(document, lines)
+    except RulebookError as exc:
+        raise RulebookInvalid(exc) from None
+
+
+def source_of(version: RulebookVersion) -> str:
+    """What the editor shows: the author's YAML, or for a seeded version its document written as YAML."""
+    return version.source if version.source is not None else yaml_of(version.document)
+
+
+def yaml_of(document: dict[str, Any]) -> str:
+    """A stored (JSON) document written as YAML, keys in their order."""
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
+
+
+def save_draft(source: str, *, admin_id: int, actor: audit.Actor, note: str = "",
+               draft: RulebookVersion | None = None) -> RulebookVersion:
+    """Create a draft, or change one that is still a draft. Only a valid rulebook is saved."""
+    if draft is not None and draft.status is not RulebookStatus.DRAFT:
+        raise Conflict(f"version {draft.version} is {draft.status.value}; only a draft can change",
+                       code="not_a_draft")
+    document, rulebook = parse_source(source)
+    clash = db.session.execute(
+        sa.select(RulebookVersion.id).where(RulebookVersion.rulebook == rulebook.id,
+                                            RulebookVersion.version == rulebook.version,
+                                            RulebookVersion.id != (draft.id if draft else -1))
+    ).first()
+    if clash:
+        raise Conflict(f"version {rulebook.version} of {rulebook.id} exists; give the change a new version",
+                       code="version_exists")
+    if draft is None:
+        draft = RulebookVersion(status=RulebookStatus.DRAFT, created_by_id=admin_id)
+        db.session.add(draft)
+    draft.rulebook, draft.version, draft.document, draft.source = rulebook.id, rulebook.version, document, source
+    draft.note = note.strip()[:500]
+    db.session.flush()
+    audit.record(actor, "rulebook.draft", draft, rulebook=rulebook.id, version=rulebook.version)
+    return draft
+
+
+def submit(draft: RulebookVersion, *, effective_from: datetime, admin_id: int, actor: audit.Actor,
+           now: datetime | None = None) -> RulebookVersion:
+    """Ask a second administrator to publish the draft, to take effect at ``effective_from`` (now or later)."""
+    now = utcnow() if now is None else now
+    if draft.status is not RulebookStatus.DRAFT:
+        raise Conflict(f"version {draft.version} is {draft.status.value}", code="not_a_draft")
+    parse_source(source_of(draft))  # still valid (the schema may have moved on since it was saved)
+    draft.status, draft.submitted_by_id, draft.submitted_at = RulebookStatus.PENDING, admin_id, now
+    draft.effective_from = max(as_utc(effective_from), now)
+    draft.decided_by_id = draft.decided_at = draft.decision_note = None
+    audit.record(actor, "rulebook.submit", draft, version=draft.version,
+                 effective_from=draft.effective_from.isoformat())
+    return draft
+
+
+def decide(version: RulebookVersion, *, approve: bool, admin_id: int, actor: audit.Actor, note: str = "",
+           now: datetime | None = None) -> RulebookVersion:
+    """The second administrator's decision. Approving publishes (scheduled if effective_from is later);
+    rejecting sends it back to draft with the note. Nobody decides their own submission."""
+    now = utcnow() if now is None else now
+    if version.status is not RulebookStatus.PENDING:
+        raise Conflict(f"version {version.version} is {version.status.value}, not awaiting a decision",
+                       code="not_pending")
+    if admin_id == version.submitted_by_id:
+        raise SelfApproval("a second administrator must decide; you submitted this version")
+    if not approve and not note.strip():
+        raise InvalidInput("say why it is rejected", field="note")
+    version.decided_by_id, version.decided_at, version.decision_note = admin_id, now, note.strip()[:500] or None
+    if approve:
+        version.status = RulebookStatus.PUBLISHED
+        version.effective_from = max(version.effective_from or now, now)
+        audit.record(actor, "rulebook.publish", version, rulebook=version.rulebook, version=version.version,
+                     effective_from=version.effective_from.isoformat(), submitted_by=version.submitted_by_id)
+    else:
+        version.status = RulebookStatus.DRAFT
+        audit.record(actor, "rulebook.reject", version, version=version.version, note=version.decision_note)
+    return version
+
+
+def diff(base: RulebookVersion | None, other: RulebookVersion) -> list[str]:
+    """A unified diff of the YAML: what the other version changes."""
+    before = source_of(base).splitlines() if base else []
+    return list(difflib.unified_diff(before, source_of(other).splitlines(),
+                                     f"{base.version if base else '(none)'}", other.version, lineterm=""))
+
+
+def recorded_actions(days: int, *, now: datetime | None = None, shift_to: datetime | None = None) -> list:
+    """The last ``days`` of actions the platform counted, as simulation input.
+
+    ``shift_to`` replays them as if the period had started then (to try a campaign whose window is
+    still ahead on the behaviour of the last weeks).
+    """
+    from points_rules.simulate import Action as Simulated
+
+    now = utcnow() if now is None else now
+    start = now - timedelta(days=days)
+    shift = (as_utc(shift_to) - start) if shift_to else timedelta(0)
+    rows = db.session.execute(
+        sa.select(Action, CarbonAccount.kind).join(CarbonAccount, CarbonAccount.id == Action.account_id)
+        .where(Action.status.in_(COUNTED), Action.occurred_at >= start, Action.occurred_at < now)
+        .order_by(Action.occurred_at, Action.id)
+    ).all()
+    return [
+        Simulated(
+            account=str(action.account_id),
+            household=str(action.household_account_id) if action.household_account_id else None,
+            facts=Facts(action.scenario, action.inputs or {}, kind.value, action.occurred_at + shift,
+                        channel=action.channel, district=action.district,
+                        in_household=action.household_account_id is not None,
+                        received_at=action.received_at + shift,
+                        fact_id=action.natural_key.split(":", 1)[1] if action.natural_key else None),
+        )
+        for action, kind in rows
+    ]

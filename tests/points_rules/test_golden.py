@@ -145,6 +145,10 @@ def test_campaign__low_carbon_week_doubles_green_travel():
     assert result.campaign_points == {"low_carbon_day_2026": 33}
     # the window ends at midnight Beijing time on the 22nd
     check(run("bus_ride", {"distance_km": 6.2}, when=datetime(2026, 6, 22, 0, tzinfo=BEIJING)), 166, 33)
+    # paused or ended by an administrator: the base 33 points only, and no campaign on the receipt
+    stopped = run("bus_ride", {"distance_km": 6.2}, when=week, usage=Usage(stopped=frozenset({"low_carbon_day_2026"})))
+    check(stopped, 166, 33)
+    assert stopped.campaign_points == {} and not [a for a in stopped.receipt.adjustments if a.kind == "campaign"]
 
 
 def test_campaign__taishan_sorting_challenge():
