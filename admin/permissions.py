@@ -34,6 +34,9 @@ PERMISSIONS: dict[str, frozenset[AdminRole]] = {
     "rules.manage": frozenset({R.SUPER_ADMIN, R.OPERATOR}),
     "campaigns.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.REVIEWER, R.AUDITOR}),
     "campaigns.manage": frozenset({R.SUPER_ADMIN, R.OPERATOR}),  # drafts go through rules' dual control
+    "people.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.REVIEWER, R.AUDITOR}),
+    "people.manage": frozenset({R.SUPER_ADMIN, R.OPERATOR}),  # freeze and unfreeze accounts
+    "exports.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.AUDITOR}),
 }
 
 

@@ -17,6 +17,7 @@ import yaml
 from carbon_platform.clock import CITY_TZ, utcnow
 from carbon_platform.extensions import db
 from carbon_platform.models import (
+    Action,
     Administrator,
     AdminRole,
     District,
@@ -29,6 +30,7 @@ from carbon_platform.models import (
     PartnerKind,
     PartnerSecret,
     Resident,
+    Reward,
     RulebookVersion,
     StaffRole,
 )
@@ -149,23 +151,40 @@ def load_demo(report: Report | None = None) -> Report:
 
 
 def _load_demo_ledger(data: dict[str, Any], residents: dict[str, Resident], report: Report) -> None:
+    from carbon_platform.services import earning, rewards, vouchers
+
     now = utcnow()
-    for n, row in enumerate(data["earnings"]):
-        if _exists(Journal.idempotency_key == f"demo:earn:{n}"):
+    for n, row in enumerate(data["actions"]):
+        key = f"demo:action:{n}"
+        if _exists(Action.idempotency_key == key):
             continue  # times are relative to the first load, so a second load must not re-send them
-        earned_at = now - timedelta(days=row["days_ago"])
-        hold = timedelta(days=row.get("hold_days", 0))
-        ledger.earn(
-            residents[row["phone"]].account_id, points=row["points"], grams=row["grams"], scenario=row["scenario"],
-            earned_at=earned_at, release_at=earned_at + hold if hold else None,
-            idempotency_key=f"demo:earn:{n}", memo="demo", now=earned_at,
+        resident = residents[row["phone"]]
+        when = now - timedelta(days=row["days_ago"], hours=2)
+        membership = households.membership_of(resident)
+        earning.award_action(
+            resident.account_id, account_type="resident", scenario=row["scenario"], inputs=row["inputs"],
+            occurred_at=when, idempotency_key=key, channel=row["channel"], district=resident.district.code,
+            household_account_id=membership.household.account_id if membership else None,
+            now=when + timedelta(minutes=10),
         )
-        report.count("demo earnings")
-    for n, row in enumerate(data["spendings"]):
-        if _exists(Journal.idempotency_key == f"demo:spend:{n}"):
+        report.count("demo actions")
+    welcome = data["welcome_points"]
+    if not _exists(Journal.idempotency_key == "demo:welcome"):
+        ledger.adjust(residents[welcome["phone"]].account_id, points=welcome["points"],
+                      idempotency_key="demo:welcome", reason="demo: welcome points", now=now)
+    for row in data["rewards"]:
+        if _exists(Reward.name_zh == row["name_zh"]):
             continue
-        ledger.spend(residents[row["phone"]].account_id, points=row["points"], idempotency_key=f"demo:spend:{n}",
-                     memo=row["memo"], now=now - timedelta(days=row["days_ago"]))
+        merchant = db.session.execute(sa.select(Merchant).where(Merchant.name == row["merchant"])).scalar_one()
+        fields = {k: v for k, v in row.items() if k not in ("merchant", "stock")}
+        rewards.create(merchant, stock=row["stock"], actor=SEED, **fields)
+        report.count("rewards")
+    db.session.flush()
+    for row in data["redemptions"]:
+        reward_id = db.session.execute(sa.select(Reward.id).where(Reward.name_zh == row["reward"])).scalar_one()
+        redemption = vouchers.redeem(residents[row["phone"]], reward_id, client_key=row["key"], now=now)
+        if not redemption.replayed:
+            report.count("vouchers")
 
 
 def _exists(*conditions) -> bool:

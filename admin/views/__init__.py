@@ -30,6 +30,6 @@ def no_store(response):
 
 
 from admin.views import (  # noqa: E402,F401,I001
-    actions, adjustments, administrators, audit_log, campaigns, dashboard, merchants, partners, review, rulebooks,
-    session_views, vouchers,
+    actions, adjustments, administrators, audit_log, campaigns, dashboard, exports, merchants, partners, people,
+    review, rulebooks, session_views, vouchers,
 )

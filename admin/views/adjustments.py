@@ -1,7 +1,7 @@
 """Manual adjustments: request one; above the threshold, a second administrator approves or rejects."""
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from admin.forms import AdjustmentForm, ReviewDecisionForm
@@ -40,7 +40,8 @@ def _page(form=None, status=200):
 @blueprint.get("/adjustments")
 @requires("adjustments.view")
 def adjustments():
-    return _page()
+    # ?target= comes from an account's page: the form starts with that account filled in.
+    return _page(AdjustmentForm(target=request.args.get("target", "")[:20]))
 
 
 @blueprint.post("/adjustments")

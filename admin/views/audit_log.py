@@ -11,16 +11,20 @@ from carbon_platform.models import AuditEvent
 PAGE_SIZE = 50
 
 
+def filtered_events() -> tuple[sa.Select, dict[str, str]]:
+    """The events the URL's filters select, newest first (the page and the CSV show the same)."""
+    filters = {name: request.args.get(name, "").strip() for name in ("action", "actor")}
+    query = sa.select(AuditEvent)
+    if filters["action"]:
+        query = query.where(AuditEvent.action.startswith(filters["action"], autoescape=True))
+    if filters["actor"]:
+        query = query.where(AuditEvent.actor_name == filters["actor"])
+    return query.order_by(AuditEvent.id.desc()), filters
+
+
 @blueprint.get("/audit")
 @requires("audit.view")
 def audit_log():
-    action = request.args.get("action", "").strip()
-    actor = request.args.get("actor", "").strip()
-    query = sa.select(AuditEvent)
-    if action:
-        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
-    if actor:
-        query = query.where(AuditEvent.actor_name == actor)
-    listing = paginate(query.order_by(AuditEvent.id.desc()), size=PAGE_SIZE)
-    return render_template("admin/audit/list.html", events=listing.items, listing=listing,
-                           filters={"action": action, "actor": actor})
+    query, filters = filtered_events()
+    listing = paginate(query, size=PAGE_SIZE)
+    return render_template("admin/audit/list.html", events=listing.items, listing=listing, filters=filters)

@@ -1,0 +1,115 @@
+"""People and organisations: search residents, households, enterprises and merchants; one account with its
+ledger, actions (with receipts) and vouchers; freeze and unfreeze with a reason."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from admin.forms import ReasonForm
+from admin.paging import paginate
+from admin.permissions import current_admin, requires
+from admin.views import blueprint
+from carbon_platform.db import commit
+from carbon_platform.errors import DomainError
+from carbon_platform.extensions import db
+from carbon_platform.models import (
+    AccountKind,
+    Action,
+    Book,
+    CarbonAccount,
+    Enterprise,
+    Household,
+    Journal,
+    LedgerEntry,
+    Merchant,
+    Resident,
+    Voucher,
+)
+from carbon_platform.services import accounts, audit, households
+from carbon_platform.services.identity import normalise_phone
+from points_rules import Receipt
+
+#: What each kind of holder is searched by, and how it names itself in a list.
+KINDS = {
+    "resident": (Resident, AccountKind.RESIDENT),
+    "household": (Household, AccountKind.HOUSEHOLD),
+    "enterprise": (Enterprise, AccountKind.ENTERPRISE),
+    "merchant": (Merchant, AccountKind.MERCHANT),
+}
+
+
+def _search(kind: str, q: str):
+    model, _account_kind = KINDS[kind]
+    query = sa.select(model)
+    if q:
+        conditions = [model.account_id == int(q)] if q.isdigit() and len(q) < 11 else []
+        if kind == "resident":
+            try:
+                conditions.append(Resident.phone == normalise_phone(q))
+            except DomainError:
+                conditions.append(Resident.display_name.contains(q, autoescape=True))
+        elif kind == "enterprise":
+            conditions += [Enterprise.name.contains(q, autoescape=True), Enterprise.uscc == q.upper()]
+        else:
+            conditions.append(model.name.contains(q, autoescape=True))
+        query = query.where(sa.or_(*conditions))
+    return query.order_by(model.id.desc())
+
+
+@blueprint.get("/people")
+@requires("people.view")
+def people():
+    filters = {"kind": request.args.get("kind", "resident"), "q": request.args.get("q", "").strip()}
+    if filters["kind"] not in KINDS:
+        filters["kind"] = "resident"
+    listing = paginate(_search(filters["kind"], filters["q"]))
+    return render_template("admin/people/list.html", listing=listing, filters=filters, kinds=list(KINDS))
+
+
+def _holder(account: CarbonAccount):
+    model = next(model for model, kind in KINDS.values() if kind is account.kind)
+    return db.session.execute(sa.select(model).where(model.account_id == account.id)).scalar_one_or_none()
+
+
+@blueprint.get("/accounts/<int:account_id>")
+@requires("people.view")
+def account(account_id: int):
+    found = db.session.get(CarbonAccount, account_id)
+    if found is None:
+        abort(404)
+    holder = _holder(found)
+    points = sa.func.sum(sa.case((LedgerEntry.book.in_([Book.AVAILABLE, Book.PENDING]), LedgerEntry.amount),
+                                 else_=0))
+    grams = sa.func.sum(sa.case((LedgerEntry.book == Book.REDUCTION, LedgerEntry.amount), else_=0))
+    journals = db.session.execute(
+        sa.select(Journal, points, grams).join(LedgerEntry, LedgerEntry.journal_id == Journal.id)
+        .where(LedgerEntry.account_id == account_id).group_by(Journal.id).order_by(Journal.id.desc()).limit(50)
+    ).all()
+    recent = db.session.execute(sa.select(Action).where(Action.account_id == account_id)
+                                .order_by(Action.id.desc()).limit(20)).scalars().all()
+    locale = "en" if request.args.get("lang") == "en" else "zh_CN"
+    receipts = {a.id: Receipt.from_dict(a.receipt).render(locale) for a in recent if a.receipt}
+    held = db.session.execute(sa.select(Voucher).where(Voucher.account_id == account_id)
+                              .order_by(Voucher.id.desc()).limit(20)).scalars().all()
+    membership = households.membership_of(holder) if isinstance(holder, Resident) else None
+    return render_template("admin/people/account.html", account=found, holder=holder, journals=journals,
+                           actions=recent, receipts=receipts, vouchers=held, membership=membership,
+                           form=ReasonForm())
+
+
+@blueprint.post("/accounts/<int:account_id>/<any(freeze, unfreeze):change>")
+@requires("people.manage")
+def freeze_account(account_id: int, change: str):
+    found, form = db.session.get(CarbonAccount, account_id), ReasonForm()
+    if found is None:
+        abort(404)
+    if not form.validate_on_submit():
+        flash(_("冻结或解冻需要填写原因"), "error")
+        return redirect(url_for("admin.account", account_id=account_id))
+    accounts.set_frozen(found, change == "freeze", actor=audit.Actor.admin(current_admin()),
+                        reason=form.reason.data)
+    commit()
+    flash(_("账户已冻结") if change == "freeze" else _("账户已解冻"), "success")
+    return redirect(url_for("admin.account", account_id=account_id))

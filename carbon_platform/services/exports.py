@@ -1,0 +1,116 @@
+"""Exports: the monthly reduction report (CSV, XLSX) and certified reductions as JSON for a provincial platform.
+
+Both read credited actions in a Beijing calendar month. The JSON carries, for every record, the
+methodology and rulebook version it was credited under and the factors (value, unit, source, year)
+from its stored receipt, so the receiving platform can re-check each figure. Accounts appear only as
+a keyed hash: no names, no phone numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+from datetime import date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from carbon_platform.clock import CITY_TZ, as_utc, utcnow
+from carbon_platform.errors import InvalidInput
+from carbon_platform.extensions import db
+from carbon_platform.models import Action, ActionStatus, District, RulebookVersion
+
+REPORT_COLUMNS = ("month", "district", "district_name", "scenario", "actions", "grams", "tonnes", "points")
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """'2026-06' → [start, end) in UTC of that Beijing month."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise InvalidInput("a month is written YYYY-MM", field="month") from None
+    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return (as_utc(datetime.combine(first, time(0), tzinfo=CITY_TZ)),
+            as_utc(datetime.combine(following, time(0), tzinfo=CITY_TZ)))
+
+
+def last_month() -> str:
+    today = utcnow().astimezone(CITY_TZ).date()
+    return f"{today.year - (today.month == 1)}-{(today.month - 2) % 12 + 1:02d}"
+
+
+def _credited(month: str):
+    start, end = month_bounds(month)
+    return [Action.status == ActionStatus.CREDITED, Action.occurred_at >= start, Action.occurred_at < end]
+
+
+def monthly_reduction(month: str) -> list[dict[str, Any]]:
+    """Per district and scenario: credited actions, grams, tonnes and points in the Beijing month."""
+    names = dict(db.session.execute(sa.select(District.code, District.name_zh)).all())
+    rows = db.session.execute(
+        sa.select(Action.district, Action.scenario, sa.func.count(), sa.func.sum(Action.grams),
+                  sa.func.sum(Action.points))
+        .where(*_credited(month)).group_by(Action.district, Action.scenario)
+        .order_by(Action.district, Action.scenario)
+    ).all()
+    return [{"month": month, "district": d or "", "district_name": names.get(d, ""), "scenario": s, "actions": int(n),
+             "grams": int(g or 0), "tonnes": round(int(g or 0) / 1_000_000, 6), "points": int(p or 0)}
+            for d, s, n, g, p in rows]
+
+
+def as_xlsx(rows: list[dict[str, Any]], *, title: str) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(list(REPORT_COLUMNS))
+    for row in rows:
+        sheet.append([row[c] for c in REPORT_COLUMNS])
+    totals = ["total", "", "", "", sum(r["actions"] for r in rows), sum(r["grams"] for r in rows),
+              round(sum(r["grams"] for r in rows) / 1_000_000, 6), sum(r["points"] for r in rows)]
+    sheet.append(totals)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _pseudonym(account_id: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"export-account:{account_id}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def certified_reductions(month: str) -> dict[str, Any]:
+    """Every certified reduction credited in the month, with its methodology and factor references."""
+    versions = {v.id: v for v in db.session.execute(sa.select(RulebookVersion)).scalars()}
+    records, methodologies, factors, grams = [], {}, {}, 0
+    for action in db.session.execute(sa.select(Action).where(*_credited(month), Action.grams > 0)
+                                     .order_by(Action.occurred_at, Action.id)).scalars():
+        receipt = action.receipt or {}
+        version = versions.get(action.rulebook_version_id)
+        key = f"{action.scenario}@{receipt.get('methodology_version')}"
+        methodologies.setdefault(key, {"scenario": action.scenario, "name": receipt.get("scenario_name", {}),
+                                       "methodology_version": receipt.get("methodology_version"),
+                                       "formula": receipt.get("formula")})
+        used = []
+        for factor in receipt.get("factors", []):
+            ref = f"{factor['id']}@{factor['year']}"
+            factors.setdefault(ref, dict(factor))
+            used.append(ref)
+        grams += action.grams
+        records.append({
+            "record_id": f"taian-{action.id}", "account": _pseudonym(action.account_id), "scenario": action.scenario,
+            "district": action.district, "occurred_at": action.occurred_at.isoformat(),
+            "credited_at": action.received_at.isoformat(), "grams_co2e": action.grams, "methodology": key,
+            "rulebook": {"id": version.rulebook, "version": version.version} if version else None,
+            "factors": used, "inputs": action.inputs, "channel": action.channel,
+        })
+    return {
+        "format": "carbon-inclusion-certified-reductions/1", "platform": "碳惠泰安", "city": "泰安市",
+        "period": month, "generated_at": utcnow().isoformat(),
+        "units": {"grams_co2e": "g CO2e, rounded down per record"},
+        "totals": {"records": len(records), "grams_co2e": grams, "tonnes_co2e": round(grams / 1_000_000, 6)},
+        "methodologies": methodologies, "factors": factors, "records": records,
+    }

@@ -1,0 +1,51 @@
+"""People pages: search, one account with its ledger and receipts, freeze and unfreeze."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from carbon_platform.db import commit
+from carbon_platform.extensions import db
+from carbon_platform.models import AdminRole, AuditEvent, CarbonAccount
+from carbon_platform.services import earning
+from tests import factories as f
+from tests.admin.helpers import console, csrf_token
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def test_find_a_resident_see_the_account_and_freeze_it(app):
+    client = console(app, AdminRole.OPERATOR)
+    with app.app_context():
+        resident = f.resident(phone="13800004444", display_name="王女士", district_code="370902")
+        when = datetime.now(BEIJING) - timedelta(hours=2)
+        earning.award_action(resident.account_id, account_type="resident", scenario="bus_ride",
+                             inputs={"distance_km": 6.2}, occurred_at=when, idempotency_key="ride",
+                             channel="partner:transit", district="370902", now=when)
+        company = f.enterprise(name="泰山光伏")
+        account_id, company_account = resident.account_id, company.account_id
+        commit()
+    found = client.get("/admin/people?kind=resident&q=13800004444").get_data(as_text=True)
+    row = re.search(rf'<tr data-account="{account_id}">.*?</tr>', found, re.S).group(0)
+    assert "138****4444" in row and "13800004444" not in row  # the list shows phones masked
+    assert f'data-account="{company_account}"' in client.get("/admin/people?kind=enterprise&q=光伏").get_data(
+        as_text=True)
+    page = client.get(f"/admin/accounts/{account_id}").get_data(as_text=True)
+    assert 'data-figure="available">0<' in page and "bus_ride" in page and "166" in page  # the receipt
+    refused = client.post(f"/admin/accounts/{account_id}/freeze",
+                          data={"csrf_token": csrf_token(client, f"/admin/accounts/{account_id}"), "reason": ""})
+    frozen = client.post(f"/admin/accounts/{account_id}/freeze",
+                         data={"csrf_token": csrf_token(client, f"/admin/accounts/{account_id}"), "reason": "疑似刷分"})
+    assert refused.status_code == 302 and frozen.status_code == 302
+    with app.app_context():
+        assert db.session.get(CarbonAccount, account_id).frozen
+        event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "account.freeze")).scalar_one()
+        assert event.details["reason"] == "疑似刷分"
+    auditor = console(app, AdminRole.AUDITOR)
+    assert auditor.get(f"/admin/accounts/{account_id}").status_code == 200
+    assert auditor.post(f"/admin/accounts/{account_id}/unfreeze",
+                        data={"csrf_token": csrf_token(auditor, f"/admin/accounts/{account_id}"),
+                              "reason": "x"}).status_code == 403
