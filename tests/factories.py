@@ -76,6 +76,16 @@ def reward(merchant_obj=None, *, stock: int = 10, points_price: int = 300, **ove
     return rewards.create(merchant_obj or merchant(), stock=stock, actor=TEST_ACTOR, **{**fields, **over})
 
 
+def bus_ride(resident, when, key: str, *, distance_km=None, district: str = "370902"):
+    """A bus ride reported by the transit partner a minute after it happened (80 g without a distance)."""
+    from carbon_platform.services import earning
+
+    return earning.award_action(resident.account_id, account_type="resident", scenario="bus_ride",
+                                inputs={} if distance_km is None else {"distance_km": distance_km}, occurred_at=when,
+                                idempotency_key=key, channel="partner:transit", district=district,
+                                now=when + timedelta(minutes=1))
+
+
 def fund(account_id: int, points: int, *, grams: int = 0, expires_in_days: int = 365, hold_days: int = 0,
          scenario: str = "bus_ride", now=None):
     """Credit points that are available at once (or after ``hold_days``)."""

@@ -5,11 +5,11 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from admin.forms import AdminCreateForm
+from admin.paging import paginate
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
-from carbon_platform.extensions import db
 from carbon_platform.models import Administrator, AdminRole
 from carbon_platform.services import admins, audit
 
@@ -17,8 +17,13 @@ from carbon_platform.services import admins, audit
 @blueprint.get("/administrators")
 @requires("admins.view")
 def administrators():
-    rows = db.session.execute(sa.select(Administrator).order_by(Administrator.id)).scalars().all()
-    return render_template("admin/administrators/list.html", administrators=rows, form=AdminCreateForm())
+    return _list(AdminCreateForm())
+
+
+def _list(form: AdminCreateForm, status: int = 200):
+    listing = paginate(sa.select(Administrator).order_by(Administrator.id))
+    return render_template("admin/administrators/list.html", administrators=listing.items, listing=listing,
+                           filters={}, form=form), status
 
 
 @blueprint.post("/administrators")
@@ -38,5 +43,4 @@ def create_administrator():
             return redirect(url_for("admin.administrators"))
     for field, errors in form.errors.items():
         flash(f"{field}: {'; '.join(errors)}", "error")
-    rows = db.session.execute(sa.select(Administrator).order_by(Administrator.id)).scalars().all()
-    return render_template("admin/administrators/list.html", administrators=rows, form=form), 400
+    return _list(form, 400)

@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from admin.forms import CampaignForm, ConfirmForm
+from admin.paging import paginate
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.clock import CITY_TZ, utcnow
@@ -88,11 +89,13 @@ def campaign_list():
     try:
         _version, rulebook = campaigns.current()
     except rulebooks.NoRulebookInForce:
-        return render_template("admin/campaigns/list.html", rows=[], confirm=ConfirmForm())
+        return render_template("admin/campaigns/list.html", rows=[], listing=paginate([]), filters={},
+                               confirm=ConfirmForm())
     controls, spent, now = campaigns.controls(), campaigns.spent(), utcnow()
-    rows = [{"campaign": c, "state": campaigns.state(c, controls.get(c.id), now), "spent": spent.get(c.id, 0)}
-            for c in rulebook.campaigns]
-    return render_template("admin/campaigns/list.html", rows=rows, confirm=ConfirmForm())
+    listing = paginate([{"campaign": c, "state": campaigns.state(c, controls.get(c.id), now),
+                         "spent": spent.get(c.id, 0)} for c in reversed(rulebook.campaigns)])  # newest first
+    return render_template("admin/campaigns/list.html", rows=listing.items, listing=listing, filters={},
+                           confirm=ConfirmForm())
 
 
 def _edit_page(form: CampaignForm, *, editing: str | None, status: int = 200):

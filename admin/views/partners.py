@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from admin.forms import ConfirmForm, PartnerCreateForm, PartnerSettingsForm
+from admin.paging import paginate
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.db import commit
@@ -15,8 +16,9 @@ from carbon_platform.services import audit, organisations
 
 
 def _list(form=None, status=200):
-    rows = db.session.execute(sa.select(Partner).order_by(Partner.id)).scalars().all()
-    return render_template("admin/partners/list.html", partners=rows, form=form or PartnerCreateForm(),
+    listing = paginate(sa.select(Partner).order_by(Partner.id))
+    return render_template("admin/partners/list.html", partners=listing.items, listing=listing, filters={},
+                           form=form or PartnerCreateForm(),
                            settings=PartnerSettingsForm(), confirm=ConfirmForm()), status
 
 

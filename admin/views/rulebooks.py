@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from admin.forms import DecisionForm, RulebookForm, SubmitForm
+from admin.paging import paginate
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.clock import CITY_TZ, as_utc, utcnow
@@ -53,10 +54,11 @@ def listing_lines(source: str, problems: list[tuple[int | None, str, str]]) -> l
 @blueprint.get("/rulebooks")
 @requires("rules.view")
 def rulebook_versions():
-    versions = db.session.execute(sa.select(RulebookVersion).order_by(RulebookVersion.id.desc())).scalars().all()
+    listing = paginate(sa.select(RulebookVersion).order_by(RulebookVersion.id.desc()))
+    versions = listing.items
     names = dict(db.session.execute(sa.select(Administrator.id, Administrator.username)).all())
     active = _active()
-    return render_template("admin/rulebooks/list.html", versions=versions, names=names,
+    return render_template("admin/rulebooks/list.html", versions=versions, names=names, listing=listing, filters={},
                            active_id=active.id if active else None, now=utcnow())
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from flask import has_request_context, request
+from sqlalchemy.exc import NoInspectionAvailable
 
 from carbon_platform.extensions import db
 from carbon_platform.models import AuditEvent
@@ -28,12 +30,21 @@ SYSTEM = Actor("system", None, "system")
 CLI = Actor("cli", None, "cli")
 
 
+def _identity(target: Any) -> str:
+    """A mapped object's primary key (whatever its column is called), else the value itself as text."""
+    try:
+        key = sa.inspect(target).mapper.primary_key_from_instance(target)
+    except NoInspectionAvailable:
+        return str(target)
+    return ":".join(str(part) for part in key)
+
+
 def record(actor: Actor, action: str, target: Any = None, **details: Any) -> AuditEvent:
     """Stage an audit row in the current transaction, so it commits (or not) with the change itself."""
     target_type = target_id = None
     if target is not None:
         target_type = getattr(target, "__tablename__", type(target).__name__.lower())
-        target_id = str(getattr(target, "id", target))
+        target_id = _identity(target)[:64]
     event = AuditEvent(
         actor_type=actor.type,
         actor_id=actor.id,

@@ -68,22 +68,20 @@ def _control(campaign_id: str, admin_id: int | None) -> CampaignControl:
 
 
 def pause(campaign_id: str, *, admin_id: int | None, actor: audit.Actor) -> CampaignControl:
-    campaign, now = find(campaign_id), utcnow()
-    if state(campaign, db.session.get(CampaignControl, campaign_id), now) in ("ended", "finished"):
-        raise Conflict("this campaign is over", code="campaign_over")
-    control = _control(campaign_id, admin_id)
-    control.paused = True
-    audit.record(actor, "campaign.pause", control)
-    return control
+    return _set_paused(campaign_id, True, admin_id=admin_id, actor=actor)
 
 
 def resume(campaign_id: str, *, admin_id: int | None, actor: audit.Actor) -> CampaignControl:
+    return _set_paused(campaign_id, False, admin_id=admin_id, actor=actor)
+
+
+def _set_paused(campaign_id: str, paused: bool, *, admin_id: int | None, actor: audit.Actor) -> CampaignControl:
     campaign = find(campaign_id)
     if state(campaign, db.session.get(CampaignControl, campaign_id)) in ("ended", "finished"):
         raise Conflict("this campaign is over", code="campaign_over")
     control = _control(campaign_id, admin_id)
-    control.paused = False
-    audit.record(actor, "campaign.resume", control)
+    control.paused = paused
+    audit.record(actor, "campaign.pause" if paused else "campaign.resume", control)
     return control
 
 

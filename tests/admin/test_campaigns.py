@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import AdminRole, AuditEvent, Resident
-from carbon_platform.services import audit, campaigns, earning
+from carbon_platform.services import audit, campaigns
 from tests import factories as f
 from tests.admin.helpers import console, csrf_token
 
@@ -31,10 +31,7 @@ def form(campaign_id="bus_double", *, starts, days=7, budget=100, **over):
     return {**fields, **over}
 
 
-def ride(resident, when, key):
-    return earning.award_action(resident.account_id, account_type="resident", scenario="bus_ride", inputs={},
-                                occurred_at=when, idempotency_key=key, channel="partner:transit",
-                                district="370902", now=when + timedelta(minutes=1))
+ride = f.bus_ride
 
 
 @pytest.fixture
@@ -103,9 +100,10 @@ def test_pause_resume_and_end_take_effect_at_once(app, city):
     results = city.get("/admin/campaigns/bus_double").get_data(as_text=True)
     assert 'data-figure="paid">32<' in results and 'data-figure="participants">1<' in results
     with app.app_context():
-        actions = list(db.session.execute(sa.select(AuditEvent.action).where(
-            AuditEvent.action.startswith("campaign.")).order_by(AuditEvent.id)).scalars())
-    assert actions == ["campaign.pause", "campaign.resume", "campaign.end"]
+        events = db.session.execute(sa.select(AuditEvent.action, AuditEvent.target_id).where(
+            AuditEvent.action.startswith("campaign.")).order_by(AuditEvent.id)).all()
+    assert events == [("campaign.pause", "bus_double"), ("campaign.resume", "bus_double"),
+                      ("campaign.end", "bus_double")]
 
 
 def test_an_ended_campaign_cannot_be_paused_again(app, city):

@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import AdminRole, AuditEvent
-from carbon_platform.services import earning
 from tests import factories as f
 from tests.admin.helpers import console
 
@@ -25,10 +24,7 @@ def june_rides(app, n=3):
     with app.app_context():
         for i in range(n):
             resident = f.resident(phone=f"1380000{5000 + i}", district_code="370902")
-            earning.award_action(resident.account_id, account_type="resident", scenario="bus_ride",
-                                 inputs={"distance_km": 6.2}, occurred_at=JUNE + timedelta(hours=i),
-                                 idempotency_key=f"june-{i}", channel="partner:transit", district="370902",
-                                 now=JUNE + timedelta(hours=i, minutes=5))
+            f.bus_ride(resident, JUNE + timedelta(hours=i), f"june-{i}", distance_km=6.2)
         commit()
 
 

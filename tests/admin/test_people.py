@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import AdminRole, AuditEvent, CarbonAccount
-from carbon_platform.services import earning
 from tests import factories as f
 from tests.admin.helpers import console, csrf_token
 
@@ -22,9 +21,7 @@ def test_find_a_resident_see_the_account_and_freeze_it(app):
     with app.app_context():
         resident = f.resident(phone="13800004444", display_name="王女士", district_code="370902")
         when = datetime.now(BEIJING) - timedelta(hours=2)
-        earning.award_action(resident.account_id, account_type="resident", scenario="bus_ride",
-                             inputs={"distance_km": 6.2}, occurred_at=when, idempotency_key="ride",
-                             channel="partner:transit", district="370902", now=when)
+        f.bus_ride(resident, when, "ride", distance_km=6.2)
         company = f.enterprise(name="泰山光伏")
         account_id, company_account = resident.account_id, company.account_id
         commit()

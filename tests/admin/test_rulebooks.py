@@ -12,7 +12,7 @@ from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import Action, AdminRole, AuditEvent, RulebookStatus, RulebookVersion
-from carbon_platform.services import earning, rulebooks
+from carbon_platform.services import rulebooks
 from tests import factories as f
 from tests.admin.helpers import console, csrf_token
 
@@ -44,9 +44,7 @@ def rides(app):
         for n in range(10):
             resident = f.resident(district_code="370902")
             when = now - timedelta(days=n % 5, hours=2)
-            earning.award_action(resident.account_id, account_type="resident", scenario="bus_ride", inputs={},
-                                 occurred_at=when, idempotency_key=f"ride-{n}", channel="partner:transit",
-                                 district="370902", now=when + timedelta(minutes=1))
+            f.bus_ride(resident, when, f"ride-{n}")
         f.admin(AdminRole.SUPER_ADMIN, username="second")
         commit()
     return operator_client

@@ -31,9 +31,7 @@ def city(app):
         for day in range(7):
             resident = f.resident(district_code="370902")
             when = now - timedelta(days=day, hours=1)
-            earning.award_action(resident.account_id, account_type="resident", scenario="bus_ride",
-                                 inputs={"distance_km": 6.2}, occurred_at=when, idempotency_key=f"ride-{day}",
-                                 channel="partner:transit", district="370902", now=when + timedelta(minutes=5))
+            f.bus_ride(resident, when, f"ride-{day}", distance_km=6.2)
         installer = f.resident(district_code="370911")
         pending = earning.self_report(installer, scenario="pv_installation", inputs={},
                                       occurred_at=now - timedelta(hours=2), client_key="pv").action.id

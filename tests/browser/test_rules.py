@@ -11,7 +11,6 @@ import pytest
 from carbon_platform import seeding
 from carbon_platform.db import commit
 from carbon_platform.models import AdminRole
-from carbon_platform.services import earning
 from tests import factories as f
 from tests.browser.conftest import log_in
 
@@ -29,9 +28,7 @@ def admins(app):
         for n in range(6):
             resident = f.resident(district_code="370902")
             when = now - timedelta(days=n, hours=2)
-            earning.award_action(resident.account_id, account_type="resident", scenario="bus_ride", inputs={},
-                                 occurred_at=when, idempotency_key=f"ride-{n}", channel="partner:transit",
-                                 district="370902", now=when + timedelta(minutes=1))
+            f.bus_ride(resident, when, f"ride-{n}")
         commit()
 
 
