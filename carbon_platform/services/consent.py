@@ -52,14 +52,27 @@ def revoke_binding(account_id: int, binding_id: int) -> None:
     binding.status, binding.revoked_at = BindingStatus.REVOKED, utcnow()
 
 
-def account_bound_to(kind: BindingKind, identifier: str) -> int | None:
+def binding_key(kind: BindingKind, identifier: str) -> str | None:
+    """How a binding is looked up: the identifier's hash, or None for an identifier that cannot be one."""
     try:
-        digest = identifier_hash(kind, identifier)
+        return identifier_hash(kind, identifier)
     except InvalidInput:
         return None
-    return db.session.execute(
-        sa.select(Binding.account_id).where(Binding.identifier_hash == digest, Binding.status == BindingStatus.ACTIVE)
-    ).scalar_one_or_none()
+
+
+def account_bound_to(kind: BindingKind, identifier: str) -> int | None:
+    return accounts_bound_to([(kind, identifier)]).get(binding_key(kind, identifier))
+
+
+def accounts_bound_to(identifiers: list[tuple[BindingKind, str]]) -> dict[str, int]:
+    """binding_key → account id, for those of ``identifiers`` bound (and confirmed) to an account."""
+    keys = {key for kind, identifier in identifiers if (key := binding_key(kind, identifier))}
+    if not keys:
+        return {}
+    return dict(db.session.execute(
+        sa.select(Binding.identifier_hash, Binding.account_id)
+        .where(Binding.identifier_hash.in_(keys), Binding.status == BindingStatus.ACTIVE)
+    ).all())
 
 
 def grant(account_id: int, partner: Partner, scenario: str, accepted_channels: frozenset[str]) -> Authorisation:
@@ -86,11 +99,19 @@ def revoke(account_id: int, authorisation_id: int) -> None:
 
 
 def consented(account_id: int, partner_id: int, scenario: str) -> bool:
-    return db.session.execute(
-        sa.select(Authorisation.id).where(Authorisation.account_id == account_id,
-                                          Authorisation.partner_id == partner_id, Authorisation.scenario == scenario,
-                                          Authorisation.revoked_at.is_(None))
-    ).first() is not None
+    return (account_id, scenario) in consents({account_id}, partner_id)
+
+
+def consents(account_ids: set[int], partner_id: int) -> set[tuple[int, str]]:
+    """(account id, scenario) for every live authorisation of ``partner_id`` by those accounts."""
+    if not account_ids:
+        return set()
+    rows = db.session.execute(
+        sa.select(Authorisation.account_id, Authorisation.scenario)
+        .where(Authorisation.account_id.in_(account_ids), Authorisation.partner_id == partner_id,
+               Authorisation.revoked_at.is_(None))
+    ).all()
+    return {(account_id, scenario) for account_id, scenario in rows}
 
 
 

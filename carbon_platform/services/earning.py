@@ -49,6 +49,17 @@ _STATUS = {Status.CREDITED: ActionStatus.CREDITED, Status.REVIEW: ActionStatus.R
 
 
 @dataclass(frozen=True)
+class Context:
+    """What a caller awarding many actions in one transaction (a partner batch) has already done or read:
+    the rows it locked (account and household, ascending), and the rulebook and stopped campaigns as of
+    its ``now``. Without one, award_action locks and reads for itself."""
+
+    rules: tuple[Any, Rulebook]
+    stopped: frozenset[str]
+    locked: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class Award:
     action: Action
     duplicate_of: Action | None = None  # set when the fact was already credited through another report
@@ -68,6 +79,7 @@ def award_action(
     household_account_id: int | None = None,
     fact_id: str | None = None,
     now: datetime | None = None,
+    context: Context | None = None,
 ) -> Award:
     now = utcnow() if now is None else as_utc(now)
     occurred_at = as_utc(occurred_at)
@@ -78,8 +90,10 @@ def award_action(
                "household": household_account_id, "fact": fact_id}
     digest = fingerprint(payload)
 
-    for locked_id in sorted({account_id, household_account_id} - {None}):
-        ledger.lock_account(locked_id)
+    locks = {account_id, household_account_id} - {None}
+    if context is None or not locks <= context.locked:
+        for locked_id in sorted(locks):
+            ledger.lock_account(locked_id)
     existing = db.session.execute(sa.select(Action).where(Action.idempotency_key == idempotency_key)).scalar()
     if existing is not None:
         if existing.request_hash != digest:
@@ -91,10 +105,15 @@ def award_action(
         if first is not None:
             return Award(first, duplicate_of=first)
 
-    version, rulebook = rulebooks.in_force(now)
+    version, rulebook = context.rules if context else rulebooks.in_force(now)
     facts = Facts(scenario, inputs, account_type, occurred_at, channel=channel, district=district,
                   in_household=household_account_id is not None, received_at=now, fact_id=fact_id)
-    stopped = stopped_campaigns(facts.time) if rulebook.campaigns_for.get(scenario) else frozenset()
+    if not rulebook.campaigns_for.get(scenario):
+        stopped = frozenset()
+    elif context is not None:
+        stopped = context.stopped
+    else:
+        stopped = stopped_campaigns(facts.time)
     campaigns = _lock_budgets(rulebook, facts, stopped)
     usage = usage_for(account_id, household_account_id, rulebook, facts, campaigns, stopped)
     result = evaluate(rulebook, facts, usage)
@@ -112,7 +131,8 @@ def award_action(
     if result.status is Status.CREDITED and (result.points or result.grams):
         journal = ledger.earn(account_id, points=result.points, grams=result.grams, scenario=scenario,
                               idempotency_key=f"action:{action.id}", earned_at=now, release_at=result.hold_until,
-                              expires_at=result.expires_at, memo=f"{scenario} action {action.id}", now=now)
+                              expires_at=result.expires_at, memo=f"{scenario} action {action.id}", now=now,
+                              account_locked=True)
         action.journal_id = journal.id
     if result.status is not Status.REJECTED and (result.grams or result.base_points):
         _spend_budgets(action, campaigns, result.campaign_points)

@@ -27,16 +27,17 @@ from carbon_platform.models import (
     ActionStatus,
     BindingKind,
     CarbonAccount,
+    District,
     Enterprise,
     EventKind,
     EventStatus,
     Household,
+    HouseholdMembership,
     Partner,
     PartnerEvent,
     Resident,
 )
-from carbon_platform.services import consent, earning, ledger
-from carbon_platform.services.households import membership_of
+from carbon_platform.services import consent, earning, ledger, rulebooks
 from carbon_platform.services.journal import fingerprint, jsonable
 
 MAX_BATCH = 500
@@ -51,16 +52,55 @@ class Outcome:
     points: int = 0
 
 
+class _Batch:
+    """What one batch looks up once instead of per event: bindings, consents, holders, the rules in force."""
+
+    def __init__(self, partner: Partner, events: list[dict[str, Any]], now: datetime):
+        self.partner, self.now = partner, now
+        self.bound = consent.accounts_bound_to(
+            [(BindingKind(e["binding"]["kind"]), e["binding"]["id"]) for e in events])
+        accounts = set(self.bound.values())
+        self.consented = consent.consents(accounts, partner.id)
+        self.holders = holder_contexts(accounts)
+        self._context: earning.Context | None = None
+        self.locked: set[int] = set()
+
+    def context(self) -> earning.Context:
+        if self._context is None:
+            rules = rulebooks.in_force(self.now)
+            self._context = earning.Context(rules, earning.stopped_campaigns(self.now))
+        return earning.Context(self._context.rules, self._context.stopped, frozenset(self.locked))
+
+    def holder_of(self, event: dict[str, Any]) -> tuple[int, tuple[str, str | None, int | None]] | None:
+        """The account an event is for and its holder context, if it is bound and consented; else None."""
+        account_id = self.bound.get(consent.binding_key(BindingKind(event["binding"]["kind"]), event["binding"]["id"]))
+        if account_id is None or (account_id, event["scenario"]) not in self.consented:
+            return None
+        return account_id, self.holders[account_id]
+
+    def lock(self, account_id: int, household_account_id: int | None) -> None:
+        """Lock the holder's rows (and its household's) once for the batch, in ascending order."""
+        wanted = sorted({account_id, household_account_id} - {None} - self.locked)
+        for locked_id in wanted:
+            ledger.lock_account(locked_id)
+        self.locked.update(wanted)
+
+
 def ingest(partner: Partner, events: list[dict[str, Any]], now: datetime | None = None) -> list[Outcome]:
     now = now or utcnow()
+    batch = _Batch(partner, events, now)
     outcomes = []
     for event in events:
+        # Locks are taken outside the event's savepoint: rolling a savepoint back would release them.
+        holder = batch.holder_of(event)
+        if holder is not None:
+            batch.lock(holder[0], holder[1][2])
         with db.session.begin_nested():
-            outcomes.append(_one(partner, event, now))
+            outcomes.append(_one(partner, event, now, batch))
     return outcomes
 
 
-def _one(partner: Partner, event: dict[str, Any], now: datetime) -> Outcome:
+def _one(partner: Partner, event: dict[str, Any], now: datetime, batch: _Batch) -> Outcome:
     event_id, digest = event["event_id"], fingerprint(event)
     kind = EventKind(event.get("type", EventKind.CREDIT))
     root = event.get("corrects") or event_id
@@ -79,34 +119,34 @@ def _one(partner: Partner, event: dict[str, Any], now: datetime) -> Outcome:
         return Outcome(event_id, EventStatus.DUPLICATE, f"first received {first.received_at.isoformat()}",
                        first.action_id)
     record = db.session.get(PartnerEvent, claimed)
-    outcome = _credit(partner, event, record, now)
+    outcome = _credit(partner, event, record, now, batch)
     record.status, record.reason, record.action_id = outcome.status, outcome.reason, outcome.action_id
     record.payload = jsonable(event) if outcome.status is EventStatus.UNMATCHED else None
     return outcome
 
 
-def _credit(partner: Partner, event: dict[str, Any], record: PartnerEvent, now: datetime) -> Outcome:
+def _credit(partner: Partner, event: dict[str, Any], record: PartnerEvent, now: datetime,
+            batch: _Batch) -> Outcome:
     event_id, scenario = event["event_id"], event["scenario"]
     if partner.allowed_scenarios and scenario not in partner.allowed_scenarios:
         return Outcome(event_id, EventStatus.REJECTED, f"{partner.name} may not report {scenario}")
-    account_id = consent.account_bound_to(BindingKind(event["binding"]["kind"]), event["binding"]["id"])
+    account_id = batch.bound.get(consent.binding_key(BindingKind(event["binding"]["kind"]), event["binding"]["id"]))
     if account_id is None:
         return Outcome(event_id, EventStatus.UNMATCHED, "no account is bound to this identifier")
-    if not consent.consented(account_id, partner.id, scenario):
+    if (account_id, scenario) not in batch.consented:
         return Outcome(event_id, EventStatus.UNMATCHED, "the account has not authorised this partner for this scene")
-    ledger.lock_account(account_id)  # one decision at a time for this account's chains
+    account_type, district, household_account_id = batch.holders[account_id]  # locked by ingest: one decision
     newer = _settle_chain(partner, record, now)
     if newer is not None:
         return newer
     if record.kind is EventKind.CANCELLATION:
         return Outcome(event_id, EventStatus.CANCELLED, f"cancels {record.root_event_id}")
-    account_type, district, household_account_id = holder_context(account_id)
     try:
         award = earning.award_action(
             account_id, account_type=account_type, scenario=scenario, inputs=event.get("inputs", {}),
             occurred_at=event["occurred_at"], idempotency_key=f"partner:{partner.id}:{event_id}",
             channel=f"partner:{partner.kind.value}", district=district, household_account_id=household_account_id,
-            fact_id=event.get("fact_id"), now=now,
+            fact_id=event.get("fact_id"), now=now, context=batch.context(),
         )
     except DomainError as exc:
         return Outcome(event_id, EventStatus.REJECTED, exc.message)
@@ -150,20 +190,37 @@ def _outcome(event_id: str, award: earning.Award) -> Outcome:
 
 def holder_context(account_id: int) -> tuple[str, str | None, int | None]:
     """(account type, district code, household account id) of whoever holds the account."""
-    account = db.session.get(CarbonAccount, account_id)
-    if account.kind is AccountKind.RESIDENT:
-        resident = db.session.execute(sa.select(Resident).where(Resident.account_id == account_id)).scalar_one()
-        membership = membership_of(resident)
-        return ("resident", resident.district.code if resident.district else None,
-                membership.household.account_id if membership else None)
-    if account.kind is AccountKind.HOUSEHOLD:
-        household = db.session.execute(sa.select(Household).where(Household.account_id == account_id)).scalar_one()
-        return "household", household.district.code, None
-    if account.kind is AccountKind.ENTERPRISE:
-        enterprise = db.session.execute(sa.select(Enterprise).where(Enterprise.account_id == account_id)).scalar_one()
-        return "enterprise", enterprise.district.code, None
-    return account.kind.value, None, None
+    return holder_contexts({account_id})[account_id]
 
+
+def holder_contexts(account_ids: set[int]) -> dict[int, tuple[str, str | None, int | None]]:
+    """holder_context for many accounts in a few queries (one per kind of holder, and one for households)."""
+    if not account_ids:
+        return {}
+    kinds = dict(db.session.execute(
+        sa.select(CarbonAccount.id, CarbonAccount.kind).where(CarbonAccount.id.in_(account_ids))).all())
+    found: dict[int, tuple[str, str | None, int | None]] = {
+        account_id: (kind.value, None, None) for account_id, kind in kinds.items()}
+    for kind, model in ((AccountKind.RESIDENT, Resident), (AccountKind.HOUSEHOLD, Household),
+                        (AccountKind.ENTERPRISE, Enterprise)):
+        ids = [a for a, k in kinds.items() if k is kind]
+        if not ids:
+            continue
+        rows = db.session.execute(
+            sa.select(model.account_id, District.code).outerjoin(District, District.id == model.district_id)
+            .where(model.account_id.in_(ids))).all()
+        for account_id, district in rows:
+            found[account_id] = (kind.value, district, None)
+    residents = [a for a, k in kinds.items() if k is AccountKind.RESIDENT]
+    if residents:
+        for account_id, household_account_id in db.session.execute(
+                sa.select(Resident.account_id, Household.account_id)
+                .join(HouseholdMembership, HouseholdMembership.resident_id == Resident.id)
+                .join(Household, Household.id == HouseholdMembership.household_id)
+                .where(Resident.account_id.in_(residents))).all():
+            kind, district, _none = found[account_id]
+            found[account_id] = (kind, district, household_account_id)
+    return found
 
 
 def purge_unmatched(older_than: datetime) -> int:

@@ -126,8 +126,8 @@ def post(journal: Journal, postings: Iterable[Posting]) -> None:
         raise AssertionError(f"unbalanced journal {journal.kind}: {dict(sums)}")  # a bug, never input
     if not postings:
         return
-    db.session.execute(
-        sa.insert(LedgerEntry),
+    db.session.execute(  # the table, not the entity: a plain executemany, without ORM bulk-insert bookkeeping
+        sa.insert(LedgerEntry.__table__),
         [{"journal_id": journal.id, "account_id": p.account_id, "book": p.book, "amount": p.amount} for p in postings],
     )
     deltas: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))

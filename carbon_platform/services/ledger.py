@@ -184,8 +184,13 @@ def earn(
     expires_at: datetime | None = None,
     memo: str = "",
     now: datetime | None = None,
+    account_locked: bool = False,
 ) -> Journal:
-    """Credit certified grams and points (pending until ``release_at``, if that is in the future)."""
+    """Credit certified grams and points (pending until ``release_at``, if that is in the future).
+
+    ``account_locked``: the caller already holds the account's row lock in this transaction (awarding
+    does), so it is not taken again.
+    """
     now = _now(now)
     checked_amount(points, "points", allow_zero=True)
     checked_amount(grams, "grams", allow_zero=True)
@@ -207,7 +212,7 @@ def earn(
     )
     if not created:
         return journal
-    account = lock_account(account_id)
+    account = db.session.get(CarbonAccount, account_id) if account_locked else lock_account(account_id)
     _require_active(account)
     postings = [Posting(account.id, Book.REDUCTION, grams), Posting(None, Book.CERTIFIED, -grams)]
     if points:
