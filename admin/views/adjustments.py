@@ -5,6 +5,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 
 from admin.forms import AdjustmentForm, ReviewDecisionForm
+from admin.paging import paginate
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.db import commit
@@ -31,8 +32,9 @@ def _account_id(target: str) -> int:
 
 
 def _page(form=None, status=200):
-    waiting = db.session.execute(service.pending()).scalars().all()
-    return render_template("admin/adjustments/list.html", waiting=waiting, form=form or AdjustmentForm(),
+    listing = paginate(service.pending())
+    return render_template("admin/adjustments/list.html", waiting=listing.items, listing=listing, filters={},
+                           form=form or AdjustmentForm(),
                            decision=ReviewDecisionForm(), me=current_admin(),
                            threshold=current_app.config["ADJUSTMENT_DUAL_CONTROL_POINTS"]), status
 
