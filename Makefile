@@ -54,8 +54,10 @@ browser:
 	@if [ ! -x "$(CHROMIUM)" ] || ! fc-list 2>/dev/null | grep -qi "CJK"; then \
 	  echo "installing chromium and fonts-noto-cjk with apt"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; \
+	  ( $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk \
+	      >/dev/null ) || \
+	  echo "could not install chromium with apt: the browser tests will be skipped (CI requires them)"; \
 	fi
 
 # Chinese is the source language of the console; English comes from the compiled catalogue.
