@@ -60,13 +60,9 @@ def binding_key(kind: BindingKind, identifier: str) -> str | None:
         return None
 
 
-def account_bound_to(kind: BindingKind, identifier: str) -> int | None:
-    return accounts_bound_to([(kind, identifier)]).get(binding_key(kind, identifier))
-
-
-def accounts_bound_to(identifiers: list[tuple[BindingKind, str]]) -> dict[str, int]:
-    """binding_key → account id, for those of ``identifiers`` bound (and confirmed) to an account."""
-    keys = {key for kind, identifier in identifiers if (key := binding_key(kind, identifier))}
+def accounts_bound_to(keys: list[str | None]) -> dict[str, int]:
+    """binding_key → account id, for those of ``keys`` bound (and confirmed) to an account."""
+    keys = {key for key in keys if key}
     if not keys:
         return {}
     return dict(db.session.execute(
@@ -96,10 +92,6 @@ def revoke(account_id: int, authorisation_id: int) -> None:
     if authorisation is None or authorisation.account_id != account_id or authorisation.revoked_at is not None:
         raise NotFound("authorisation not found")
     authorisation.revoked_at = utcnow()
-
-
-def consented(account_id: int, partner_id: int, scenario: str) -> bool:
-    return (account_id, scenario) in consents({account_id}, partner_id)
 
 
 def consents(account_ids: set[int], partner_id: int) -> set[tuple[int, str]]:

@@ -56,9 +56,9 @@ class _Batch:
     """What one batch looks up once instead of per event: bindings, consents, holders, the rules in force."""
 
     def __init__(self, partner: Partner, events: list[dict[str, Any]], now: datetime):
-        self.partner, self.now = partner, now
-        self.bound = consent.accounts_bound_to(
-            [(BindingKind(e["binding"]["kind"]), e["binding"]["id"]) for e in events])
+        self.now = now
+        self.keys = [consent.binding_key(BindingKind(e["binding"]["kind"]), e["binding"]["id"]) for e in events]
+        self.bound = consent.accounts_bound_to(self.keys)
         accounts = set(self.bound.values())
         self.consented = consent.consents(accounts, partner.id)
         self.holders = holder_contexts(accounts)
@@ -70,13 +70,6 @@ class _Batch:
             rules = rulebooks.in_force(self.now)
             self._context = earning.Context(rules, earning.stopped_campaigns(self.now))
         return earning.Context(self._context.rules, self._context.stopped, frozenset(self.locked))
-
-    def holder_of(self, event: dict[str, Any]) -> tuple[int, tuple[str, str | None, int | None]] | None:
-        """The account an event is for and its holder context, if it is bound and consented; else None."""
-        account_id = self.bound.get(consent.binding_key(BindingKind(event["binding"]["kind"]), event["binding"]["id"]))
-        if account_id is None or (account_id, event["scenario"]) not in self.consented:
-            return None
-        return account_id, self.holders[account_id]
 
     def lock(self, account_id: int, household_account_id: int | None) -> None:
         """Lock the holder's rows (and its household's) once for the batch, in ascending order."""
@@ -90,17 +83,17 @@ def ingest(partner: Partner, events: list[dict[str, Any]], now: datetime | None 
     now = now or utcnow()
     batch = _Batch(partner, events, now)
     outcomes = []
-    for event in events:
+    for event, key in zip(events, batch.keys, strict=True):
+        account_id = batch.bound.get(key)
         # Locks are taken outside the event's savepoint: rolling a savepoint back would release them.
-        holder = batch.holder_of(event)
-        if holder is not None:
-            batch.lock(holder[0], holder[1][2])
+        if account_id is not None and (account_id, event["scenario"]) in batch.consented:
+            batch.lock(account_id, batch.holders[account_id][2])
         with db.session.begin_nested():
-            outcomes.append(_one(partner, event, now, batch))
+            outcomes.append(_one(partner, event, account_id, now, batch))
     return outcomes
 
 
-def _one(partner: Partner, event: dict[str, Any], now: datetime, batch: _Batch) -> Outcome:
+def _one(partner: Partner, event: dict[str, Any], account_id: int | None, now: datetime, batch: _Batch) -> Outcome:
     event_id, digest = event["event_id"], fingerprint(event)
     kind = EventKind(event.get("type", EventKind.CREDIT))
     root = event.get("corrects") or event_id
@@ -119,18 +112,17 @@ def _one(partner: Partner, event: dict[str, Any], now: datetime, batch: _Batch) 
         return Outcome(event_id, EventStatus.DUPLICATE, f"first received {first.received_at.isoformat()}",
                        first.action_id)
     record = db.session.get(PartnerEvent, claimed)
-    outcome = _credit(partner, event, record, now, batch)
+    outcome = _credit(partner, event, account_id, record, now, batch)
     record.status, record.reason, record.action_id = outcome.status, outcome.reason, outcome.action_id
     record.payload = jsonable(event) if outcome.status is EventStatus.UNMATCHED else None
     return outcome
 
 
-def _credit(partner: Partner, event: dict[str, Any], record: PartnerEvent, now: datetime,
+def _credit(partner: Partner, event: dict[str, Any], account_id: int | None, record: PartnerEvent, now: datetime,
             batch: _Batch) -> Outcome:
     event_id, scenario = event["event_id"], event["scenario"]
     if partner.allowed_scenarios and scenario not in partner.allowed_scenarios:
         return Outcome(event_id, EventStatus.REJECTED, f"{partner.name} may not report {scenario}")
-    account_id = batch.bound.get(consent.binding_key(BindingKind(event["binding"]["kind"]), event["binding"]["id"]))
     if account_id is None:
         return Outcome(event_id, EventStatus.UNMATCHED, "no account is bound to this identifier")
     if (account_id, scenario) not in batch.consented:
@@ -188,13 +180,9 @@ def _outcome(event_id: str, award: earning.Award) -> Outcome:
                    action.id)
 
 
-def holder_context(account_id: int) -> tuple[str, str | None, int | None]:
-    """(account type, district code, household account id) of whoever holds the account."""
-    return holder_contexts({account_id})[account_id]
-
-
 def holder_contexts(account_ids: set[int]) -> dict[int, tuple[str, str | None, int | None]]:
-    """holder_context for many accounts in a few queries (one per kind of holder, and one for households)."""
+    """(account type, district code, household account id) of whoever holds each account, in a few queries
+    (one per kind of holder, and one for households)."""
     if not account_ids:
         return {}
     kinds = dict(db.session.execute(
