@@ -61,26 +61,77 @@ def _action(row: dict[str, str]) -> Action:
     return Action(row["account"], facts, row.get("household") or None)
 
 
-class UsageBook:
-    """What each account, household and campaign has earned so far, period by period."""
+@dataclass(frozen=True)
+class CampaignStops:
+    """Campaigns an administrator paused (they pay nothing) or ended (nothing that happened from then on)."""
 
-    def __init__(self, rulebook: Rulebook):
+    paused: frozenset[str] = frozenset()
+    ended: tuple[tuple[str, datetime], ...] = ()
+
+    def at(self, moment: datetime) -> frozenset[str]:
+        if not self.ended:
+            return self.paused
+        return self.paused | {campaign for campaign, ended_at in self.ended if ended_at <= moment}
+
+
+class UsageBook:
+    """What each account, household and campaign has earned so far, period by period.
+
+    The simulator starts it empty. The core (``carbon_platform.services.earning``) seeds it from the
+    ledger with exactly the entries a batch of actions will read (``reads``), then awards the batch
+    in memory, one action after another, as the simulator does.
+    """
+
+    def __init__(self, rulebook: Rulebook, stops: CampaignStops = CampaignStops()):
         self.rulebook = rulebook
+        self.stops = stops  # campaigns an administrator paused or ended pay and count nothing
         self.account: dict[tuple, Totals] = defaultdict(Totals)
         self.household: dict[tuple, Totals] = defaultdict(Totals)
-        self.year_points: dict[tuple[str, str], int] = defaultdict(int)
+        self.year_points: dict[tuple, int] = defaultdict(int)
         self.campaign_spent: dict[str, int] = defaultdict(int)
-        self.participant_points: dict[tuple[str, str], int] = defaultdict(int)
-        self.participant_actions: dict[tuple[str, str], int] = defaultdict(int)
+        self.participant_points: dict[tuple, int] = defaultdict(int)
+        self.participant_actions: dict[tuple, int] = defaultdict(int)
         self.streaks: dict[tuple, int] = defaultdict(int)
 
+    def _wanted(self, action: Action) -> set[tuple[str, Period]]:
+        scenario = self.rulebook.scenarios[action.facts.scenario]
+        wanted = {(scenario.id, cap.per) for cap in scenario.caps}
+        return wanted | {(other, Period.MONTH) for other in scenario.excludes}
+
+    def targeted(self, action: Action) -> list:
+        """The running campaigns that count this action (whether or not they pay it anything)."""
+        facts = action.facts
+        stopped = self.stops.at(facts.time)
+        return [c for c in self.rulebook.campaigns_for.get(facts.scenario, ())
+                if c.id not in stopped and c.targets(facts.scenario, facts.district, facts.account_type, facts.time)]
+
+    def reads(self, action: Action) -> Iterator[tuple[str, tuple, Period]]:
+        """What ``usage(action)`` reads, as (book, key, period): ``getattr(self, book)[key]`` holds what was
+        counted in the Beijing ``period`` containing the action. Campaign books are read for the
+        campaigns ``targeted`` names; ``campaign_spent`` is keyed by the campaign id alone."""
+        facts = action.facts
+        if facts.scenario not in self.rulebook.scenarios:
+            return
+        for sid, per in self._wanted(action):
+            key = period_key(facts.time, per)
+            yield "account", (action.account, sid, key), per
+            if action.household:
+                yield "household", (action.household, sid, key), per
+        yield "year_points", (action.account, period_key(facts.time, Period.YEAR)), Period.YEAR
+        for campaign in self.targeted(action):
+            yield "campaign_spent", campaign.id, Period.EVER
+            yield "participant", (campaign.id, action.account), Period.EVER
+            for effect in campaign.effects:
+                if effect.per:
+                    yield "streaks", (campaign.id, action.account, effect.per, period_key(facts.time, effect.per)), \
+                        effect.per
+
     def usage(self, action: Action) -> Usage:
-        facts, scenario = action.facts, self.rulebook.scenarios.get(action.facts.scenario)
-        if scenario is None:
+        facts = action.facts
+        if facts.scenario not in self.rulebook.scenarios:
             return Usage()
         keys = {period: period_key(facts.time, period) for period in _PERIODS}
-        wanted = {(scenario.id, cap.per) for cap in scenario.caps}
-        wanted |= {(other, Period.MONTH) for other in scenario.excludes}
+        wanted = self._wanted(action)
         account = {(sid, per): self.account[(action.account, sid, keys[per])] for sid, per in wanted
                    if (action.account, sid, keys[per]) in self.account}
         household = {}
@@ -93,9 +144,10 @@ class UsageBook:
                 self.participant_actions[(c.id, action.account)],
                 {e.per: self.streaks[(c.id, action.account, e.per, keys[e.per])] for e in c.effects if e.per},
             )
-            for c in self.rulebook.campaigns
+            for c in self.targeted(action)
         }
-        return Usage(account, household, self.year_points[(action.account, keys[Period.YEAR])], campaigns)
+        return Usage(account, household, self.year_points[(action.account, keys[Period.YEAR])], campaigns,
+                     self.stops.at(facts.time))
 
     def record(self, action: Action, result) -> None:
         if result.status is Status.REJECTED:
@@ -107,9 +159,8 @@ class UsageBook:
             if action.household:
                 self._add(self.household, (action.household, facts.scenario, key), result)
         self.year_points[(action.account, keys[Period.YEAR])] += result.points
-        for campaign in self.rulebook.campaigns:
-            if campaign.targets(facts.scenario, facts.district, facts.account_type, facts.time) and (
-                    result.grams or result.base_points):
+        if result.grams or result.base_points:
+            for campaign in self.targeted(action):
                 paid = result.campaign_points.get(campaign.id, 0)
                 self.campaign_spent[campaign.id] += paid
                 self.participant_points[(campaign.id, action.account)] += paid

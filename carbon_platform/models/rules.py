@@ -26,12 +26,13 @@ class RulebookVersion(CreatedAt, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     rulebook: Mapped[str] = mapped_column(sa.String(64))  # the document's id, e.g. "taian"
     version: Mapped[str] = mapped_column(sa.String(32))
-    document: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    # Deferred: read only to compile a version not yet in this process's cache, or to show it.
+    document: Mapped[dict[str, Any]] = mapped_column(sa.JSON, deferred=True)
     status: Mapped[RulebookStatus] = mapped_column(str_enum(RulebookStatus, "rulebook_status"))
     effective_from: Mapped[datetime | None] = mapped_column(index=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("administrators.id"))
     # The YAML as its author wrote it (comments and all); None for versions published from a seed file.
-    source: Mapped[str | None] = mapped_column(sa.Text)
+    source: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
     note: Mapped[str] = mapped_column(sa.String(500), default="")  # what the change is for
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("administrators.id"))
     submitted_at: Mapped[datetime | None]

@@ -98,7 +98,7 @@ def by_district(period: Period) -> list[dict]:
 def _rulebook() -> Rulebook | None:
     """The rulebook in force, for names and programmes; a fresh install has none and still has a dashboard."""
     try:
-        return rulebooks.in_force(utcnow())[1]
+        return rulebooks.rules_in_force(utcnow()).rulebook
     except rulebooks.NoRulebookInForce:
         return None
 

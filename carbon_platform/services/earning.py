@@ -19,15 +19,18 @@ points reach the ledger when a reviewer approves them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from carbon_platform.clock import as_utc, utcnow
 from carbon_platform.db import insert_ignoring_conflicts
-from carbon_platform.errors import IdempotencyConflict, InvalidInput
+from carbon_platform.errors import AccountFrozen, DomainError, IdempotencyConflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import (
     COUNTED,
@@ -40,23 +43,72 @@ from carbon_platform.models import (
     Resident,
 )
 from carbon_platform.services import ledger, rulebooks
-from carbon_platform.services.journal import fingerprint, jsonable
-from points_rules import CampaignUsage, Facts, Period, Rulebook, Status, Totals, Usage, evaluate, period_bounds
-from points_rules.rulebook import Campaign, Scenario
+from carbon_platform.services.journal import fingerprint, jsonable, lock_accounts
+from points_rules import Facts, Period, Status, Totals, evaluate, period_bounds
+from points_rules.rulebook import Campaign
+from points_rules.simulate import Action as UsageAction
+from points_rules.simulate import CampaignStops, UsageBook
 
 _STATUS = {Status.CREDITED: ActionStatus.CREDITED, Status.REVIEW: ActionStatus.REVIEW,
            Status.REJECTED: ActionStatus.REJECTED}
 
 
+_controls = CampaignControl.__table__.c
+_STOPS = sa.select(_controls.campaign_id, _controls.paused, _controls.ended_at).where(
+    sa.or_(_controls.paused.is_(True), _controls.ended_at.is_not(None)))
+
+
+def campaign_stops() -> CampaignStops:
+    """The administrators' hands on running campaigns (pauses and early ends), read once."""
+    rows = db.session.execute(_STOPS)
+    paused, ended = set(), []
+    for campaign_id, is_paused, ended_at in rows:
+        if is_paused:
+            paused.add(campaign_id)
+        elif ended_at is not None:
+            ended.append((campaign_id, ended_at))
+    return CampaignStops(frozenset(paused), tuple(ended))
+
+
+def stopped_campaigns(at: datetime) -> frozenset[str]:
+    """Campaigns an administrator paused, or ended before ``at``: they pay nothing, whatever their window."""
+    return campaign_stops().at(as_utc(at))
+
+
 @dataclass(frozen=True)
 class Context:
     """What a caller awarding many actions in one transaction (a partner batch) has already done or read:
-    the rows it locked (account and household, ascending), and the rulebook and stopped campaigns as of
-    its ``now``. Without one, award_action locks and reads for itself."""
+    the account rows it locked, with whether each is frozen, and the rulebook and campaign stops as of
+    its ``now``. Without one, award_many locks and reads for itself."""
 
-    rules: tuple[Any, Rulebook]
-    stopped: frozenset[str]
-    locked: frozenset[int] = frozenset()
+    rules: rulebooks.InForce
+    stops: CampaignStops
+    locked: Mapping[int, bool] = field(default_factory=dict)  # account id -> frozen
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One action to award: whose, what and when, and the key that makes reporting it again safe."""
+
+    account_id: int
+    account_type: str
+    scenario: str
+    inputs: dict[str, Any]
+    occurred_at: datetime
+    idempotency_key: str
+    channel: str = "app"
+    district: str | None = None
+    household_account_id: int | None = None
+    fact_id: str | None = None
+
+    @property
+    def natural_key(self) -> str | None:
+        return f"{self.scenario}:{self.fact_id}" if self.fact_id else None
+
+    def fingerprint(self) -> str:
+        return fingerprint({"account": self.account_id, "type": self.account_type, "scenario": self.scenario,
+                            "inputs": self.inputs, "occurred_at": self.occurred_at, "channel": self.channel,
+                            "district": self.district, "household": self.household_account_id, "fact": self.fact_id})
 
 
 @dataclass(frozen=True)
@@ -66,188 +118,290 @@ class Award:
     replayed: bool = False
 
 
-def award_action(
-    account_id: int,
-    *,
-    account_type: str,
-    scenario: str,
-    inputs: dict[str, Any],
-    occurred_at: datetime,
-    idempotency_key: str,
-    channel: str = "app",
-    district: str | None = None,
-    household_account_id: int | None = None,
-    fact_id: str | None = None,
-    now: datetime | None = None,
-    context: Context | None = None,
-) -> Award:
+def award_action(account_id: int, *, account_type: str, scenario: str, inputs: dict[str, Any], occurred_at: datetime,
+                 idempotency_key: str, channel: str = "app", district: str | None = None,
+                 household_account_id: int | None = None, fact_id: str | None = None, now: datetime | None = None,
+                 context: Context | None = None, rules: rulebooks.InForce | None = None) -> Award:
+    """Award one action (``award_many`` of one); a refusal raises."""
+    claim = Claim(account_id, account_type, scenario, inputs, as_utc(occurred_at), idempotency_key, channel, district,
+                  household_account_id, fact_id)
+    (outcome,) = award_many([claim], now=now, context=context, rules=rules)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+def award_many(claims: list[Claim], *, now: datetime | None = None, context: Context | None = None,
+               rules: rulebooks.InForce | None = None) -> list[Award | DomainError]:
+    """Award actions in order, as if one after another, with a fixed number of statements per batch.
+
+    Each claim gets an Award, or the DomainError that refused it (nothing of it is written). The
+    steps are the module's six, done once for the whole batch: usage is read from the ledger for
+    exactly the periods the claims fall in, then kept in memory (a ``UsageBook``) while the claims
+    are evaluated in order, so the tenth ride of a day sees the nine before it. ``rules``: the
+    version in force, when the caller has just read it.
+    """
     now = utcnow() if now is None else as_utc(now)
-    occurred_at = as_utc(occurred_at)
-    if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 200:
-        raise InvalidInput("idempotency key must be 1 to 200 characters", field="idempotency_key")
-    payload = {"account": account_id, "type": account_type, "scenario": scenario, "inputs": inputs,
-               "occurred_at": occurred_at, "channel": channel, "district": district,
-               "household": household_account_id, "fact": fact_id}
-    digest = fingerprint(payload)
+    outcomes: list[Award | DomainError | None] = [None] * len(claims)
+    for i, claim in enumerate(claims):
+        key = claim.idempotency_key
+        if not isinstance(key, str) or not 1 <= len(key) <= 200:
+            outcomes[i] = InvalidInput("idempotency key must be 1 to 200 characters", field="idempotency_key")
+    digests = [claim.fingerprint() for claim in claims]
 
-    locks = {account_id, household_account_id} - {None}
-    if context is None or not locks <= context.locked:
-        for locked_id in sorted(locks):
-            ledger.lock_account(locked_id)
-    existing = db.session.execute(sa.select(Action).where(Action.idempotency_key == idempotency_key)).scalar()
-    if existing is not None:
-        if existing.request_hash != digest:
-            raise IdempotencyConflict(idempotency_key=idempotency_key)
-        return Award(existing, replayed=True)
-    natural_key = f"{scenario}:{fact_id}" if fact_id else None
-    if natural_key:
-        first = db.session.execute(sa.select(Action).where(Action.natural_key == natural_key)).scalar()
-        if first is not None:
-            return Award(first, duplicate_of=first)
+    frozen = dict(context.locked) if context else {}
+    wanted = {a for c in claims for a in (c.account_id, c.household_account_id)} - {None} - set(frozen)
+    frozen.update(lock_accounts(wanted))
+    for i, claim in enumerate(claims):
+        if outcomes[i] is None and claim.account_id not in frozen:
+            outcomes[i] = NotFound("account not found", account_id=claim.account_id)
 
-    version, rulebook = context.rules if context else rulebooks.in_force(now)
-    facts = Facts(scenario, inputs, account_type, occurred_at, channel=channel, district=district,
-                  in_household=household_account_id is not None, received_at=now, fact_id=fact_id)
-    if not rulebook.campaigns_for.get(scenario):
-        stopped = frozenset()
-    elif context is not None:
-        stopped = context.stopped
-    else:
-        stopped = stopped_campaigns(facts.time)
-    campaigns = _lock_budgets(rulebook, facts, stopped)
-    usage = usage_for(account_id, household_account_id, rulebook, facts, campaigns, stopped)
-    result = evaluate(rulebook, facts, usage)
+    earlier = _earlier(claims, outcomes, digests)
+    version_id, rulebook = context.rules if context else rules or rulebooks.rules_in_force(now)
+    book = UsageBook(rulebook, context.stops if context else campaign_stops())
+    todo = [(i, UsageAction(c.account_id, Facts(c.scenario, c.inputs, c.account_type, as_utc(c.occurred_at),
+                                                  channel=c.channel, district=c.district,
+                                                  in_household=c.household_account_id is not None, received_at=now,
+                                                  fact_id=c.fact_id), c.household_account_id))
+            for i, c in enumerate(claims) if outcomes[i] is None and i not in earlier]
+    budgets = _lock_budgets({c.id: c for _, action in todo for c in book.targeted(action)})
+    _seed(book, [action for _, action in todo], budgets)
 
-    action = Action(
-        account_id=account_id, household_account_id=household_account_id, scenario=scenario, channel=channel,
-        district=district, occurred_at=occurred_at, received_at=now, inputs=jsonable(inputs),
-        natural_key=natural_key, idempotency_key=idempotency_key, request_hash=digest,
-        status=_STATUS[result.status], reason=result.reason, detail=(result.detail or "")[:300] or None,
-        grams=result.grams, base_points=result.base_points, points=result.points,
-        rulebook_version_id=version.id, receipt=result.receipt.as_dict(),
-    )
-    db.session.add(action)
-    db.session.flush()
-    if result.status is Status.CREDITED and (result.points or result.grams):
-        journal = ledger.earn(account_id, points=result.points, grams=result.grams, scenario=scenario,
-                              idempotency_key=f"action:{action.id}", earned_at=now, release_at=result.hold_until,
-                              expires_at=result.expires_at, memo=f"{scenario} action {action.id}", now=now,
-                              account_locked=True)
-        action.journal_id = journal.id
-    if result.status is not Status.REJECTED and (result.grams or result.base_points):
-        _spend_budgets(action, campaigns, result.campaign_points)
-    return Award(action)
+    rows, credits, paid = [], [], []
+    for i, action in todo:
+        claim, result = claims[i], evaluate(rulebook, action.facts, book.usage(action))
+        credit = None
+        if result.status is Status.CREDITED and (result.points or result.grams):
+            if frozen[claim.account_id]:
+                outcomes[i] = AccountFrozen(account_id=claim.account_id)
+                continue
+            try:
+                credit = ledger.checked_credit(ledger.Credit(
+                    claim.account_id, result.points, result.grams, "", claim.scenario, now, result.hold_until,
+                    result.expires_at), now)
+            except DomainError as exc:
+                outcomes[i] = exc
+                continue
+        book.record(action, result)
+        rows.append({
+            "account_id": claim.account_id, "household_account_id": claim.household_account_id,
+            "scenario": claim.scenario, "channel": claim.channel, "district": claim.district,
+            "occurred_at": action.facts.time, "received_at": now, "inputs": jsonable(claim.inputs),
+            "natural_key": claim.natural_key, "idempotency_key": claim.idempotency_key, "request_hash": digests[i],
+            "status": _STATUS[result.status], "reason": result.reason, "detail": (result.detail or "")[:300] or None,
+            "grams": result.grams, "base_points": result.base_points, "points": result.points,
+            "rulebook_version_id": version_id, "receipt": result.receipt.as_dict(),
+        })
+        credits.append(credit)
+        counted = result.status is not Status.REJECTED and (result.grams or result.base_points)
+        paid.append([(c.id, result.campaign_points.get(c.id, 0)) for c in book.targeted(action)] if counted else [])
+        outcomes[i] = len(rows) - 1  # placeholder: the row's position, until it has an id
+
+    actions = _insert_actions(rows)
+    _credit_ledger(actions, credits, now, frozen)
+    _spend_budgets(actions, paid, budgets)
+    for i, outcome in enumerate(outcomes):
+        if type(outcome) is int:
+            outcomes[i] = Award(actions[outcome])
+    for i, (j, kind) in earlier.items():  # a claim repeating an earlier one in the same batch
+        first = outcomes[j]
+        if isinstance(first, DomainError):
+            outcomes[i] = first
+        elif kind == "replay":
+            outcomes[i] = IdempotencyConflict(idempotency_key=claims[i].idempotency_key) \
+                if digests[i] != digests[j] else Award(first.action, replayed=True)
+        else:
+            outcomes[i] = Award(first.action, duplicate_of=first.action)
+    return outcomes
 
 
-def _lock_budgets(rulebook: Rulebook, facts: Facts, stopped: frozenset[str]) -> list[tuple[Campaign, CampaignBudget]]:
-    """Lock (creating if needed) the budget rows of campaigns that target this action, in id order."""
-    targeted = [c for c in rulebook.campaigns_for.get(facts.scenario, ())
-                if c.id not in stopped and c.targets(facts.scenario, facts.district, facts.account_type, facts.time)]
-    if not targeted:
-        return []
-    for campaign in targeted:
-        db.session.execute(insert_ignoring_conflicts(CampaignBudget, ["campaign_id"]).values(
-            campaign_id=campaign.id, budget=campaign.budget_points, spent=0))
+_BY_KEY = sa.select(Action).where(Action.idempotency_key.in_(sa.bindparam("keys", expanding=True)))
+_BY_FACT = sa.select(Action).where(Action.natural_key.in_(sa.bindparam("facts", expanding=True)))
+
+
+def _earlier(claims: list[Claim], outcomes: list, digests: list[str]) -> dict[int, tuple[int, str]]:
+    """Answer replays and already-credited facts from the database (two queries), and find the claims
+    that repeat an earlier claim of the same batch: index -> (that claim's index, "replay" or "fact")."""
+    live = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    keys = {claims[i].idempotency_key for i in live}
+    facts = {claims[i].natural_key for i in live} - {None}
+    stored = {action.idempotency_key: action for action in db.session.execute(
+        _BY_KEY, {"keys": sorted(keys)}).scalars()} if keys else {}
+    credited = {action.natural_key: action for action in db.session.execute(
+        _BY_FACT, {"facts": sorted(facts)}).scalars()} if facts else {}
+    first_key, first_fact, earlier = {}, {}, {}
+    for i in live:
+        claim = claims[i]
+        existing = stored.get(claim.idempotency_key)
+        if existing is not None:
+            outcomes[i] = IdempotencyConflict(idempotency_key=claim.idempotency_key) \
+                if existing.request_hash != digests[i] else Award(existing, replayed=True)
+        elif claim.idempotency_key in first_key:
+            earlier[i] = (first_key[claim.idempotency_key], "replay")
+        elif claim.natural_key in credited:
+            outcomes[i] = Award(credited[claim.natural_key], duplicate_of=credited[claim.natural_key])
+        elif claim.natural_key in first_fact:
+            earlier[i] = (first_fact[claim.natural_key], "fact")
+        else:
+            first_key[claim.idempotency_key] = i
+            if claim.natural_key:
+                first_fact[claim.natural_key] = i
+    return earlier
+
+
+def _lock_budgets(campaigns: dict[str, Campaign]) -> dict[str, CampaignBudget]:
+    """Lock (creating if needed) the budget rows of the campaigns that may pay, in id order."""
+    if not campaigns:
+        return {}
+    ids = sorted(campaigns)
+    db.session.execute(insert_ignoring_conflicts(CampaignBudget, ["campaign_id"]).values(
+        [{"campaign_id": i, "budget": campaigns[i].budget_points, "spent": 0} for i in ids]))
     rows = {
         row.campaign_id: row
         for row in db.session.execute(
-            sa.select(CampaignBudget)
-            .where(CampaignBudget.campaign_id.in_([c.id for c in targeted]))
-            .order_by(CampaignBudget.campaign_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            sa.select(CampaignBudget).where(CampaignBudget.campaign_id.in_(ids)).order_by(CampaignBudget.campaign_id)
+            .with_for_update().execution_options(populate_existing=True)
         ).scalars()
     }
-    locked = []
-    for campaign in targeted:
+    for campaign in campaigns.values():
         row = rows[campaign.id]
         if row.budget != campaign.budget_points and campaign.budget_points >= row.spent:
             row.budget = campaign.budget_points  # a new rulebook version changed the budget
-        locked.append((campaign, row))
-    return locked
+    return rows
 
 
-def usage_for(account_id: int, household_account_id: int | None, rulebook: Rulebook, facts: Facts,
-              campaigns: list[tuple[Campaign, CampaignBudget]], stopped: frozenset[str] = frozenset()) -> Usage:
-    """What the account (and household) already has counted in the periods containing the action."""
-    scenario: Scenario | None = rulebook.scenarios.get(facts.scenario)
-    if scenario is None:
-        return Usage()
-    wanted = {(scenario.id, cap.per, cap.scope) for cap in scenario.caps}
-    wanted |= {(other, Period.MONTH, "account") for other in scenario.excludes}
-    account, household = {}, {}
-    for scenario_id, per, scope in wanted:
-        owner = account_id if scope == "account" else household_account_id
-        if owner is None:
-            continue
-        (account if scope == "account" else household)[(scenario_id, per)] = _totals(
-            Action.account_id if scope == "account" else Action.household_account_id, owner, scenario_id,
-            facts.time, per)
-    year_start, year_end = period_bounds(facts.time, Period.YEAR)
-    year_points = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(Action.points), 0)).where(
-            Action.account_id == account_id, Action.status.in_(COUNTED),
-            Action.occurred_at >= year_start, Action.occurred_at < year_end)
-    ).scalar_one()
-    return Usage(account, household, int(year_points),
-                 {c.id: _campaign_usage(c, budget, account_id, facts) for c, budget in campaigns}, stopped)
+def _seed(book: UsageBook, actions: list[UsageAction], budgets: dict[str, CampaignBudget]) -> None:
+    """Fill the book with what the ledger has counted for exactly the entries these actions will read:
+    one grouped query per kind of entry and period, whatever the number of accounts."""
+    wanted: dict[tuple, set] = defaultdict(set)  # (book, scenario or campaign, period, period key) -> owners
+    moments: dict[tuple, datetime] = {}
+    for action in actions:
+        for name, key, per in book.reads(action):
+            if name == "campaign_spent":
+                continue
+            group = _group(name, key, per)
+            wanted[group].add(key)
+            moments[group] = action.facts.time
+    for campaign_id, row in budgets.items():
+        book.campaign_spent[campaign_id] = row.spent
+    for group, keys in wanted.items():
+        name, subject, per, period = group
+        start, end = period_bounds(moments[group], per)
+        params = {"subject": subject, "start": start, "end": end or _END_OF_TIME}
+        if name in ("account", "household"):
+            params["owners"] = sorted({key[0] for key in keys})
+            target = book.account if name == "account" else book.household
+            for owner, count, grams, points in db.session.execute(_USAGE[name], params):
+                target[(owner, subject, period)] = Totals(int(count), int(grams), int(points))
+        elif name == "year_points":
+            params["owners"] = sorted({key[0] for key in keys})
+            for owner, points in db.session.execute(_USAGE[name], params):
+                book.year_points[(owner, period)] = int(points)
+        else:  # the campaign's own rows: all of them ("participant"), or the current period's ("streaks")
+            params["owners"] = sorted({key[1] for key in keys})
+            for owner, count, points in db.session.execute(_USAGE[name], params):
+                if name == "participant":
+                    book.participant_actions[(subject, owner)] = int(count)
+                    book.participant_points[(subject, owner)] = int(points)
+                else:
+                    book.streaks[(subject, owner, per, period)] = int(count)
 
 
-def stopped_campaigns(at: datetime) -> frozenset[str]:
-    """Campaigns an administrator paused, or ended before ``at``: they pay nothing, whatever their window."""
-    return frozenset(db.session.execute(
-        sa.select(CampaignControl.campaign_id).where(
-            sa.or_(CampaignControl.paused.is_(True), CampaignControl.ended_at <= at))
-    ).scalars())
+def _usage_statements() -> dict[str, sa.Select]:
+    """The seeding queries, built once: each groups one kind of usage by owner, for a set of owners."""
+    owners, subject = sa.bindparam("owners", expanding=True), sa.bindparam("subject")
+    start, end = sa.bindparam("start"), sa.bindparam("end")
+    actions, awards = Action.__table__.c, CampaignAward.__table__.c
+    counted = (actions.status.in_(COUNTED), actions.occurred_at >= start, actions.occurred_at < end)
+    statements = {
+        name: sa.select(column, sa.func.count(), sa.func.sum(actions.grams), sa.func.sum(actions.base_points))
+        .where(column.in_(owners), actions.scenario == subject, *counted).group_by(column)
+        for name, column in (("account", actions.account_id), ("household", actions.household_account_id))
+    }
+    statements["year_points"] = (sa.select(actions.account_id, sa.func.sum(actions.points))
+                                 .where(actions.account_id.in_(owners), *counted).group_by(actions.account_id))
+    mine = (awards.campaign_id == subject, awards.account_id.in_(owners))
+    statements["participant"] = (sa.select(awards.account_id, sa.func.count(), sa.func.sum(awards.points))
+                                 .where(*mine).group_by(awards.account_id))
+    statements["streaks"] = (sa.select(awards.account_id, sa.func.count(), sa.func.sum(awards.points))
+                             .where(*mine, awards.occurred_at >= start, awards.occurred_at < end)
+                             .group_by(awards.account_id))
+    return statements
 
 
-def _totals(column, owner: int, scenario_id: str, moment: datetime, per: Period) -> Totals:
-    start, end = period_bounds(moment, per)
-    conditions = [column == owner, Action.scenario == scenario_id, Action.status.in_(COUNTED),
-                  Action.occurred_at >= start]
-    if end is not None:
-        conditions.append(Action.occurred_at < end)
-    count, grams, points = db.session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Action.grams), 0),
-                  sa.func.coalesce(sa.func.sum(Action.base_points), 0)).where(*conditions)
-    ).one()
-    return Totals(int(count), int(grams), int(points))
+_USAGE = _usage_statements()
+_END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)  # the end of the period "ever"
 
 
-def _campaign_usage(campaign: Campaign, budget: CampaignBudget, account_id: int, facts: Facts) -> CampaignUsage:
-    mine = sa.and_(CampaignAward.campaign_id == campaign.id, CampaignAward.account_id == account_id)
-    points, actions = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(CampaignAward.points), 0), sa.func.count()).where(mine)
-    ).one()
-    streaks = {}
-    for effect in campaign.effects:
-        if effect.per:
-            start, end = period_bounds(facts.time, effect.per)
-            streaks[effect.per] = db.session.execute(
-                sa.select(sa.func.count()).where(mine, CampaignAward.occurred_at >= start,
-                                                 CampaignAward.occurred_at < end)
-            ).scalar_one()
-    return CampaignUsage(budget.spent, int(points), int(actions), streaks)
+def _group(name: str, key: tuple, per: Period) -> tuple:
+    """The query that answers an entry: its book, scenario or campaign, period and period key."""
+    if name in ("account", "household"):
+        return name, key[1], per, key[2]
+    if name == "year_points":
+        return name, None, per, key[1]
+    if name == "participant":
+        return name, key[0], per, None
+    return name, key[0], per, key[3]  # streaks
 
 
-def _spend_budgets(action: Action, campaigns: list[tuple[Campaign, CampaignBudget]], paid: dict[str, int]) -> None:
+_INSERT_ACTIONS = sa.insert(Action).returning(Action)
+
+
+def _insert_actions(rows: list[dict[str, Any]]) -> list[Action]:
+    """Insert the batch's actions in one statement; returns them as mapped objects, in order."""
+    if not rows:
+        return []
+    inserted = db.session.execute(_INSERT_ACTIONS, rows).scalars().all()
+    by_key = {action.idempotency_key: action for action in inserted}
+    return [by_key[row["idempotency_key"]] for row in rows]
+
+
+_actions = Action.__table__
+_SET_JOURNAL = (sa.update(_actions).where(_actions.c.id == sa.bindparam("action"))
+                .values(journal_id=sa.bindparam("journal")))
+
+
+def _credit_ledger(actions: list[Action], credits: list, now: datetime, locked: Mapping[int, bool]) -> None:
+    """Each credited action's earning: one journal each, all posted together (the accounts are locked)."""
+    due = [(action, replace(credit, idempotency_key=f"action:{action.id}",
+                            memo=f"{action.scenario} action {action.id}"))
+           for action, credit in zip(actions, credits, strict=True) if credit is not None]
+    if not due:
+        return
+    journal_ids = ledger.earn_many([credit for _, credit in due], now=now, locked=locked)
+    db.session.execute(_SET_JOURNAL, [{"action": action.id, "journal": journal_id}
+                                      for (action, _credit), journal_id in zip(due, journal_ids, strict=True)])
+    for (action, _credit), journal_id in zip(due, journal_ids, strict=True):
+        set_committed_value(action, "journal_id", journal_id)  # as written: no second UPDATE at flush
+
+
+def _spend_budgets(actions: list[Action], paid: list[list[tuple[str, int]]],
+                   budgets: dict[str, CampaignBudget]) -> None:
+    """Record each qualifying action per campaign, then spend each campaign's total through one guarded
+    statement (the engine read the budget under lock, so the guard failing is a bug, not a race)."""
+    awards, totals = [], defaultdict(int)
+    for action, campaigns in zip(actions, paid, strict=True):
+        for campaign_id, points in campaigns:
+            awards.append({"campaign_id": campaign_id, "action_id": action.id, "account_id": action.account_id,
+                           "points": points, "occurred_at": action.occurred_at})
+            totals[campaign_id] += points
+    if awards:
+        db.session.execute(sa.insert(CampaignAward.__table__), awards)
     table = CampaignBudget.__table__
-    for campaign, _budget in campaigns:
-        points = paid.get(campaign.id, 0)
-        db.session.add(CampaignAward(campaign_id=campaign.id, action_id=action.id, account_id=action.account_id,
-                                     points=points, occurred_at=action.occurred_at))
+    for campaign_id in sorted(totals):
+        points = totals[campaign_id]
         if points:
             spent = db.session.execute(
-                sa.update(table)
-                .where(table.c.campaign_id == campaign.id, table.c.spent + points <= table.c.budget)
-                .values(spent=table.c.spent + points)
-            )
-            if spent.rowcount != 1:  # the engine read the budget under lock: this is a bug, not a race
-                raise AssertionError(f"campaign {campaign.id} budget would be overspent")
+                sa.update(table).where(table.c.campaign_id == campaign_id, table.c.spent + points <= table.c.budget)
+                .values(spent=table.c.spent + points))
+            if spent.rowcount != 1:
+                raise AssertionError(f"campaign {campaign_id} budget would be overspent")
+            db.session.expire(budgets[campaign_id], ["spent"])
 
 
 def self_report(holder: Resident | Enterprise, *, scenario: str, inputs: dict[str, Any], occurred_at: datetime,
-                client_key: str, reference: str | None = None, now: datetime | None = None) -> Award:
+                client_key: str, reference: str | None = None, now: datetime | None = None,
+                rules: rulebooks.InForce | None = None) -> Award:
     """A self-report from the app, by a resident or an enterprise's contact.
 
     District and household come from the holder's profile; an enterprise reports as account type
@@ -266,7 +420,7 @@ def self_report(holder: Resident | Enterprise, *, scenario: str, inputs: dict[st
         holder.account_id, account_type=account_type, scenario=scenario, inputs=inputs, occurred_at=occurred_at,
         idempotency_key=f"{account_type}:{holder.id}:{client_key}", channel="app",
         district=holder.district.code if holder.district else None,
-        household_account_id=household_account_id, fact_id=reference, now=now,
+        household_account_id=household_account_id, fact_id=reference, now=now, rules=rules,
     )
 
 

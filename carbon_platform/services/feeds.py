@@ -1,12 +1,16 @@
 """Partner feeds: a signed batch of events, each credited exactly once, with consent, or explained.
 
 Each event is claimed by (partner, event id) with INSERT … ON CONFLICT DO NOTHING before anything
-else, inside its own savepoint, so a retried or concurrent copy of an event is a duplicate and one
-bad event never undoes the others. Events are credited only to an account bound to the identifier
-the partner sent and only with that account's consent for the partner and scenario; otherwise they
-are kept as unmatched (and purged later). The same fact under two event ids (its fact id) is
-credited once, through award_action's natural key. Corrections and cancellations name the credit
-they replace and carry a sequence; the highest sequence of a chain is applied, whatever the order.
+else (one insert for the batch), so a retried or concurrent copy of an event is a duplicate. Events
+are credited only to an account bound to the identifier the partner sent and only with that
+account's consent for the partner and scenario; otherwise they are kept as unmatched (and purged
+later). The same fact under two event ids (its fact id) is credited once, through the awarding's
+natural key. Corrections and cancellations name the credit they replace and carry a sequence; the
+highest sequence of a chain is applied, whatever the order.
+
+Plain credits are awarded together (``earning.award_many``), a fixed number of statements per run
+of them; corrections, cancellations and credits whose chain has begun are settled one at a time,
+in the order sent, between those runs.
 """
 
 from __future__ import annotations
@@ -53,99 +57,204 @@ class Outcome:
 
 
 class _Batch:
-    """What one batch looks up once instead of per event: bindings, consents, holders, the rules in force."""
+    """What one batch looks up once instead of per event: bindings, consents, holders, the rules in force.
+
+    It locks every account the batch may credit (and their households) up front, in ascending order,
+    after the events are claimed: claims, then accounts, then campaign budgets is the order every
+    writer takes its locks in, so concurrent batches and self-reports never deadlock.
+    """
 
     def __init__(self, partner: Partner, events: list[dict[str, Any]], now: datetime):
-        self.now = now
+        self.partner, self.now = partner, now
         self.keys = [consent.binding_key(BindingKind(e["binding"]["kind"]), e["binding"]["id"]) for e in events]
         self.bound = consent.accounts_bound_to(self.keys)
         accounts = set(self.bound.values())
         self.consented = consent.consents(accounts, partner.id)
         self.holders = holder_contexts(accounts)
-        self._context: earning.Context | None = None
-        self.locked: set[int] = set()
+        self.context: earning.Context | None = None
 
-    def context(self) -> earning.Context:
-        if self._context is None:
-            rules = rulebooks.in_force(self.now)
-            self._context = earning.Context(rules, earning.stopped_campaigns(self.now))
-        return earning.Context(self._context.rules, self._context.stopped, frozenset(self.locked))
+    def lock(self, events: list[dict[str, Any]]) -> None:
+        """Lock the accounts this batch may credit, and read the rules in force, once."""
+        wanted = set()
+        for event, key in zip(events, self.keys, strict=True):
+            account_id = self.bound.get(key)
+            if account_id is not None and (account_id, event["scenario"]) in self.consented:
+                wanted |= {account_id, self.holders[account_id][2]} - {None}
+        self.context = earning.Context(rulebooks.rules_in_force(self.now), earning.campaign_stops(),
+                                       ledger.lock_accounts(wanted))
 
-    def lock(self, account_id: int, household_account_id: int | None) -> None:
-        """Lock the holder's rows (and its household's) once for the batch, in ascending order."""
-        wanted = sorted({account_id, household_account_id} - {None} - self.locked)
-        for locked_id in wanted:
-            ledger.lock_account(locked_id)
-        self.locked.update(wanted)
+    def claim_for(self, event: dict[str, Any], key: str) -> earning.Claim | Outcome:
+        """What to award for a credit event, or why it is not credited."""
+        event_id, scenario = event["event_id"], event["scenario"]
+        allowed = self.partner.allowed_scenarios
+        if allowed and scenario not in allowed:
+            return Outcome(event_id, EventStatus.REJECTED, f"{self.partner.name} may not report {scenario}")
+        account_id = self.bound.get(key)
+        if account_id is None:
+            return Outcome(event_id, EventStatus.UNMATCHED, "no account is bound to this identifier")
+        if (account_id, scenario) not in self.consented:
+            return Outcome(event_id, EventStatus.UNMATCHED,
+                           "the account has not authorised this partner for this scene")
+        account_type, district, household_account_id = self.holders[account_id]
+        return earning.Claim(account_id, account_type, scenario, event.get("inputs", {}), event["occurred_at"],
+                             f"partner:{self.partner.id}:{event_id}", f"partner:{self.partner.kind.value}", district,
+                             household_account_id, event.get("fact_id"))
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """This batch's own row for an event: the claim on (partner, event id), and its place in a chain."""
+
+    id: int
+    event_id: str
+    kind: EventKind
+    root_event_id: str
+    sequence: int
 
 
 def ingest(partner: Partner, events: list[dict[str, Any]], now: datetime | None = None) -> list[Outcome]:
+    """Credit a batch: plain credits are awarded together (``earning.award_many``), in runs between
+    the corrections and cancellations, which are settled one at a time, in the order sent."""
     now = now or utcnow()
     batch = _Batch(partner, events, now)
-    outcomes = []
-    for event, key in zip(events, batch.keys, strict=True):
-        account_id = batch.bound.get(key)
-        # Locks are taken outside the event's savepoint: rolling a savepoint back would release them.
-        if account_id is not None and (account_id, event["scenario"]) in batch.consented:
-            batch.lock(account_id, batch.holders[account_id][2])
+    outcomes: list[Outcome | None] = [None] * len(events)
+    claimed = _claim(partner, events, now, outcomes)
+    batch.lock(events)
+    chained = _chained(partner, events, claimed)
+    run: list[int] = []
+    for i, event in enumerate(events):
+        if i not in claimed:
+            continue
+        if claimed[i].kind is EventKind.CREDIT and event["event_id"] not in chained:
+            run.append(i)
+            continue
+        _award_run(batch, events, run, claimed, outcomes)
+        run = []
         with db.session.begin_nested():
-            outcomes.append(_one(partner, event, account_id, now, batch))
+            outcomes[i] = _settle(batch, events, i, claimed[i])
+            _record(events, [i], claimed, outcomes)
+    _award_run(batch, events, run, claimed, outcomes)
+    _repeats(events, outcomes)
     return outcomes
 
 
-def _one(partner: Partner, event: dict[str, Any], account_id: int | None, now: datetime, batch: _Batch) -> Outcome:
-    event_id, digest = event["event_id"], fingerprint(event)
-    kind = EventKind(event.get("type", EventKind.CREDIT))
-    root = event.get("corrects") or event_id
-    sequence = event.get("sequence", 0) if kind is not EventKind.CREDIT else 0
-    claimed = db.session.execute(
-        insert_ignoring_conflicts(PartnerEvent, ["partner_id", "event_id"])
-        .values(partner_id=partner.id, event_id=event_id, request_hash=digest, status=EventStatus.UNMATCHED,
-                received_at=now, kind=kind, root_event_id=root, sequence=sequence)
-        .returning(PartnerEvent.id)
-    ).scalar()
-    if claimed is None:
-        first = db.session.execute(sa.select(PartnerEvent).where(
-            PartnerEvent.partner_id == partner.id, PartnerEvent.event_id == event_id)).scalar_one()
-        if first.request_hash != digest:
-            return Outcome(event_id, EventStatus.REJECTED, "event id reused with different content")
-        return Outcome(event_id, EventStatus.DUPLICATE, f"first received {first.received_at.isoformat()}",
-                       first.action_id)
-    record = db.session.get(PartnerEvent, claimed)
-    outcome = _credit(partner, event, account_id, record, now, batch)
-    record.status, record.reason, record.action_id = outcome.status, outcome.reason, outcome.action_id
-    record.payload = jsonable(event) if outcome.status is EventStatus.UNMATCHED else None
-    return outcome
+def _claim(partner: Partner, events: list[dict[str, Any]], now: datetime,
+           outcomes: list[Outcome | None]) -> dict[int, _Claimed]:
+    """Claim every new (partner, event id) in one insert, in event id order (two batches sharing events
+    then wait on each other instead of deadlocking); answer resent events as duplicates."""
+    first: dict[str, int] = {}
+    rows = []
+    for i, event in enumerate(events):
+        event_id = event["event_id"]
+        if event_id in first:
+            continue  # repeated within the batch: answered by _repeats once the first is settled
+        first[event_id] = i
+        kind = EventKind(event.get("type", EventKind.CREDIT))
+        rows.append({"partner_id": partner.id, "event_id": event_id, "request_hash": fingerprint(event),
+                     "status": EventStatus.UNMATCHED, "received_at": now, "kind": kind,
+                     "root_event_id": event.get("corrects") or event_id,
+                     "sequence": event.get("sequence", 0) if kind is not EventKind.CREDIT else 0})
+    rows.sort(key=lambda row: row["event_id"])
+    table = PartnerEvent.__table__
+    ids = dict(db.session.execute(
+        insert_ignoring_conflicts(table, ["partner_id", "event_id"]).returning(table.c.event_id, table.c.id),
+        rows).all()) if rows else {}
+    resent = [row for row in rows if row["event_id"] not in ids]
+    if resent:
+        earlier = {row.event_id: row for row in db.session.execute(
+            sa.select(table.c.event_id, table.c.request_hash, table.c.received_at, table.c.action_id)
+            .where(table.c.partner_id == partner.id, table.c.event_id.in_([r["event_id"] for r in resent])))}
+        for row in resent:
+            old = earlier[row["event_id"]]
+            i = first[row["event_id"]]
+            outcomes[i] = (Outcome(row["event_id"], EventStatus.REJECTED, "event id reused with different content")
+                           if old.request_hash != row["request_hash"] else
+                           Outcome(row["event_id"], EventStatus.DUPLICATE,
+                                   f"first received {old.received_at.isoformat()}", old.action_id))
+    return {first[row["event_id"]]: _Claimed(ids[row["event_id"]], row["event_id"], row["kind"], row["root_event_id"],
+                                             row["sequence"])
+            for row in rows if row["event_id"] in ids}
 
 
-def _credit(partner: Partner, event: dict[str, Any], account_id: int | None, record: PartnerEvent, now: datetime,
-            batch: _Batch) -> Outcome:
-    event_id, scenario = event["event_id"], event["scenario"]
-    if partner.allowed_scenarios and scenario not in partner.allowed_scenarios:
-        return Outcome(event_id, EventStatus.REJECTED, f"{partner.name} may not report {scenario}")
-    if account_id is None:
-        return Outcome(event_id, EventStatus.UNMATCHED, "no account is bound to this identifier")
-    if (account_id, scenario) not in batch.consented:
-        return Outcome(event_id, EventStatus.UNMATCHED, "the account has not authorised this partner for this scene")
-    account_type, district, household_account_id = batch.holders[account_id]  # locked by ingest: one decision
-    newer = _settle_chain(partner, record, now)
+def _chained(partner: Partner, events: list[dict[str, Any]], claimed: dict[int, _Claimed]) -> set[str]:
+    """Credit events that are part of a chain (a correction or cancellation names them, in this batch or
+    before): they are settled one at a time, through the chain's rules."""
+    named = {event["corrects"] for event in events if event.get("corrects")}
+    credits = [c.event_id for c in claimed.values() if c.kind is EventKind.CREDIT and c.event_id not in named]
+    if credits:
+        named |= set(db.session.execute(
+            sa.select(PartnerEvent.root_event_id).where(
+                PartnerEvent.partner_id == partner.id, PartnerEvent.root_event_id.in_(credits),
+                PartnerEvent.id.not_in([c.id for c in claimed.values()]))).scalars())
+    return named
+
+
+def _award_run(batch: _Batch, events: list[dict[str, Any]], run: list[int], claimed: dict[int, _Claimed],
+               outcomes: list[Outcome | None]) -> None:
+    """Award a run of plain credit events together, and record their outcomes."""
+    if not run:
+        return
+    claims = []
+    for i in run:
+        found = batch.claim_for(events[i], batch.keys[i])
+        if isinstance(found, Outcome):
+            outcomes[i] = found
+        else:
+            claims.append((i, found))
+    awards = earning.award_many([claim for _, claim in claims], now=batch.now, context=batch.context)
+    for (i, _claim), award in zip(claims, awards, strict=True):
+        outcomes[i] = _rejected(events[i]["event_id"], award) if isinstance(award, DomainError) \
+            else _outcome(events[i]["event_id"], award)
+    _record(events, run, claimed, outcomes)
+
+
+def _rejected(event_id: str, error: DomainError) -> Outcome:
+    return Outcome(event_id, EventStatus.REJECTED, error.message)
+
+
+def _record(events: list[dict[str, Any]], indices: list[int], claimed: dict[int, _Claimed],
+            outcomes: list[Outcome | None]) -> None:
+    """Write the outcome onto each event's row (one statement); an unmatched event keeps its data, to be purged."""
+    table = PartnerEvent.__table__
+    db.session.execute(
+        sa.update(table).where(table.c.id == sa.bindparam("row"))
+        .values(status=sa.bindparam("new_status"), reason=sa.bindparam("new_reason"),
+                action_id=sa.bindparam("new_action"), payload=sa.bindparam("new_payload", type_=table.c.payload.type)),
+        [{"row": claimed[i].id, "new_status": outcomes[i].status, "new_reason": outcomes[i].reason,
+          "new_action": outcomes[i].action_id,
+          "new_payload": jsonable(events[i]) if outcomes[i].status is EventStatus.UNMATCHED else None}
+         for i in indices],
+    )
+
+
+def _repeats(events: list[dict[str, Any]], outcomes: list[Outcome | None]) -> None:
+    """An event id sent twice in one batch: the second copy is a duplicate of the first (or, changed, rejected)."""
+    first: dict[str, int] = {}
+    for i, event in enumerate(events):
+        j = first.setdefault(event["event_id"], i)
+        if j != i:
+            outcomes[i] = (Outcome(event["event_id"], EventStatus.DUPLICATE, "sent twice in this batch",
+                                   outcomes[j].action_id)
+                           if fingerprint(event) == fingerprint(events[j]) else
+                           Outcome(event["event_id"], EventStatus.REJECTED, "event id reused with different content"))
+
+
+def _settle(batch: _Batch, events: list[dict[str, Any]], i: int, claimed: _Claimed) -> Outcome:
+    """A correction, a cancellation, or a credit whose chain has begun: settle the chain, then award."""
+    event = events[i]
+    found = batch.claim_for(event, batch.keys[i])
+    if isinstance(found, Outcome):
+        return found
+    newer = _settle_chain(batch.partner, claimed, batch.now)
     if newer is not None:
         return newer
-    if record.kind is EventKind.CANCELLATION:
-        return Outcome(event_id, EventStatus.CANCELLED, f"cancels {record.root_event_id}")
-    try:
-        award = earning.award_action(
-            account_id, account_type=account_type, scenario=scenario, inputs=event.get("inputs", {}),
-            occurred_at=event["occurred_at"], idempotency_key=f"partner:{partner.id}:{event_id}",
-            channel=f"partner:{partner.kind.value}", district=district, household_account_id=household_account_id,
-            fact_id=event.get("fact_id"), now=now, context=batch.context(),
-        )
-    except DomainError as exc:
-        return Outcome(event_id, EventStatus.REJECTED, exc.message)
-    return _outcome(event_id, award)
+    if claimed.kind is EventKind.CANCELLATION:
+        return Outcome(claimed.event_id, EventStatus.CANCELLED, f"cancels {claimed.root_event_id}")
+    (award,) = earning.award_many([found], now=batch.now, context=batch.context)
+    return _rejected(claimed.event_id, award) if isinstance(award, DomainError) else _outcome(claimed.event_id, award)
 
 
-def _settle_chain(partner: Partner, record: PartnerEvent, now: datetime) -> Outcome | None:
+def _settle_chain(partner: Partner, record: _Claimed, now: datetime) -> Outcome | None:
     """Make ``record`` the chain's truth unless a later version already is (then: superseded).
 
     The chain is the credit and every correction or cancellation naming it; the highest sequence

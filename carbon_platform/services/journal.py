@@ -97,6 +97,40 @@ def claim_journal(
     return existing, False
 
 
+def claim_journals(kind: JournalKind, claims: list[dict[str, Any]], *, now: datetime) -> list[tuple[int, bool]]:
+    """``claim_journal`` for many keys in one insert: (journal id, created) for each claim, in order.
+
+    Each claim has ``idempotency_key``, ``payload``, ``account_id`` and optionally ``scenario`` and ``memo``.
+    """
+    rows = []
+    for claim in claims:
+        key = claim["idempotency_key"]
+        if not isinstance(key, str) or not 1 <= len(key) <= 200:
+            raise InvalidInput("idempotency key must be 1 to 200 characters", field="idempotency_key")
+        rows.append({"kind": kind, "idempotency_key": key, "request_hash": request_hash(kind, claim["payload"]),
+                     "account_id": claim["account_id"], "scenario": claim.get("scenario"),
+                     "memo": claim.get("memo", "")[:200], "reverses_id": None, "created_at": now})
+    if not rows:
+        return []
+    table = Journal.__table__
+    inserted = dict(db.session.execute(  # executemany: one cached statement, sent in insertmanyvalues batches
+        insert_ignoring_conflicts(table, ["idempotency_key"]).returning(table.c.idempotency_key, table.c.id),
+        rows).all())
+    claimed, seen = [], set()
+    for row in rows:
+        key = row["idempotency_key"]
+        if key in inserted and key not in seen:
+            claimed.append((inserted[key], True))
+            seen.add(key)
+            continue
+        existing = db.session.execute(
+            sa.select(table.c.id, table.c.request_hash).where(table.c.idempotency_key == key)).one()
+        if existing.request_hash != row["request_hash"]:
+            raise IdempotencyConflict(idempotency_key=key)
+        claimed.append((existing.id, False))
+    return claimed
+
+
 def lock_account(account_id: int) -> CarbonAccount:
     """Lock the account row for the rest of the transaction and return it freshly loaded.
 
@@ -116,37 +150,77 @@ def lock_account(account_id: int) -> CarbonAccount:
     return account
 
 
+def lock_accounts(account_ids: Iterable[int]) -> dict[int, bool]:
+    """Lock several accounts' rows at once, in ascending id order; returns each found account's ``frozen``.
+
+    One statement for a whole batch; the same ``FOR NO KEY UPDATE`` as ``lock_account``, taken in the
+    order every other path takes them, so batches and single awards never deadlock each other.
+    """
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    return dict(db.session.execute(_LOCK_ACCOUNTS, {"ids": ids}).all())
+
+
+_accounts = CarbonAccount.__table__
+_LOCK_ACCOUNTS = (sa.select(_accounts.c.id, _accounts.c.frozen)
+                  .where(_accounts.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(_accounts.c.id)
+                  .with_for_update(key_share=True))
+
+
 def post(journal: Journal, postings: Iterable[Posting]) -> None:
     """Write the entries and move the cached balances, each through its guard."""
-    postings = [p for p in postings if p.amount]
-    sums: dict[str, int] = defaultdict(int)
-    for p in postings:
-        sums[p.book.unit] += p.amount
-    if any(sums.values()):
-        raise AssertionError(f"unbalanced journal {journal.kind}: {dict(sums)}")  # a bug, never input
-    if not postings:
-        return
-    db.session.execute(  # the table, not the entity: a plain executemany, without ORM bulk-insert bookkeeping
-        sa.insert(LedgerEntry.__table__),
-        [{"journal_id": journal.id, "account_id": p.account_id, "book": p.book, "amount": p.amount} for p in postings],
-    )
+    post_many([(journal.id, journal.kind, list(postings))])
+
+
+_INSERT_ENTRIES = sa.insert(LedgerEntry.__table__)
+
+
+def post_many(journals: list[tuple[int, JournalKind, list[Posting]]]) -> None:
+    """``post`` for many journals at once: one insert of all their entries, one guarded balance
+    change per account (the sum of its journals' deltas), in ascending account order."""
+    entries = []
     deltas: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for p in postings:
-        if p.book.is_holder:
-            deltas[p.account_id][BALANCE_COLUMN[p.book]] += p.amount
+    for journal_id, kind, postings in journals:
+        postings = [p for p in postings if p.amount]
+        sums: dict[str, int] = defaultdict(int)
+        for p in postings:
+            sums[p.book.unit] += p.amount
+        if any(sums.values()):
+            raise AssertionError(f"unbalanced journal {kind}: {dict(sums)}")  # a bug, never input
+        for p in postings:
+            entries.append({"journal_id": journal_id, "account_id": p.account_id, "book": p.book, "amount": p.amount})
+            if p.book.is_holder:
+                deltas[p.account_id][BALANCE_COLUMN[p.book]] += p.amount
+    if not entries:
+        return
+    # The table, not the entity: a plain executemany, without ORM bulk-insert bookkeeping.
+    db.session.execute(_INSERT_ENTRIES, entries)
+    _move_balances(deltas)
+
+
+_MOVES: dict[tuple[str, ...], sa.Update] = {}  # one statement per set of balance columns, built once
+
+
+def _move_balances(deltas: dict[int, dict[str, int]]) -> None:
+    """One guarded statement per set of balance columns, executed for every account (ascending, so
+    two writers never lock in opposite orders): ``SET b = b + :d WHERE id = :id AND b + :d >= 0``."""
     table = CarbonAccount.__table__
-    for account_id in sorted(deltas):  # a fixed order, so two journals never lock in opposite orders
+    shapes: dict[tuple[str, ...], list[dict[str, int]]] = defaultdict(list)
+    for account_id in sorted(deltas):
         changes = {column: delta for column, delta in deltas[account_id].items() if delta}
-        if not changes:
-            continue
-        guard = sa.and_(*(table.c[column] + delta >= 0 for column, delta in changes.items()))
-        result = db.session.execute(
-            sa.update(table)
-            .where(table.c.id == account_id, guard)
-            .values({column: table.c[column] + delta for column, delta in changes.items()})
-        )
-        if result.rowcount != 1:
-            raise InsufficientPoints(account_id=account_id)
-        account = db.session.identity_map.get(db.session.identity_key(CarbonAccount, account_id))
-        if account is not None:
-            db.session.expire(account, list(changes))
+        if changes:
+            shapes[tuple(sorted(changes))].append({"account": account_id, **{f"d_{c}": d for c, d in changes.items()}})
+    for columns, rows in shapes.items():
+        statement = _MOVES.get(columns)
+        if statement is None:
+            guard = sa.and_(*(table.c[c] + sa.bindparam(f"d_{c}") >= 0 for c in columns))
+            statement = _MOVES[columns] = (sa.update(table).where(table.c.id == sa.bindparam("account"), guard)
+                                           .values({c: table.c[c] + sa.bindparam(f"d_{c}") for c in columns}))
+        result = db.session.execute(statement, rows)
+        if result.rowcount != len(rows):  # a guard failed: which account is reported only when it is one
+            raise InsufficientPoints(account_id=rows[0]["account"] if len(rows) == 1 else None)
+        for row in rows:
+            account = db.session.identity_map.get(db.session.identity_key(CarbonAccount, row["account"]))
+            if account is not None:
+                db.session.expire(account, list(columns))

@@ -18,7 +18,8 @@ Nothing here commits: the request or CLI command that called it does, once. The 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -48,8 +49,11 @@ from carbon_platform.services.journal import (  # noqa: F401 - the primitives ar
     Posting,
     checked_amount,
     claim_journal,
+    claim_journals,
     lock_account,
+    lock_accounts,
     post,
+    post_many,
     request_hash,
 )
 
@@ -147,21 +151,19 @@ def _expire_lot(account: CarbonAccount, lot: PointLot, now: datetime) -> None:
     post(journal, [Posting(account.id, book, -points), Posting(None, Book.EXPIRED, points)])
 
 
-def _open_lot(journal: Journal, account: CarbonAccount, points: int, *, earned_at, release_at, expires_at, now):
+def _lot_row(journal_id: int, account_id: int, points: int, *, earned_at, release_at, expires_at, now) -> dict:
+    """A new lot's columns: released at once unless its hold ends in the future."""
     pending = release_at is not None and release_at > now
-    db.session.add(
-        PointLot(
-            account_id=account.id,
-            journal_id=journal.id,
-            points=points,
-            remaining=points,
-            earned_at=earned_at,
-            release_at=release_at,
-            released_at=None if pending else now,
-            expires_at=expires_at,
-        )
-    )
-    return Book.PENDING if pending else Book.AVAILABLE
+    return {"account_id": account_id, "journal_id": journal_id, "points": points, "remaining": points,
+            "earned_at": earned_at, "release_at": release_at, "released_at": None if pending else now,
+            "expires_at": expires_at}
+
+
+def _open_lot(journal: Journal, account: CarbonAccount, points: int, *, earned_at, release_at, expires_at, now):
+    lot = _lot_row(journal.id, account.id, points, earned_at=earned_at, release_at=release_at, expires_at=expires_at,
+                   now=now)
+    db.session.add(PointLot(**lot))
+    return Book.PENDING if lot["released_at"] is None else Book.AVAILABLE
 
 
 def _require_active(account: CarbonAccount) -> None:
@@ -172,55 +174,103 @@ def _require_active(account: CarbonAccount) -> None:
 # -- the operations --------------------------------------------------------------------------------
 
 
-def earn(
-    account_id: int,
-    *,
-    points: int,
-    grams: int,
-    idempotency_key: str,
-    scenario: str | None = None,
-    earned_at: datetime | None = None,
-    release_at: datetime | None = None,
-    expires_at: datetime | None = None,
-    memo: str = "",
-    now: datetime | None = None,
-    account_locked: bool = False,
-) -> Journal:
+@dataclass(frozen=True)
+class Credit:
+    """One earning: certified grams and points, pending until ``release_at`` if that is in the future."""
+
+    account_id: int
+    points: int
+    grams: int
+    idempotency_key: str
+    scenario: str | None = None
+    earned_at: datetime | None = None
+    release_at: datetime | None = None
+    expires_at: datetime | None = None
+    memo: str = ""
+
+
+def earn(account_id: int, *, points: int, grams: int, idempotency_key: str, scenario: str | None = None,
+         earned_at: datetime | None = None, release_at: datetime | None = None, expires_at: datetime | None = None,
+         memo: str = "", now: datetime | None = None, account_locked: bool = False) -> Journal:
     """Credit certified grams and points (pending until ``release_at``, if that is in the future).
 
     ``account_locked``: the caller already holds the account's row lock in this transaction (awarding
     does), so it is not taken again.
     """
-    now = _now(now)
-    checked_amount(points, "points", allow_zero=True)
-    checked_amount(grams, "grams", allow_zero=True)
-    if points == 0 and grams == 0:
+    credit = Credit(account_id, points, grams, idempotency_key, scenario, earned_at, release_at, expires_at, memo)
+    (journal_id,) = earn_many([credit], now=now, locked={} if account_locked else None)
+    return db.session.get(Journal, journal_id)
+
+
+def checked_credit(credit: Credit, now: datetime) -> Credit:
+    """The credit with its times in UTC and its expiry filled in; raises on amounts or times that cannot be."""
+    checked_amount(credit.points, "points", allow_zero=True)
+    checked_amount(credit.grams, "grams", allow_zero=True)
+    if credit.points == 0 and credit.grams == 0:
         raise InvalidAmount("an earning credits points, grams or both")
-    earned_at = now if earned_at is None else as_utc(earned_at)
-    release_at = None if release_at is None else as_utc(release_at)
+    earned_at = now if credit.earned_at is None else as_utc(credit.earned_at)
+    release_at = None if credit.release_at is None else as_utc(credit.release_at)
+    expires_at = credit.expires_at
     if expires_at is None:
         expires_at = expiry_for(earned_at, current_app.config["POINTS_EXPIRY_MONTHS"])
     expires_at = as_utc(expires_at)
     if expires_at <= now or (release_at is not None and expires_at <= release_at):
         raise InvalidInput("points must expire after they are credited and released", field="expires_at")
-    payload = {
-        "account": account_id, "points": points, "grams": grams, "scenario": scenario,
-        "earned_at": earned_at, "release_at": release_at, "expires_at": expires_at,
-    }
-    journal, created = claim_journal(
-        JournalKind.EARN, idempotency_key, payload, account_id=account_id, now=now, scenario=scenario, memo=memo
-    )
-    if not created:
-        return journal
-    account = db.session.get(CarbonAccount, account_id) if account_locked else lock_account(account_id)
-    _require_active(account)
-    postings = [Posting(account.id, Book.REDUCTION, grams), Posting(None, Book.CERTIFIED, -grams)]
-    if points:
-        book = _open_lot(journal, account, points, earned_at=earned_at, release_at=release_at,
-                         expires_at=expires_at, now=now)
-        postings += [Posting(account.id, book, points), Posting(None, Book.ISSUED, -points)]
-    post(journal, postings)
-    return journal
+    return replace(credit, earned_at=earned_at, release_at=release_at, expires_at=expires_at)
+
+
+def earn_many(credits: list[Credit], *, now: datetime | None = None,
+              locked: Mapping[int, bool] | None = None) -> list[int]:
+    """Post many earnings with a fixed number of statements, whatever their number; returns their
+    journal ids, in order. A key already used replays its journal (a changed request is a conflict).
+
+    The statements: claim every key (one insert); lock the accounts (one select), unless the caller
+    holds them, in which case ``locked`` maps each account it locked to whether it is frozen; then one
+    insert each of lots and entries, and one guarded balance change per shape of change. All or
+    nothing: a frozen account or a bad credit raises.
+    """
+    now = _now(now)
+    credits = [checked_credit(credit, now) for credit in credits]
+    payloads = [_earning_payload(credit) for credit in credits]
+    claimed = claim_journals(JournalKind.EARN, [
+        {"idempotency_key": c.idempotency_key, "payload": payload, "account_id": c.account_id,
+         "scenario": c.scenario, "memo": c.memo} for c, payload in zip(credits, payloads, strict=True)], now=now)
+    fresh = [(credit, journal_id) for credit, (journal_id, created) in zip(credits, claimed, strict=True) if created]
+    if fresh:
+        account_ids = {credit.account_id for credit, _ in fresh}
+        if locked is None:
+            frozen = lock_accounts(account_ids)
+        else:
+            frozen = dict(locked)
+            if account_ids - set(frozen):
+                frozen.update(db.session.execute(sa.select(CarbonAccount.id, CarbonAccount.frozen)
+                                                 .where(CarbonAccount.id.in_(account_ids - set(frozen)))).all())
+        for account_id in sorted(account_ids):
+            if account_id not in frozen:
+                raise NotFound("account not found", account_id=account_id)
+            if frozen[account_id]:
+                raise AccountFrozen(account_id=account_id)
+        lots, journals = [], []
+        for credit, journal_id in fresh:
+            postings = [Posting(credit.account_id, Book.REDUCTION, credit.grams),
+                        Posting(None, Book.CERTIFIED, -credit.grams)]
+            if credit.points:
+                lot = _lot_row(journal_id, credit.account_id, credit.points, earned_at=credit.earned_at,
+                               release_at=credit.release_at, expires_at=credit.expires_at, now=now)
+                lots.append(lot)
+                book = Book.AVAILABLE if lot["released_at"] is not None else Book.PENDING
+                postings += [Posting(credit.account_id, book, credit.points),
+                             Posting(None, Book.ISSUED, -credit.points)]
+            journals.append((journal_id, JournalKind.EARN, postings))
+        if lots:
+            db.session.execute(sa.insert(PointLot.__table__), lots)
+        post_many(journals)
+    return [journal_id for journal_id, _created in claimed]
+
+
+def _earning_payload(credit: Credit) -> dict:
+    return {"account": credit.account_id, "points": credit.points, "grams": credit.grams, "scenario": credit.scenario,
+            "earned_at": credit.earned_at, "release_at": credit.release_at, "expires_at": credit.expires_at}
 
 
 def spend(account_id: int, *, points: int, idempotency_key: str, memo: str = "",

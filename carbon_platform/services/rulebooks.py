@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 import yaml
@@ -24,18 +25,27 @@ class NoRulebookInForce(Conflict):
 _compiled: dict[tuple, Rulebook] = {}
 
 
-def compiled(version: RulebookVersion) -> Rulebook:
-    """The rulebook of a stored version, compiled once per process.
+class InForce(NamedTuple):
+    """The id of the published version in force and its compiled rulebook."""
 
-    Published versions never change, so the version's identity is the cache key (with its creation
-    time, because a test database reuses ids).
-    """
-    key = (version.id, version.rulebook, version.version, version.created_at)
+    version_id: int
+    rulebook: Rulebook
+
+
+def compiled(version: RulebookVersion) -> Rulebook:
+    """The rulebook of a stored version, compiled once per process."""
+    return _compiled_by_key((version.id, version.rulebook, version.version, version.created_at),
+                            lambda: version.document)
+
+
+def _compiled_by_key(key: tuple, document: Callable[[], dict[str, Any]]) -> Rulebook:
+    # Published versions never change, so the version's identity is the cache key (with its creation
+    # time, because a test database reuses ids). The document is read only on a miss.
     rulebook = _compiled.get(key)
     if rulebook is None:
         if len(_compiled) > 64:
             _compiled.clear()
-        rulebook = _compiled[key] = load_rulebook(version.document)
+        rulebook = _compiled[key] = load_rulebook(document())
     return rulebook
 
 
@@ -60,17 +70,32 @@ def publish(document: dict[str, Any], *, effective_from: datetime, actor: audit.
     return version
 
 
-def in_force(at: datetime) -> tuple[RulebookVersion, Rulebook]:
-    """The published version with the latest effective_from not after ``at``."""
-    version = db.session.execute(
-        sa.select(RulebookVersion)
-        .where(RulebookVersion.status == RulebookStatus.PUBLISHED, RulebookVersion.effective_from <= at)
-        .order_by(RulebookVersion.effective_from.desc(), RulebookVersion.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if version is None:
+_versions = RulebookVersion.__table__
+#: Built once: awarding asks for the rules in force on every action.
+_IN_FORCE = (
+    sa.select(_versions.c.id, _versions.c.rulebook, _versions.c.version, _versions.c.created_at)
+    .where(_versions.c.status == RulebookStatus.PUBLISHED, _versions.c.effective_from <= sa.bindparam("at"))
+    .order_by(_versions.c.effective_from.desc(), _versions.c.id.desc())
+    .limit(1)
+)
+
+
+def rules_in_force(at: datetime) -> InForce:
+    """The published version with the latest effective_from not after ``at``: its id and compiled rules.
+
+    One small query (the document is read only when this process has not compiled the version yet).
+    """
+    row = db.session.execute(_IN_FORCE, {"at": at}).first()
+    if row is None:
         raise NoRulebookInForce()
-    return version, compiled(version)
+    return InForce(row.id, _compiled_by_key(tuple(row), lambda: db.session.execute(
+        sa.select(_versions.c.document).where(_versions.c.id == row.id)).scalar_one()))
+
+
+def in_force(at: datetime) -> tuple[RulebookVersion, Rulebook]:
+    """The published version (the row, for the console) with the latest effective_from not after ``at``."""
+    version_id, rulebook = rules_in_force(at)
+    return db.session.get(RulebookVersion, version_id), rulebook
 
 
 # -- drafts, review and publishing from the console (dual control) ------------------------------------

@@ -24,7 +24,7 @@ from mobile_api.schemas.actions import (
     ReceiptQuerySchema,
     ReductionRowSchema,
 )
-from points_rules import Receipt, period_key
+from points_rules import Receipt, Rulebook, period_key
 from points_rules.periods import Period
 
 blp = Blueprint("actions", __name__, url_prefix="/api/v1", description="Green actions and their receipts.")
@@ -55,24 +55,25 @@ def report(body):
     if not key or len(key) > 100:
         raise InvalidInput(f"send an {IDEMPOTENCY_HEADER} header (1 to 100 characters)",
                            code="idempotency_key_required")
-    _require_evidence(body["scenario"], body["evidence"])
+    rules = rulebooks.rules_in_force(utcnow())
+    _require_evidence(rules.rulebook, body["scenario"], body["evidence"])
     for photo_id in body["evidence"]:
         evidence.owned(photo_id, g.account_id)  # someone else's photo: 404, nothing written
     award = earning.self_report(g.holder, scenario=body["scenario"], inputs=body["inputs"],
                                        occurred_at=body["occurred_at"], client_key=key,
-                                       reference=body.get("reference"))
+                                       reference=body.get("reference"), rules=rules)
     if body["evidence"] and not award.replayed and award.duplicate_of is None:
         evidence.attach(body["evidence"], g.account_id, award.action.id)
+    answer = action_body(award.action, duplicate=award.duplicate_of is not None)  # read before the commit expires it
     commit()
-    return action_body(award.action, duplicate=award.duplicate_of is not None)
+    return answer
 
 
 #: How many photos each evidence requirement in the rulebook asks for.
 PHOTOS_NEEDED = {"none": 0, "photo": 1, "photo_and_certificate": 2}
 
 
-def _require_evidence(scenario_id: str, photo_ids: list[int]) -> None:
-    _version, rulebook = rulebooks.in_force(utcnow())
+def _require_evidence(rulebook: Rulebook, scenario_id: str, photo_ids: list[int]) -> None:
     scenario = rulebook.scenarios.get(scenario_id)
     needed = PHOTOS_NEEDED[scenario.evidence] if scenario else 0
     if len(photo_ids) < needed:

@@ -27,7 +27,7 @@ blp = Blueprint("consent", __name__, url_prefix="/api/v1", description="Bindings
 
 
 def _scenarios_of(partner: Partner) -> list[str]:
-    _version, rulebook = rulebooks.in_force(utcnow())
+    rulebook = rulebooks.rules_in_force(utcnow()).rulebook
     channel = f"partner:{partner.kind.value}"
     return sorted(s.id for s in rulebook.scenarios.values() if channel in s.channels)
 
@@ -127,7 +127,7 @@ def authorise(body):
     partner = db.session.get(Partner, body["partner_id"])
     if partner is None or not partner.active:
         raise NotFound("partner not found")
-    _version, rulebook = rulebooks.in_force(utcnow())
+    rulebook = rulebooks.rules_in_force(utcnow()).rulebook
     scenario = rulebook.scenarios.get(body["scenario"])
     authorisation = consent.grant(g.account_id, partner, body["scenario"],
                                   scenario.channels if scenario else frozenset())
