@@ -64,11 +64,34 @@ def insert_ignoring_conflicts(model, index_elements: list[str]):
     return insert(model).on_conflict_do_nothing(index_elements=index_elements)
 
 
+def next_ids(table: sa.Table, count: int) -> list[int]:
+    """``count`` ids for rows of ``table`` about to be inserted, so that rows referring to them can be
+    written in the same round of statements (no INSERT … RETURNING, no UPDATE afterwards).
+
+    PostgreSQL draws them from the table's sequence. SQLite takes the ids after the largest: safe
+    because every SQLite transaction here holds the database's write lock from its first statement
+    (``BEGIN IMMEDIATE``, see ``configure_engine``), so no other writer can take them meanwhile.
+    """
+    if count == 0:
+        return []
+    if db.engine.dialect.name == "postgresql":
+        return list(db.session.execute(
+            sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+            {"table": table.name, "count": count}).scalars())
+    largest = db.session.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
+    return list(range(largest + 1, largest + 1 + count))
+
+
 class city_date(FunctionElement):  # noqa: N801 - reads as the SQL function it compiles to
     """The Beijing calendar date of a UTC timestamp column, as 'YYYY-MM-DD' text."""
 
     type = sa.String()
     inherit_cache = True
+
+
+@compiles(city_date)
+def _city_date_default(element, compiler, **kw):  # str(statement), for reading it; never sent to a database
+    return f"city_date({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(city_date, "sqlite")

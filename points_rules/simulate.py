@@ -92,6 +92,7 @@ class UsageBook:
         self.participant_points: dict[tuple, int] = defaultdict(int)
         self.participant_actions: dict[tuple, int] = defaultdict(int)
         self.streaks: dict[tuple, int] = defaultdict(int)
+        self._targeted: dict[int, tuple[Action, list]] = {}
 
     def _wanted(self, action: Action) -> set[tuple[str, Period]]:
         scenario = self.rulebook.scenarios[action.facts.scenario]
@@ -100,10 +101,20 @@ class UsageBook:
 
     def targeted(self, action: Action) -> list:
         """The running campaigns that count this action (whether or not they pay it anything)."""
+        # Asked several times per action (reads, usage, record, the caller's budgets): kept for the
+        # last few thousand actions. The entry holds the action, so its id cannot be reused meanwhile.
+        found = self._targeted.get(id(action))
+        if found is not None and found[0] is action:
+            return found[1]
         facts = action.facts
         stopped = self.stops.at(facts.time)
-        return [c for c in self.rulebook.campaigns_for.get(facts.scenario, ())
-                if c.id not in stopped and c.targets(facts.scenario, facts.district, facts.account_type, facts.time)]
+        campaigns = [c for c in self.rulebook.campaigns_for.get(facts.scenario, ())
+                     if c.id not in stopped and c.targets(facts.scenario, facts.district, facts.account_type,
+                                                          facts.time)]
+        if len(self._targeted) >= 4096:
+            self._targeted.clear()
+        self._targeted[id(action)] = (action, campaigns)
+        return campaigns
 
     def reads(self, action: Action) -> Iterator[tuple[str, tuple, Period]]:
         """What ``usage(action)`` reads, as (book, key, period): ``getattr(self, book)[key]`` holds what was

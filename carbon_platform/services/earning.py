@@ -23,13 +23,12 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm.attributes import set_committed_value
 
 from carbon_platform.clock import as_utc, utcnow
-from carbon_platform.db import insert_ignoring_conflicts
+from carbon_platform.db import city_date, insert_ignoring_conflicts, next_ids
 from carbon_platform.errors import AccountFrozen, DomainError, IdempotencyConflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import (
@@ -84,6 +83,9 @@ class Context:
     rules: rulebooks.InForce
     stops: CampaignStops
     locked: Mapping[int, bool] = field(default_factory=dict)  # account id -> frozen
+    # The claims' idempotency keys are new: the caller claimed what they stand for first (a partner
+    # batch claims each event), so no action can hold one yet and the replay lookup is skipped.
+    keys_are_new: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,11 +113,36 @@ class Claim:
                             "district": self.district, "household": self.household_account_id, "fact": self.fact_id})
 
 
+class ActionRow(NamedTuple):
+    """An action as awarding wrote it: what callers answer with, without reading the row back."""
+
+    id: int
+    account_id: int
+    household_account_id: int | None
+    scenario: str
+    channel: str
+    district: str | None
+    occurred_at: datetime
+    received_at: datetime
+    status: ActionStatus
+    reason: str | None
+    detail: str | None
+    grams: int
+    base_points: int
+    points: int
+    journal_id: int | None
+
+
 @dataclass(frozen=True)
 class Award:
-    action: Action
-    duplicate_of: Action | None = None  # set when the fact was already credited through another report
+    row: Action | ActionRow  # the action: as written now, or as found (a replay, an already credited fact)
+    duplicate_of: Action | ActionRow | None = None  # set when the fact was already credited through another report
     replayed: bool = False
+
+    @property
+    def action(self) -> Action:
+        """The action as a mapped object (read from the database when the award has only what it wrote)."""
+        return self.row if isinstance(self.row, Action) else db.session.get(Action, self.row.id)
 
 
 def award_action(account_id: int, *, account_type: str, scenario: str, inputs: dict[str, Any], occurred_at: datetime,
@@ -156,7 +183,7 @@ def award_many(claims: list[Claim], *, now: datetime | None = None, context: Con
         if outcomes[i] is None and claim.account_id not in frozen:
             outcomes[i] = NotFound("account not found", account_id=claim.account_id)
 
-    earlier = _earlier(claims, outcomes, digests)
+    earlier = _earlier(claims, outcomes, digests, context is not None and context.keys_are_new)
     version_id, rulebook = context.rules if context else rules or rulebooks.rules_in_force(now)
     book = UsageBook(rulebook, context.stops if context else campaign_stops())
     todo = [(i, UsageAction(c.account_id, Facts(c.scenario, c.inputs, c.account_type, as_utc(c.occurred_at),
@@ -197,8 +224,7 @@ def award_many(claims: list[Claim], *, now: datetime | None = None, context: Con
         paid.append([(c.id, result.campaign_points.get(c.id, 0)) for c in book.targeted(action)] if counted else [])
         outcomes[i] = len(rows) - 1  # placeholder: the row's position, until it has an id
 
-    actions = _insert_actions(rows)
-    _credit_ledger(actions, credits, now, frozen)
+    actions = _write(rows, credits, now, frozen)
     _spend_budgets(actions, paid, budgets)
     for i, outcome in enumerate(outcomes):
         if type(outcome) is int:
@@ -209,9 +235,9 @@ def award_many(claims: list[Claim], *, now: datetime | None = None, context: Con
             outcomes[i] = first
         elif kind == "replay":
             outcomes[i] = IdempotencyConflict(idempotency_key=claims[i].idempotency_key) \
-                if digests[i] != digests[j] else Award(first.action, replayed=True)
+                if digests[i] != digests[j] else Award(first.row, replayed=True)
         else:
-            outcomes[i] = Award(first.action, duplicate_of=first.action)
+            outcomes[i] = Award(first.row, duplicate_of=first.row)
     return outcomes
 
 
@@ -219,11 +245,11 @@ _BY_KEY = sa.select(Action).where(Action.idempotency_key.in_(sa.bindparam("keys"
 _BY_FACT = sa.select(Action).where(Action.natural_key.in_(sa.bindparam("facts", expanding=True)))
 
 
-def _earlier(claims: list[Claim], outcomes: list, digests: list[str]) -> dict[int, tuple[int, str]]:
+def _earlier(claims: list[Claim], outcomes: list, digests: list[str], keys_are_new: bool) -> dict[int, tuple[int, str]]:
     """Answer replays and already-credited facts from the database (two queries), and find the claims
     that repeat an earlier claim of the same batch: index -> (that claim's index, "replay" or "fact")."""
     live = [i for i, outcome in enumerate(outcomes) if outcome is None]
-    keys = {claims[i].idempotency_key for i in live}
+    keys = set() if keys_are_new else {claims[i].idempotency_key for i in live}
     facts = {claims[i].natural_key for i in live} - {None}
     stored = {action.idempotency_key: action for action in db.session.execute(
         _BY_KEY, {"keys": sorted(keys)}).scalars()} if keys else {}
@@ -272,7 +298,8 @@ def _lock_budgets(campaigns: dict[str, Campaign]) -> dict[str, CampaignBudget]:
 
 def _seed(book: UsageBook, actions: list[UsageAction], budgets: dict[str, CampaignBudget]) -> None:
     """Fill the book with what the ledger has counted for exactly the entries these actions will read:
-    one grouped query per kind of entry and period, whatever the number of accounts."""
+    one grouped query per kind of entry and period, whatever the number of accounts. Daily caps are
+    read for all the batch's days at once (a feed often sends a few days of rides)."""
     wanted: dict[tuple, set] = defaultdict(set)  # (book, scenario or campaign, period, period key) -> owners
     moments: dict[tuple, datetime] = {}
     for action in actions:
@@ -284,6 +311,17 @@ def _seed(book: UsageBook, actions: list[UsageAction], budgets: dict[str, Campai
             moments[group] = action.facts.time
     for campaign_id, row in budgets.items():
         book.campaign_spent[campaign_id] = row.spent
+    days: dict[tuple[str, str], list] = {}  # (book, scenario) -> [owners, first day's start, last day's end]
+    for group in [g for g in wanted if g[0] in ("account", "household") and g[2] is Period.DAY]:
+        start, end = period_bounds(moments[group], Period.DAY)
+        span = days.setdefault(group[:2], [set(), start, end])
+        span[0] |= {key[0] for key in wanted.pop(group)}
+        span[1], span[2] = min(span[1], start), max(span[2], end)
+    for (name, subject), (owners, start, end) in days.items():
+        target = book.account if name == "account" else book.household
+        for owner, day, count, grams, points in db.session.execute(
+                _USAGE[f"{name}_days"], {"owners": sorted(owners), "subject": subject, "start": start, "end": end}):
+            target[(owner, subject, day)] = Totals(int(count), int(grams), int(points))
     for group, keys in wanted.items():
         name, subject, per, period = group
         start, end = period_bounds(moments[group], per)
@@ -318,6 +356,11 @@ def _usage_statements() -> dict[str, sa.Select]:
         .where(column.in_(owners), actions.scenario == subject, *counted).group_by(column)
         for name, column in (("account", actions.account_id), ("household", actions.household_account_id))
     }
+    for name, column in (("account", actions.account_id), ("household", actions.household_account_id)):
+        day = city_date(actions.occurred_at)  # the same text as period_key(…, Period.DAY)
+        statements[f"{name}_days"] = (
+            sa.select(column, day, sa.func.count(), sa.func.sum(actions.grams), sa.func.sum(actions.base_points))
+            .where(column.in_(owners), actions.scenario == subject, *counted).group_by(column, day))
     statements["year_points"] = (sa.select(actions.account_id, sa.func.sum(actions.points))
                                  .where(actions.account_id.in_(owners), *counted).group_by(actions.account_id))
     mine = (awards.campaign_id == subject, awards.account_id.in_(owners))
@@ -344,38 +387,28 @@ def _group(name: str, key: tuple, per: Period) -> tuple:
     return name, key[0], per, key[3]  # streaks
 
 
-_INSERT_ACTIONS = sa.insert(Action).returning(Action)
+_INSERT_ACTIONS = sa.insert(Action.__table__)
 
 
-def _insert_actions(rows: list[dict[str, Any]]) -> list[Action]:
-    """Insert the batch's actions in one statement; returns them as mapped objects, in order."""
-    if not rows:
-        return []
-    inserted = db.session.execute(_INSERT_ACTIONS, rows).scalars().all()
-    by_key = {action.idempotency_key: action for action in inserted}
-    return [by_key[row["idempotency_key"]] for row in rows]
+def _write(rows: list[dict[str, Any]], credits: list, now: datetime, locked: Mapping[int, bool]) -> list[ActionRow]:
+    """Write the batch's actions and, for each credited one, its earning: ids first, so each action is
+    inserted with its journal (one statement each for actions, journals, lots, entries, balances)."""
+    due = []
+    for row, action_id, credit in zip(rows, next_ids(Action.__table__, len(rows)), credits, strict=True):
+        row["id"], row["journal_id"] = action_id, None
+        if credit is not None:
+            due.append((row, replace(credit, idempotency_key=f"action:{action_id}",
+                                     memo=f"{row['scenario']} action {action_id}")))
+    if due:
+        journal_ids = ledger.earn_many([credit for _, credit in due], now=now, locked=locked)
+        for (row, _credit), journal_id in zip(due, journal_ids, strict=True):
+            row["journal_id"] = journal_id
+    if rows:
+        db.session.execute(_INSERT_ACTIONS, rows)
+    return [ActionRow(*(row[name] for name in ActionRow._fields)) for row in rows]
 
 
-_actions = Action.__table__
-_SET_JOURNAL = (sa.update(_actions).where(_actions.c.id == sa.bindparam("action"))
-                .values(journal_id=sa.bindparam("journal")))
-
-
-def _credit_ledger(actions: list[Action], credits: list, now: datetime, locked: Mapping[int, bool]) -> None:
-    """Each credited action's earning: one journal each, all posted together (the accounts are locked)."""
-    due = [(action, replace(credit, idempotency_key=f"action:{action.id}",
-                            memo=f"{action.scenario} action {action.id}"))
-           for action, credit in zip(actions, credits, strict=True) if credit is not None]
-    if not due:
-        return
-    journal_ids = ledger.earn_many([credit for _, credit in due], now=now, locked=locked)
-    db.session.execute(_SET_JOURNAL, [{"action": action.id, "journal": journal_id}
-                                      for (action, _credit), journal_id in zip(due, journal_ids, strict=True)])
-    for (action, _credit), journal_id in zip(due, journal_ids, strict=True):
-        set_committed_value(action, "journal_id", journal_id)  # as written: no second UPDATE at flush
-
-
-def _spend_budgets(actions: list[Action], paid: list[list[tuple[str, int]]],
+def _spend_budgets(actions: list[ActionRow], paid: list[list[tuple[str, int]]],
                    budgets: dict[str, CampaignBudget]) -> None:
     """Record each qualifying action per campaign, then spend each campaign's total through one guarded
     statement (the engine read the budget under lock, so the guard failing is a bug, not a race)."""

@@ -26,7 +26,6 @@ from carbon_platform.db import insert_ignoring_conflicts
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import (
-    AccountKind,
     Action,
     ActionStatus,
     BindingKind,
@@ -81,7 +80,7 @@ class _Batch:
             if account_id is not None and (account_id, event["scenario"]) in self.consented:
                 wanted |= {account_id, self.holders[account_id][2]} - {None}
         self.context = earning.Context(rulebooks.rules_in_force(self.now), earning.campaign_stops(),
-                                       ledger.lock_accounts(wanted))
+                                       ledger.lock_accounts(wanted), keys_are_new=True)
 
     def claim_for(self, event: dict[str, Any], key: str) -> earning.Claim | Outcome:
         """What to award for a credit event, or why it is not credited."""
@@ -277,7 +276,7 @@ def _settle_chain(partner: Partner, record: _Claimed, now: datetime) -> Outcome 
 
 
 def _outcome(event_id: str, award: earning.Award) -> Outcome:
-    action: Action = award.action
+    action = award.row
     if award.duplicate_of is not None:
         return Outcome(event_id, EventStatus.DUPLICATE, "this fact was already credited", action.id)
     if action.status is ActionStatus.CREDITED:
@@ -290,34 +289,33 @@ def _outcome(event_id: str, award: earning.Award) -> Outcome:
 
 
 def holder_contexts(account_ids: set[int]) -> dict[int, tuple[str, str | None, int | None]]:
-    """(account type, district code, household account id) of whoever holds each account, in a few queries
-    (one per kind of holder, and one for households)."""
+    """(account type, district code, household account id) of whoever holds each account, in one query."""
     if not account_ids:
         return {}
-    kinds = dict(db.session.execute(
-        sa.select(CarbonAccount.id, CarbonAccount.kind).where(CarbonAccount.id.in_(account_ids))).all())
-    found: dict[int, tuple[str, str | None, int | None]] = {
-        account_id: (kind.value, None, None) for account_id, kind in kinds.items()}
-    for kind, model in ((AccountKind.RESIDENT, Resident), (AccountKind.HOUSEHOLD, Household),
-                        (AccountKind.ENTERPRISE, Enterprise)):
-        ids = [a for a, k in kinds.items() if k is kind]
-        if not ids:
-            continue
-        rows = db.session.execute(
-            sa.select(model.account_id, District.code).outerjoin(District, District.id == model.district_id)
-            .where(model.account_id.in_(ids))).all()
-        for account_id, district in rows:
-            found[account_id] = (kind.value, district, None)
-    residents = [a for a, k in kinds.items() if k is AccountKind.RESIDENT]
-    if residents:
-        for account_id, household_account_id in db.session.execute(
-                sa.select(Resident.account_id, Household.account_id)
-                .join(HouseholdMembership, HouseholdMembership.resident_id == Resident.id)
-                .join(Household, Household.id == HouseholdMembership.household_id)
-                .where(Resident.account_id.in_(residents))).all():
-            kind, district, _none = found[account_id]
-            found[account_id] = (kind, district, household_account_id)
-    return found
+    return {account_id: (kind.value, district, household) for account_id, kind, district, household
+            in db.session.execute(_HOLDERS, {"ids": sorted(account_ids)})}
+
+
+def _holders_statement() -> sa.Select:
+    accounts = CarbonAccount.__table__.c
+    resident, household, enterprise = Resident.__table__, Household.__table__, Enterprise.__table__
+    membership, theirs = HouseholdMembership.__table__, Household.__table__.alias("theirs")
+    district = District.__table__
+    return (
+        sa.select(accounts.id, accounts.kind, district.c.code, theirs.c.account_id)
+        .select_from(CarbonAccount.__table__)
+        .outerjoin(resident, resident.c.account_id == accounts.id)
+        .outerjoin(household, household.c.account_id == accounts.id)
+        .outerjoin(enterprise, enterprise.c.account_id == accounts.id)
+        .outerjoin(district, district.c.id == sa.func.coalesce(resident.c.district_id, household.c.district_id,
+                                                               enterprise.c.district_id))
+        .outerjoin(membership, membership.c.resident_id == resident.c.id)
+        .outerjoin(theirs, theirs.c.id == membership.c.household_id)
+        .where(accounts.id.in_(sa.bindparam("ids", expanding=True)))
+    )
+
+
+_HOLDERS = _holders_statement()
 
 
 def purge_unmatched(older_than: datetime) -> int:

@@ -31,7 +31,7 @@ blp = Blueprint("actions", __name__, url_prefix="/api/v1", description="Green ac
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def action_body(action: Action, *, duplicate: bool = False) -> dict:
+def action_body(action: Action | earning.ActionRow, *, duplicate: bool = False) -> dict:
     return {"id": action.id, "scenario": action.scenario, "channel": action.channel, "status": action.status.value,
             "reason": action.reason, "detail": action.detail, "occurred_at": action.occurred_at,
             "received_at": action.received_at, "grams": action.grams, "points": action.points,
@@ -63,8 +63,8 @@ def report(body):
                                        occurred_at=body["occurred_at"], client_key=key,
                                        reference=body.get("reference"), rules=rules)
     if body["evidence"] and not award.replayed and award.duplicate_of is None:
-        evidence.attach(body["evidence"], g.account_id, award.action.id)
-    answer = action_body(award.action, duplicate=award.duplicate_of is not None)  # read before the commit expires it
+        evidence.attach(body["evidence"], g.account_id, award.row.id)
+    answer = action_body(award.row, duplicate=award.duplicate_of is not None)  # read before the commit expires it
     commit()
     return answer
 
