@@ -48,6 +48,10 @@ SECRET = "ps_benchmark_" + "x" * 24
 CONFIG = {"SECRET_KEY": "benchmark-secret-key-0123456789-abcdef", "SMS_SENDER": "memory"}
 
 
+#: Residents live in the city's districts, as real ones do (awarding reads each holder's district).
+DISTRICTS = ("370902", "370911", "370921", "370923", "370982", "370983")
+
+
 def prepare(url: str) -> dict:
     """A fresh database with a partner and residents bound and consenting; access tokens for reports."""
     app = create_app({**CONFIG, "DATABASE_URL": url})
@@ -66,7 +70,7 @@ def prepare(url: str) -> dict:
         db.session.flush()
         cards, tokens = [], []
         for n in range(RESIDENTS):
-            resident = accounts.register_resident(f"1370{n:07d}")
+            resident = accounts.register_resident(f"1370{n:07d}", district_code=DISTRICTS[n % len(DISTRICTS)])
             consent.add_binding(resident.account_id, BindingKind.TRANSIT_CARD, f"CARD{n:08d}")
             consent.grant(resident.account_id, partner, "bus_ride", frozenset({"partner:transit"}))
             cards.append(f"CARD{n:08d}")
@@ -123,15 +127,15 @@ def run_clients(work) -> tuple[float, list[float], int]:
     return time.perf_counter() - start, latencies, [sum(column) for column in zip(*counts, strict=True)]
 
 
-def partner_load(cards: list[str], batches_per_connection: int):
+def partner_load(cards: list[str], batches_per_connection: int, size: int):
     base = datetime.now(UTC) - timedelta(hours=3)
 
     def work(index, connection, latencies):
         credited = paid = 0
         for b in range(batches_per_connection):
             events = []
-            for e in range(BATCH):
-                n = (index * batches_per_connection + b) * BATCH + e
+            for e in range(size):
+                n = (index * batches_per_connection + b) * size + e
                 events.append({"event_id": f"bench-{n}", "scenario": "bus_ride",
                                "binding": {"kind": "transit_card", "id": cards[n % len(cards)]},
                                "occurred_at": (base - timedelta(days=n % DAYS, seconds=n)).isoformat(),
@@ -198,13 +202,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def measure(name: str, url: str, workers: int, batches: int, reports: int) -> None:
+def measure(name: str, url: str, workers: int, batches: int, reports: int, size: int = BATCH) -> None:
     data = prepare(url)
     server = serve(url, workers)
     try:
-        seconds, latencies, (credited, paid) = run_clients(partner_load(data["cards"], batches))
+        seconds, latencies, (credited, paid) = run_clients(partner_load(data["cards"], batches, size))
         print(f"{name:<10} partner events: {credited:,} credited ({paid:,} with points) in {seconds:.1f} s = "
-              f"{credited / seconds:,.0f}/s; per {BATCH}-event batch p50 {statistics.median(latencies):.0f} ms, "
+              f"{credited / seconds:,.0f}/s; per {size}-event batch p50 {statistics.median(latencies):.0f} ms, "
               f"p99 {percentile(latencies, 0.99):.0f} ms")
         seconds, latencies, (done,) = run_clients(report_load(data["tokens"], reports))
         print(f"{name:<10} self-reports: {done:,} in {seconds:.1f} s = {done / seconds:,.0f}/s; "
@@ -221,11 +225,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--batches", type=int, default=8, help="batches per connection")
     parser.add_argument("--reports", type=int, default=40, help="self-reports per connection")
+    parser.add_argument("--batch", type=int, default=BATCH, help="events per partner batch (at most 500)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        measure("sqlite", f"sqlite:///{tmp}/ingest.db", args.workers, args.batches, args.reports)
+        measure("sqlite", f"sqlite:///{tmp}/ingest.db", args.workers, args.batches, args.reports, args.batch)
     if args.postgresql:
-        measure("postgresql", args.postgresql, args.workers, args.batches, args.reports)
+        measure("postgresql", args.postgresql, args.workers, args.batches, args.reports, args.batch)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,11 @@ from carbon_platform.models import (
     CampaignAward,
     CampaignBudget,
     CampaignControl,
+    CarbonAccount,
+    District,
     Enterprise,
+    Household,
+    HouseholdMembership,
     Resident,
 )
 from carbon_platform.services import ledger, rulebooks
@@ -437,24 +441,46 @@ def self_report(holder: Resident | Enterprise, *, scenario: str, inputs: dict[st
                 rules: rulebooks.InForce | None = None) -> Award:
     """A self-report from the app, by a resident or an enterprise's contact.
 
-    District and household come from the holder's profile; an enterprise reports as account type
-    ``enterprise`` and is in no household. The client's Idempotency-Key is scoped to the holder, so
-    two holders' keys never collide.
+    Account type, district and household come from the holder's profile (one query); an enterprise
+    reports as account type ``enterprise`` and is in no household. The client's Idempotency-Key is
+    scoped to the holder, so two holders' keys never collide.
     """
-    from carbon_platform.services.households import membership_of
-
-    if isinstance(holder, Enterprise):
-        account_type, household_account_id = "enterprise", None
-    else:
-        membership = membership_of(holder)
-        account_type = "resident"
-        household_account_id = membership.household.account_id if membership else None
+    account_type, district, household_account_id = holder_contexts({holder.account_id})[holder.account_id]
     return award_action(
         holder.account_id, account_type=account_type, scenario=scenario, inputs=inputs, occurred_at=occurred_at,
-        idempotency_key=f"{account_type}:{holder.id}:{client_key}", channel="app",
-        district=holder.district.code if holder.district else None,
+        idempotency_key=f"{account_type}:{holder.id}:{client_key}", channel="app", district=district,
         household_account_id=household_account_id, fact_id=reference, now=now, rules=rules,
     )
+
+
+def holder_contexts(account_ids: set[int]) -> dict[int, tuple[str, str | None, int | None]]:
+    """(account type, district code, household account id) of whoever holds each account, in one query."""
+    if not account_ids:
+        return {}
+    return {account_id: (kind.value, district, household) for account_id, kind, district, household
+            in db.session.execute(_HOLDERS, {"ids": sorted(account_ids)})}
+
+
+def _holders_statement() -> sa.Select:
+    accounts = CarbonAccount.__table__.c
+    resident, household, enterprise = Resident.__table__, Household.__table__, Enterprise.__table__
+    membership, theirs = HouseholdMembership.__table__, Household.__table__.alias("theirs")
+    district = District.__table__
+    return (
+        sa.select(accounts.id, accounts.kind, district.c.code, theirs.c.account_id)
+        .select_from(CarbonAccount.__table__)
+        .outerjoin(resident, resident.c.account_id == accounts.id)
+        .outerjoin(household, household.c.account_id == accounts.id)
+        .outerjoin(enterprise, enterprise.c.account_id == accounts.id)
+        .outerjoin(district, district.c.id == sa.func.coalesce(resident.c.district_id, household.c.district_id,
+                                                               enterprise.c.district_id))
+        .outerjoin(membership, membership.c.resident_id == resident.c.id)
+        .outerjoin(theirs, theirs.c.id == membership.c.household_id)
+        .where(accounts.id.in_(sa.bindparam("ids", expanding=True)))
+    )
+
+
+_HOLDERS = _holders_statement()
 
 
 def release_campaign_awards(action: Action) -> None:

@@ -29,16 +29,10 @@ from carbon_platform.models import (
     Action,
     ActionStatus,
     BindingKind,
-    CarbonAccount,
-    District,
-    Enterprise,
     EventKind,
     EventStatus,
-    Household,
-    HouseholdMembership,
     Partner,
     PartnerEvent,
-    Resident,
 )
 from carbon_platform.services import consent, earning, ledger, rulebooks
 from carbon_platform.services.journal import fingerprint, jsonable
@@ -69,7 +63,7 @@ class _Batch:
         self.bound = consent.accounts_bound_to(self.keys)
         accounts = set(self.bound.values())
         self.consented = consent.consents(accounts, partner.id)
-        self.holders = holder_contexts(accounts)
+        self.holders = earning.holder_contexts(accounts)
         self.context: earning.Context | None = None
 
     def lock(self, events: list[dict[str, Any]]) -> None:
@@ -286,36 +280,6 @@ def _outcome(event_id: str, award: earning.Award) -> Outcome:
         return Outcome(event_id, status, action.detail, action.id, action.points)
     return Outcome(event_id, EventStatus.REJECTED, action.reason + (f": {action.detail}" if action.detail else ""),
                    action.id)
-
-
-def holder_contexts(account_ids: set[int]) -> dict[int, tuple[str, str | None, int | None]]:
-    """(account type, district code, household account id) of whoever holds each account, in one query."""
-    if not account_ids:
-        return {}
-    return {account_id: (kind.value, district, household) for account_id, kind, district, household
-            in db.session.execute(_HOLDERS, {"ids": sorted(account_ids)})}
-
-
-def _holders_statement() -> sa.Select:
-    accounts = CarbonAccount.__table__.c
-    resident, household, enterprise = Resident.__table__, Household.__table__, Enterprise.__table__
-    membership, theirs = HouseholdMembership.__table__, Household.__table__.alias("theirs")
-    district = District.__table__
-    return (
-        sa.select(accounts.id, accounts.kind, district.c.code, theirs.c.account_id)
-        .select_from(CarbonAccount.__table__)
-        .outerjoin(resident, resident.c.account_id == accounts.id)
-        .outerjoin(household, household.c.account_id == accounts.id)
-        .outerjoin(enterprise, enterprise.c.account_id == accounts.id)
-        .outerjoin(district, district.c.id == sa.func.coalesce(resident.c.district_id, household.c.district_id,
-                                                               enterprise.c.district_id))
-        .outerjoin(membership, membership.c.resident_id == resident.c.id)
-        .outerjoin(theirs, theirs.c.id == membership.c.household_id)
-        .where(accounts.id.in_(sa.bindparam("ids", expanding=True)))
-    )
-
-
-_HOLDERS = _holders_statement()
 
 
 def purge_unmatched(older_than: datetime) -> int:

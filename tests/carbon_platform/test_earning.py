@@ -13,8 +13,8 @@ from carbon_platform import seeding
 from carbon_platform.db import commit
 from carbon_platform.errors import IdempotencyConflict
 from carbon_platform.extensions import db
-from carbon_platform.models import Action, ActionStatus, CampaignBudget, CarbonAccount, PointLot
-from carbon_platform.services import earning, rulebooks
+from carbon_platform.models import Action, ActionStatus, CampaignBudget, CampaignControl, CarbonAccount, PointLot
+from carbon_platform.services import accounts, earning, rulebooks
 from points_rules import parse_yaml
 from tests import factories as f
 from tests.concurrency import run_concurrently
@@ -101,6 +101,73 @@ def test_campaign_points_are_awarded_and_budgeted(ctx_with_rules):
     week = datetime(2026, 6, 16, 8, tzinfo=BEIJING)
     action = award(account_id, at=week).action
     assert action.points == 66  # doubled in the low-carbon week
+    assert db.session.get(CampaignBudget, "low_carbon_day_2026").spent == 33
+
+
+# -- batches ---------------------------------------------------------------------------------------
+
+
+def claim(account_id, at, scenario="bus_ride", inputs=None, **options):
+    return earning.Claim(account_id, options.pop("account_type", "resident"), scenario,
+                         {"distance_km": 6.2} if inputs is None else inputs, at,
+                         options.pop("key", None) or f.key("batch"), **options)
+
+
+def outcome_of(award_or_error):
+    if isinstance(award_or_error, Exception):
+        return type(award_or_error).__name__
+    row = award_or_error.row
+    return row.status, row.grams, row.points
+
+
+def test_a_batch_is_awarded_as_if_one_claim_after_another(ctx_with_rules):
+    """Caps, the campaign's streaks and its budget, across days: one batch ends where single awards do."""
+    one_by_one, together = f.resident().account_id, f.resident().account_id
+    week = datetime(2026, 6, 16, 7, tzinfo=BEIJING)  # the seed campaign doubles rides this week
+    moments = [week + timedelta(hours=h) for h in (0, 1, 2, 3, 4, 5, 25, 26, 49)]
+    singles = [outcome_of(award(one_by_one, at=moment)) for moment in moments]
+    spent = db.session.get(CampaignBudget, "low_carbon_day_2026").spent
+    batch = earning.award_many([claim(together, moment) for moment in moments], now=moments[-1])
+    assert [outcome_of(a) for a in batch] == singles
+    assert [points for _status, _grams, points in singles] == [66, 66, 66, 66, 0, 0, 66, 66, 66]
+    assert db.session.get(CampaignBudget, "low_carbon_day_2026", populate_existing=True).spent == 2 * spent
+    assert account(together).reduction_grams == account(one_by_one).reduction_grams
+    assert account(together).points_pending + account(together).points_available == 7 * 66
+
+
+def test_a_batch_answers_repeats_within_itself(ctx_with_rules):
+    account_id = f.resident().account_id
+    first = claim(account_id, NOW, key="ride-1", fact_id="card:1@09:30")
+    same_key = claim(account_id, NOW, key="ride-1", fact_id="card:1@09:30")
+    changed = claim(account_id, NOW, {"distance_km": 9}, key="ride-1", fact_id="card:1@09:30")
+    same_fact = claim(account_id, NOW, key="ride-2", fact_id="card:1@09:30")
+    awards = earning.award_many([first, same_key, changed, same_fact], now=NOW)
+    assert awards[1].replayed and awards[1].row.id == awards[0].row.id
+    assert isinstance(awards[2], IdempotencyConflict)
+    assert awards[3].duplicate_of.id == awards[0].row.id
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Action)).scalar_one() == 1
+    assert account(account_id).points_pending == 33
+
+
+def test_a_refused_claim_writes_nothing_and_the_rest_of_the_batch_is_credited(ctx_with_rules):
+    frozen, fine = f.resident().account_id, f.resident().account_id
+    accounts.set_frozen(account(frozen), True, actor=f.TEST_ACTOR, reason="test")
+    awards = earning.award_many([claim(fine, NOW), claim(frozen, NOW), claim(10**9, NOW),
+                                 claim(fine, NOW, key="x" * 201), claim(fine, NOW + timedelta(minutes=1))], now=NOW)
+    assert [outcome_of(a) for a in awards] == [(ActionStatus.CREDITED, 166, 33), "AccountFrozen", "NotFound",
+                                               "InvalidInput", (ActionStatus.CREDITED, 166, 33)]
+    assert db.session.execute(sa.select(Action.account_id)).scalars().all() == [fine, fine]
+    assert (account(fine).points_pending, account(frozen).points_pending) == (66, 0)
+
+
+def test_a_campaign_ended_early_pays_what_happened_before_its_end(ctx_with_rules):
+    account_id = f.resident().account_id
+    ended = datetime(2026, 6, 17, 12, tzinfo=BEIJING)
+    db.session.add(CampaignControl(campaign_id="low_carbon_day_2026", paused=False, ended_at=ended,
+                                   updated_at=ended))
+    awards = earning.award_many([claim(account_id, ended - timedelta(hours=1)),
+                                 claim(account_id, ended + timedelta(hours=1))], now=ended + timedelta(hours=2))
+    assert [a.row.points for a in awards] == [66, 33]
     assert db.session.get(CampaignBudget, "low_carbon_day_2026").spent == 33
 
 
