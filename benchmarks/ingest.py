@@ -1,11 +1,12 @@
 """Ingest figures: signed partner batches and app self-reports over HTTP, to the app under gunicorn.
 
-    .venv/bin/python benchmarks/ingest.py                                   # SQLite
+    .venv/bin/python benchmarks/ingest.py                                   # SQLite, 3 rounds, medians
     .venv/bin/python benchmarks/ingest.py --postgresql URL                  # and PostgreSQL (schema RESET)
 
 For each database: credited events per second with p50/p99 per batch (16 connections, 100-event
-batches), self-reports per second with p50/p99 (16 connections), and the database's raw batched insert
-rate as the ceiling. The load generator runs on the same 2-core machine as the server, so the figures
+batches), self-reports per second with p50/p99 (16 connections), a light authenticated read for
+reference (what the same harness gets from GET /api/v1/me), and the database's raw batched insert rate
+as the ceiling. The load generator runs on the same 2-core machine as the server, so the figures
 are a floor for a real deployment, and comparable only within one run.
 """
 
@@ -179,6 +180,23 @@ def report_load(tokens: list[str], reports_per_connection: int):
     return work
 
 
+def read_load(tokens: list[str], reads_per_connection: int):
+    """GET /api/v1/me (balances and totals, a few reads): what this harness gets from a light authenticated read."""
+
+    def work(index, connection, latencies):
+        for r in range(reads_per_connection):
+            token = tokens[(index * reads_per_connection + r) % len(tokens)]
+            start = time.perf_counter()
+            connection.request("GET", "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+            response = connection.getresponse()
+            response.read()
+            latencies.append((time.perf_counter() - start) * 1000)
+            assert response.status == 200, response.status
+        return (reads_per_connection,)
+
+    return work
+
+
 def raw_insert_rate(url: str, rows: int = 50_000) -> float:
     """The database's own ceiling: one transaction of batched inserts into a scratch table."""
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
@@ -202,21 +220,35 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def measure(name: str, url: str, workers: int, batches: int, reports: int, size: int = BATCH) -> None:
+def measure(url: str, workers: int, batches: int, reports: int, size: int = BATCH) -> dict[str, float]:
+    """One round on a fresh database: each figure by name."""
     data = prepare(url)
     server = serve(url, workers)
+    figures = {}
     try:
         seconds, latencies, (credited, paid) = run_clients(partner_load(data["cards"], batches, size))
-        print(f"{name:<10} partner events: {credited:,} credited ({paid:,} with points) in {seconds:.1f} s = "
-              f"{credited / seconds:,.0f}/s; per {size}-event batch p50 {statistics.median(latencies):.0f} ms, "
-              f"p99 {percentile(latencies, 0.99):.0f} ms")
+        figures.update(events=credited / seconds, paid_share=paid / credited, batch_p50=statistics.median(latencies),
+                       batch_p99=percentile(latencies, 0.99))
         seconds, latencies, (done,) = run_clients(report_load(data["tokens"], reports))
-        print(f"{name:<10} self-reports: {done:,} in {seconds:.1f} s = {done / seconds:,.0f}/s; "
-              f"p50 {statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms "
-              f"({CONNECTIONS} connections)")
+        figures.update(reports=done / seconds, report_p50=statistics.median(latencies),
+                       report_p99=percentile(latencies, 0.99))
+        seconds, latencies, (done,) = run_clients(read_load(data["tokens"], reports))
+        figures.update(reads=done / seconds, read_p50=statistics.median(latencies),
+                       read_p99=percentile(latencies, 0.99))
     finally:
         stop(server)
-    print(f"{name:<10} raw batched insert ceiling: {raw_insert_rate(url):,.0f} rows/s")
+    figures["ceiling"] = raw_insert_rate(url)
+    return figures
+
+
+def report(name: str, figures: dict[str, float], size: int) -> None:
+    print(f"{name:<10} partner events credited: {figures['events']:,.0f}/s ({figures['paid_share']:.0%} with points); "
+          f"per {size}-event batch p50 {figures['batch_p50']:.0f} ms, p99 {figures['batch_p99']:.0f} ms")
+    print(f"{name:<10} self-reports: {figures['reports']:,.0f}/s; p50 {figures['report_p50']:.1f} ms, "
+          f"p99 {figures['report_p99']:.1f} ms ({CONNECTIONS} connections)")
+    print(f"{name:<10} for reference, GET /api/v1/me: {figures['reads']:,.0f}/s; p50 {figures['read_p50']:.1f} ms, "
+          f"p99 {figures['read_p99']:.1f} ms")
+    print(f"{name:<10} raw batched insert ceiling: {figures['ceiling']:,.0f} rows/s")
 
 
 def main() -> None:
@@ -224,13 +256,20 @@ def main() -> None:
     parser.add_argument("--postgresql", metavar="URL", help="also measure PostgreSQL; its public schema is reset")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--batches", type=int, default=8, help="batches per connection")
-    parser.add_argument("--reports", type=int, default=40, help="self-reports per connection")
+    parser.add_argument("--reports", type=int, default=40, help="self-reports (and reads) per connection")
     parser.add_argument("--batch", type=int, default=BATCH, help="events per partner batch (at most 500)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per database, each on a fresh one; medians")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        measure("sqlite", f"sqlite:///{tmp}/ingest.db", args.workers, args.batches, args.reports, args.batch)
-    if args.postgresql:
-        measure("postgresql", args.postgresql, args.workers, args.batches, args.reports, args.batch)
+    databases = [("sqlite", None)] + ([("postgresql", args.postgresql)] if args.postgresql else [])
+    for name, url in databases:
+        rounds = []
+        for number in range(1, args.rounds + 1):
+            with tempfile.TemporaryDirectory() as tmp:
+                rounds.append(measure(url or f"sqlite:///{tmp}/ingest.db", args.workers, args.batches, args.reports,
+                                      args.batch))
+            report(f"{name} #{number}", rounds[-1], args.batch)
+        if args.rounds > 1:
+            report(f"{name} median", {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}, args.batch)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from carbon_platform.db import commit
 from carbon_platform.errors import IdempotencyConflict
 from carbon_platform.extensions import db
 from carbon_platform.models import Action, ActionStatus, CampaignBudget, CampaignControl, CarbonAccount, PointLot
-from carbon_platform.services import accounts, earning, rulebooks
+from carbon_platform.services import accounts, earning, households, rulebooks
 from points_rules import parse_yaml
 from tests import factories as f
 from tests.concurrency import run_concurrently
@@ -102,6 +102,20 @@ def test_campaign_points_are_awarded_and_budgeted(ctx_with_rules):
     action = award(account_id, at=week).action
     assert action.points == 66  # doubled in the low-carbon week
     assert db.session.get(CampaignBudget, "low_carbon_day_2026").spent == 33
+
+
+def test_a_self_report_carries_the_holders_district_and_household(ctx_with_rules):
+    resident = f.resident(district_code="370911")
+    household = households.create_household(resident, name="岱岳之家", address="岱岳区", district_code="370911")
+    walk = earning.self_report(resident, scenario="walking", inputs={"steps": 8000}, occurred_at=NOW,
+                               client_key="walk", now=NOW).action
+    assert (walk.district, walk.household_account_id) == ("370911", household.account_id)
+    assert walk.idempotency_key == f"resident:{resident.id}:walk"
+    company = f.enterprise()
+    report = earning.self_report(company, scenario="walking", inputs={"steps": 8000}, occurred_at=NOW,
+                                 client_key="walk", now=NOW).action
+    assert (report.district, report.household_account_id) == ("370900-hitech", None)
+    assert report.reason == "account_type_not_allowed"  # walking is for residents: judged as an enterprise
 
 
 # -- batches ---------------------------------------------------------------------------------------
