@@ -6,8 +6,10 @@
 For each database: credited events per second with p50/p99 per batch (16 connections, 100-event
 batches), self-reports per second with p50/p99 (16 connections), a light authenticated read for
 reference (what the same harness gets from GET /api/v1/me), and the database's raw batched insert rate
-as the ceiling. The load generator runs on the same 2-core machine as the server, so the figures
-are a floor for a real deployment, and comparable only within one run.
+as the ceiling. Each load also reports the CPU each item cost the app (gunicorn's processes),
+PostgreSQL and the load generator, read from Linux's /proc: on 2 cores, 2 CPU-seconds a second is all
+there is. The load generator runs on the same machine as the server, so the figures are a floor for a
+real deployment, and comparable only within one run.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import secrets
 import signal
 import statistics
@@ -128,6 +131,39 @@ def run_clients(work) -> tuple[float, list[float], int]:
     return time.perf_counter() - start, latencies, [sum(column) for column in zip(*counts, strict=True)]
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU time used so far (Linux ``/proc``): by the app (gunicorn's process group), by PostgreSQL's processes
+    (SQLite works inside the app), and by this load generator."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"app": 0.0, "database": 0.0}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                stat = handle.read()
+        except OSError:  # the process has gone
+            continue
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime and stime; fields[2] is the process group
+        if int(fields[2]) == server_pid:
+            used["app"] += seconds
+        elif name.startswith("postgres"):
+            used["database"] += seconds
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return {**used, "load generator": own.ru_utime + own.ru_stime}
+
+
+def measured(server: subprocess.Popen, work, figures: dict[str, float], phase: str) -> tuple[float, list[float], list]:
+    """``run_clients(work)``, adding to ``figures`` the CPU milliseconds each item cost each party."""
+    before = cpu_seconds(server.pid)
+    seconds, latencies, counts = run_clients(work)
+    after = cpu_seconds(server.pid)
+    for party in after:
+        figures[f"{phase} cpu {party}"] = (after[party] - before[party]) * 1000 / counts[0]
+    return seconds, latencies, counts
+
+
 def partner_load(cards: list[str], batches_per_connection: int, size: int):
     base = datetime.now(UTC) - timedelta(hours=3)
 
@@ -226,13 +262,14 @@ def measure(url: str, workers: int, batches: int, reports: int, size: int = BATC
     server = serve(url, workers)
     figures = {}
     try:
-        seconds, latencies, (credited, paid) = run_clients(partner_load(data["cards"], batches, size))
+        seconds, latencies, (credited, paid) = measured(server, partner_load(data["cards"], batches, size), figures,
+                                                        "event")
         figures.update(events=credited / seconds, paid_share=paid / credited, batch_p50=statistics.median(latencies),
                        batch_p99=percentile(latencies, 0.99))
-        seconds, latencies, (done,) = run_clients(report_load(data["tokens"], reports))
+        seconds, latencies, (done,) = measured(server, report_load(data["tokens"], reports), figures, "report")
         figures.update(reports=done / seconds, report_p50=statistics.median(latencies),
                        report_p99=percentile(latencies, 0.99))
-        seconds, latencies, (done,) = run_clients(read_load(data["tokens"], reports))
+        seconds, latencies, (done,) = measured(server, read_load(data["tokens"], reports), figures, "read")
         figures.update(reads=done / seconds, read_p50=statistics.median(latencies),
                        read_p99=percentile(latencies, 0.99))
     finally:
@@ -242,12 +279,17 @@ def measure(url: str, workers: int, batches: int, reports: int, size: int = BATC
 
 
 def report(name: str, figures: dict[str, float], size: int) -> None:
+    def cpu(phase: str) -> str:
+        parties = [p for p in ("app", "database", "load generator") if figures[f"{phase} cpu {p}"] >= 0.005]
+        return "CPU " + ", ".join(f"{p} {figures[f'{phase} cpu {p}']:.2f} ms" for p in parties)
+
     print(f"{name:<10} partner events credited: {figures['events']:,.0f}/s ({figures['paid_share']:.0%} with points); "
-          f"per {size}-event batch p50 {figures['batch_p50']:.0f} ms, p99 {figures['batch_p99']:.0f} ms")
+          f"per {size}-event batch p50 {figures['batch_p50']:.0f} ms, p99 {figures['batch_p99']:.0f} ms; "
+          f"per event {cpu('event')}")
     print(f"{name:<10} self-reports: {figures['reports']:,.0f}/s; p50 {figures['report_p50']:.1f} ms, "
-          f"p99 {figures['report_p99']:.1f} ms ({CONNECTIONS} connections)")
+          f"p99 {figures['report_p99']:.1f} ms ({CONNECTIONS} connections); per report {cpu('report')}")
     print(f"{name:<10} for reference, GET /api/v1/me: {figures['reads']:,.0f}/s; p50 {figures['read_p50']:.1f} ms, "
-          f"p99 {figures['read_p99']:.1f} ms")
+          f"p99 {figures['read_p99']:.1f} ms; per read {cpu('read')}")
     print(f"{name:<10} raw batched insert ceiling: {figures['ceiling']:,.0f} rows/s")
 
 
