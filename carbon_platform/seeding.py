@@ -151,7 +151,7 @@ def load_demo(report: Report | None = None) -> Report:
 
 
 def _load_demo_ledger(data: dict[str, Any], residents: dict[str, Resident], report: Report) -> None:
-    from carbon_platform.services import earning, rewards, vouchers
+    from carbon_platform.services import earning, holders, rewards, vouchers
 
     now = utcnow()
     for n, row in enumerate(data["actions"]):
@@ -160,7 +160,7 @@ def _load_demo_ledger(data: dict[str, Any], residents: dict[str, Resident], repo
             continue  # times are relative to the first load, so a second load must not re-send them
         resident = residents[row["phone"]]
         when = now - timedelta(days=row["days_ago"], hours=2)
-        account_type, district, household_account_id = earning.holder_contexts({resident.account_id})[
+        account_type, district, household_account_id = holders.of({resident.account_id})[
             resident.account_id]
         earning.award_action(
             resident.account_id, account_type=account_type, scenario=row["scenario"], inputs=row["inputs"],

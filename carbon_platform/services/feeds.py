@@ -34,7 +34,8 @@ from carbon_platform.models import (
     Partner,
     PartnerEvent,
 )
-from carbon_platform.services import consent, earning, ledger, rulebooks
+from carbon_platform.services import budgets as campaign_budgets
+from carbon_platform.services import consent, earning, holders, ledger, rulebooks
 from carbon_platform.services.journal import fingerprint, jsonable
 
 MAX_BATCH = 500
@@ -63,7 +64,7 @@ class _Batch:
         self.bound = consent.accounts_bound_to(self.keys)
         accounts = set(self.bound.values())
         self.consented = consent.consents(accounts, partner.id)
-        self.holders = earning.holder_contexts(accounts)
+        self.holders = holders.of(accounts)
         self.context: earning.Context | None = None
 
     def lock(self, events: list[dict[str, Any]]) -> None:
@@ -73,7 +74,7 @@ class _Batch:
             account_id = self.bound.get(key)
             if account_id is not None and (account_id, event["scenario"]) in self.consented:
                 wanted |= {account_id, self.holders[account_id][2]} - {None}
-        self.context = earning.Context(rulebooks.rules_in_force(self.now), earning.campaign_stops(),
+        self.context = earning.Context(rulebooks.rules_in_force(self.now), campaign_budgets.stops(),
                                        ledger.lock_accounts(wanted), keys_are_new=True)
 
     def claim_for(self, event: dict[str, Any], key: str) -> earning.Claim | Outcome:

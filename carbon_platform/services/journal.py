@@ -60,41 +60,37 @@ def request_hash(kind: JournalKind, payload: dict[str, Any]) -> str:
     return fingerprint({"kind": kind.value, **payload})
 
 
-def claim_journal(
-    kind: JournalKind,
-    idempotency_key: str,
-    payload: dict[str, Any],
-    *,
-    account_id: int | None,
-    now: datetime,
-    scenario: str | None = None,
-    memo: str = "",
-    reverses_id: int | None = None,
-) -> tuple[Journal, bool]:
-    """Insert the journal row or find the one already holding the key. Returns (journal, created)."""
+def _journal_row(kind: JournalKind, idempotency_key: str, payload: dict[str, Any], *, account_id: int | None,
+                 now: datetime, scenario: str | None = None, memo: str = "", reverses_id: int | None = None) -> dict:
+    """A new journal's columns, its key checked and its request hashed."""
     if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 200:
         raise InvalidInput("idempotency key must be 1 to 200 characters", field="idempotency_key")
-    digest = request_hash(kind, payload)
+    return {"kind": kind, "idempotency_key": idempotency_key, "request_hash": request_hash(kind, payload),
+            "account_id": account_id, "scenario": scenario, "memo": memo[:200], "reverses_id": reverses_id,
+            "created_at": now}
+
+
+def _replayed(row: dict, columns: tuple) -> sa.Row:
+    """The journal already holding ``row``'s key; a different request under it is an IdempotencyConflict."""
+    table = Journal.__table__
+    existing = db.session.execute(
+        sa.select(*columns, table.c.request_hash).where(table.c.idempotency_key == row["idempotency_key"])).one()
+    if existing.request_hash != row["request_hash"]:
+        raise IdempotencyConflict(idempotency_key=row["idempotency_key"])
+    return existing
+
+
+def claim_journal(kind: JournalKind, idempotency_key: str, payload: dict[str, Any], *, account_id: int | None,
+                  now: datetime, scenario: str | None = None, memo: str = "",
+                  reverses_id: int | None = None) -> tuple[Journal, bool]:
+    """Insert the journal row or find the one already holding the key. Returns (journal, created)."""
+    row = _journal_row(kind, idempotency_key, payload, account_id=account_id, now=now, scenario=scenario, memo=memo,
+                       reverses_id=reverses_id)
     journal = db.session.scalars(
-        insert_ignoring_conflicts(Journal, ["idempotency_key"])
-        .values(
-            kind=kind,
-            idempotency_key=idempotency_key,
-            request_hash=digest,
-            account_id=account_id,
-            scenario=scenario,
-            memo=memo[:200],
-            reverses_id=reverses_id,
-            created_at=now,
-        )
-        .returning(Journal)
-    ).one_or_none()
+        insert_ignoring_conflicts(Journal, ["idempotency_key"]).values(row).returning(Journal)).one_or_none()
     if journal is not None:
         return journal, True
-    existing = db.session.execute(sa.select(Journal).where(Journal.idempotency_key == idempotency_key)).scalar_one()
-    if existing.request_hash != digest:
-        raise IdempotencyConflict(idempotency_key=idempotency_key)
-    return existing, False
+    return _replayed(row, (Journal,))[0], False
 
 
 def claim_journals(kind: JournalKind, claims: list[dict[str, Any]], *, now: datetime) -> list[tuple[int, bool]]:
@@ -102,14 +98,8 @@ def claim_journals(kind: JournalKind, claims: list[dict[str, Any]], *, now: date
 
     Each claim has ``idempotency_key``, ``payload``, ``account_id`` and optionally ``scenario`` and ``memo``.
     """
-    rows = []
-    for claim in claims:
-        key = claim["idempotency_key"]
-        if not isinstance(key, str) or not 1 <= len(key) <= 200:
-            raise InvalidInput("idempotency key must be 1 to 200 characters", field="idempotency_key")
-        rows.append({"kind": kind, "idempotency_key": key, "request_hash": request_hash(kind, claim["payload"]),
-                     "account_id": claim["account_id"], "scenario": claim.get("scenario"),
-                     "memo": claim.get("memo", "")[:200], "reverses_id": None, "created_at": now})
+    rows = [_journal_row(kind, claim["idempotency_key"], claim["payload"], account_id=claim["account_id"], now=now,
+                         scenario=claim.get("scenario"), memo=claim.get("memo", "")) for claim in claims]
     if not rows:
         return []
     table = Journal.__table__
@@ -122,12 +112,8 @@ def claim_journals(kind: JournalKind, claims: list[dict[str, Any]], *, now: date
         if key in inserted and key not in seen:
             claimed.append((inserted[key], True))
             seen.add(key)
-            continue
-        existing = db.session.execute(
-            sa.select(table.c.id, table.c.request_hash).where(table.c.idempotency_key == key)).one()
-        if existing.request_hash != row["request_hash"]:
-            raise IdempotencyConflict(idempotency_key=key)
-        claimed.append((existing.id, False))
+        else:
+            claimed.append((_replayed(row, (table.c.id,)).id, False))
     return claimed
 
 

@@ -12,20 +12,20 @@ How a call stays exactly-once and race-free, on PostgreSQL and on SQLite alike:
    (``SET b = b + :d WHERE id = :id AND b + :d >= 0``); a failed guard raises and nothing is kept.
 
 Nothing here commits: the request or CLI command that called it does, once. The steps themselves live in
-``services.journal``; this module composes them into the operations.
+``services.journal`` and the point lots in ``services.lots``; this module composes them into the operations.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
 
-from carbon_platform.clock import as_utc, expiry_for, utcnow
+from carbon_platform.clock import as_utc, expiry_for, utc_or_now
 from carbon_platform.errors import (
     AccountFrozen,
     Conflict,
@@ -56,114 +56,14 @@ from carbon_platform.services.journal import (  # noqa: F401 - the primitives ar
     post_many,
     request_hash,
 )
-
-LOT_PAGE = 32
-
-
-def _now(now: datetime | None) -> datetime:
-    return utcnow() if now is None else as_utc(now)
-
-
-def take_points(
-    journal: Journal, account: CarbonAccount, points: int, now: datetime, *, books: tuple[Book, ...]
-) -> dict[Book, int]:
-    """Allocate up to ``points`` from the account's open lots in ``books``, soonest expiry first.
-
-    Returns what was taken per book; the caller posts it. Available lots are taken before pending
-    ones, and lots already past their expiry are never taken (``settle`` expires them first).
-    """
-    query = (
-        sa.select(PointLot)
-        .where(PointLot.account_id == account.id, PointLot.remaining > 0, PointLot.expires_at > now)
-        .order_by(PointLot.released_at.is_(None), PointLot.expires_at, PointLot.id)
-        .execution_options(populate_existing=True)
-    )
-    if Book.PENDING not in books:
-        query = query.where(PointLot.released_at.is_not(None))
-    taken: dict[Book, int] = defaultdict(int)
-    # A page at a time: a resident may hold thousands of small lots (one per bus ride), and a spend
-    # usually needs the first few. Emptied lots leave the "remaining > 0" filter (autoflush), so the
-    # next page starts after them.
-    while points > 0:
-        page = db.session.execute(query.limit(LOT_PAGE)).scalars().all()
-        allocations = []
-        for lot in page:
-            part = min(lot.remaining, points)
-            lot.remaining -= part
-            points -= part
-            taken[lot.book] += part
-            allocations.append({"journal_id": journal.id, "lot_id": lot.id, "points": part})
-            if points == 0:
-                break
-        if allocations:
-            db.session.execute(sa.insert(LotAllocation), allocations)
-        if len(page) < LOT_PAGE:
-            break
-    return taken
-
-
-def settle(account: CarbonAccount, now: datetime, *, release: bool = True, expire: bool = True) -> None:
-    """Release the account's lots whose hold has passed, then expire those past their expiry.
-
-    Each lot is its own journal with a key derived from the lot, so running this again (from a
-    spend, a cron job or both at once) never moves a point twice.
-    """
-    due = db.session.execute(
-        sa.select(PointLot)
-        .where(
-            PointLot.account_id == account.id,
-            PointLot.remaining > 0,
-            sa.or_(
-                sa.and_(PointLot.released_at.is_(None), PointLot.release_at <= now),
-                PointLot.expires_at <= now,
-            ),
-        )
-        .order_by(PointLot.id)
-        .execution_options(populate_existing=True)
-    ).scalars()
-    for lot in list(due):
-        if release and lot.released_at is None and lot.release_at is not None and lot.release_at <= now:
-            _release_lot(account, lot, now)
-        if expire and lot.expires_at <= now:
-            _expire_lot(account, lot, now)
-
-
-def _release_lot(account: CarbonAccount, lot: PointLot, now: datetime) -> None:
-    journal, created = claim_journal(
-        JournalKind.RELEASE, f"release:lot:{lot.id}", {"lot": lot.id}, account_id=account.id, now=now
-    )
-    if not created:
-        return
-    lot.released_at = now
-    moved = lot.remaining
-    post(journal, [Posting(account.id, Book.PENDING, -moved), Posting(account.id, Book.AVAILABLE, moved)])
-
-
-def _expire_lot(account: CarbonAccount, lot: PointLot, now: datetime) -> None:
-    journal, created = claim_journal(
-        JournalKind.EXPIRE, f"expire:lot:{lot.id}", {"lot": lot.id}, account_id=account.id, now=now
-    )
-    if not created:
-        return
-    points, book = lot.remaining, lot.book
-    lot.remaining = 0
-    db.session.add(LotAllocation(journal_id=journal.id, lot_id=lot.id, points=points))
-    post(journal, [Posting(account.id, book, -points), Posting(None, Book.EXPIRED, points)])
-
-
-def _lot_row(journal_id: int, account_id: int, points: int, *, earned_at, release_at, expires_at, now) -> dict:
-    """A new lot's columns: released at once unless its hold ends in the future."""
-    pending = release_at is not None and release_at > now
-    return {"account_id": account_id, "journal_id": journal_id, "points": points, "remaining": points,
-            "earned_at": earned_at, "release_at": release_at, "released_at": None if pending else now,
-            "expires_at": expires_at}
-
-
-def _open_lot(journal: Journal, account: CarbonAccount, points: int, *, earned_at, release_at, expires_at, now):
-    lot = _lot_row(journal.id, account.id, points, earned_at=earned_at, release_at=release_at, expires_at=expires_at,
-                   now=now)
-    db.session.add(PointLot(**lot))
-    return Book.PENDING if lot["released_at"] is None else Book.AVAILABLE
+from carbon_platform.services.lots import (  # noqa: F401 - settle_due and expiring_soon are part of this module's API
+    expiring_soon,
+    lot_row,
+    open_lot,
+    settle,
+    settle_due,
+    take_points,
+)
 
 
 def _require_active(account: CarbonAccount) -> None:
@@ -229,7 +129,7 @@ def earn_many(credits: list[Credit], *, now: datetime | None = None,
     insert each of lots and entries, and one guarded balance change per shape of change. All or
     nothing: a frozen account or a bad credit raises.
     """
-    now = _now(now)
+    now = utc_or_now(now)
     credits = [checked_credit(credit, now) for credit in credits]
     payloads = [_earning_payload(credit) for credit in credits]
     claimed = claim_journals(JournalKind.EARN, [
@@ -255,7 +155,7 @@ def earn_many(credits: list[Credit], *, now: datetime | None = None,
             postings = [Posting(credit.account_id, Book.REDUCTION, credit.grams),
                         Posting(None, Book.CERTIFIED, -credit.grams)]
             if credit.points:
-                lot = _lot_row(journal_id, credit.account_id, credit.points, earned_at=credit.earned_at,
+                lot = lot_row(journal_id, credit.account_id, credit.points, earned_at=credit.earned_at,
                                release_at=credit.release_at, expires_at=credit.expires_at, now=now)
                 lots.append(lot)
                 book = Book.AVAILABLE if lot["released_at"] is not None else Book.PENDING
@@ -284,7 +184,7 @@ def adjust(account_id: int, *, points: int, idempotency_key: str, reason: str,
     """A manual correction: positive credits a new available lot, negative debits available points."""
     if type(points) is int and points < 0:
         return _debit(JournalKind.ADJUST, Book.ADJUSTED, account_id, -points, idempotency_key, reason, now)
-    now = _now(now)
+    now = utc_or_now(now)
     checked_amount(points)
     if not reason.strip():
         raise InvalidInput("an adjustment needs a reason", field="reason")
@@ -296,13 +196,13 @@ def adjust(account_id: int, *, points: int, idempotency_key: str, reason: str,
         return journal
     account = lock_account(account_id)
     expires_at = expiry_for(now, current_app.config["POINTS_EXPIRY_MONTHS"])
-    book = _open_lot(journal, account, points, earned_at=now, release_at=None, expires_at=expires_at, now=now)
+    book = open_lot(journal, account, points, earned_at=now, release_at=None, expires_at=expires_at, now=now)
     post(journal, [Posting(account.id, book, points), Posting(None, Book.ADJUSTED, -points)])
     return journal
 
 
 def _debit(kind, counter_book, account_id, points, idempotency_key, memo, now) -> Journal:
-    now = _now(now)
+    now = utc_or_now(now)
     checked_amount(points)
     journal, created = claim_journal(
         kind, idempotency_key, {"account": account_id, "points": -points}, account_id=account_id, now=now, memo=memo
@@ -327,7 +227,7 @@ def refund(spend_journal_id: int, *, idempotency_key: str, reason: str, now: dat
     ``<idempotency_key>:lot<id>``): running this twice moves nothing twice. Points whose original
     expiry has passed come back and expire at once, as they would have. Returns the points given back.
     """
-    now = _now(now)
+    now = utc_or_now(now)
     spend = db.session.get(Journal, spend_journal_id)
     if spend is None or spend.kind != JournalKind.SPEND:
         raise NotFound("no spend with that id", journal_id=spend_journal_id)
@@ -346,7 +246,7 @@ def refund(spend_journal_id: int, *, idempotency_key: str, reason: str, now: dat
         )
         if not created:
             continue
-        _open_lot(journal, account, points, earned_at=lot.earned_at, release_at=None, expires_at=lot.expires_at,
+        open_lot(journal, account, points, earned_at=lot.earned_at, release_at=None, expires_at=lot.expires_at,
                   now=now)
         post(journal, [Posting(account.id, Book.AVAILABLE, points), Posting(None, Book.REDEEMED, -points)])
         refunded += points
@@ -361,7 +261,7 @@ def reverse(journal_id: int, *, idempotency_key: str, reason: str, now: datetime
     Whatever cannot be taken is recorded as a ``LedgerShortfall`` and the account is flagged; no
     balance ever goes negative.
     """
-    now = _now(now)
+    now = utc_or_now(now)
     original = db.session.get(Journal, journal_id)
     if original is None or original.kind != JournalKind.EARN:
         raise NotFound("no earning with that id", journal_id=journal_id)
@@ -437,35 +337,3 @@ def _earned_amounts(journal_id: int) -> dict[Book, int]:
     return amounts
 
 
-def settle_due(now: datetime | None = None, *, release: bool = True, expire: bool = True) -> Iterable[int]:
-    """Release and/or expire every due lot, account by account; yields each account id as it is settled.
-
-    The caller commits (per batch, for a long run); running it twice, or beside spends, is harmless.
-    """
-    now = _now(now)
-    due = []
-    if release:
-        due.append(sa.and_(PointLot.released_at.is_(None), PointLot.release_at <= now))
-    if expire:
-        due.append(PointLot.expires_at <= now)
-    due_accounts = (
-        sa.select(PointLot.account_id)
-        .where(PointLot.remaining > 0, sa.or_(*due))
-        .distinct()
-        .order_by(PointLot.account_id)
-    )
-    for account_id in db.session.execute(due_accounts).scalars().all():
-        settle(lock_account(account_id), now, release=release, expire=expire)
-        yield account_id
-
-
-def expiring_soon(account_id: int, now: datetime | None = None, days: int | None = None) -> int:
-    """Points (available or pending) that expire within ``days`` (default: EXPIRING_SOON_DAYS)."""
-    now = _now(now)
-    horizon = now + timedelta(days=days or current_app.config["EXPIRING_SOON_DAYS"])
-    total = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(PointLot.remaining), 0)).where(
-            PointLot.account_id == account_id, PointLot.remaining > 0, PointLot.expires_at <= horizon
-        )
-    ).scalar_one()
-    return int(total)

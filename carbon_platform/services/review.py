@@ -13,7 +13,8 @@ from carbon_platform.clock import utcnow
 from carbon_platform.errors import Conflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import Action, ActionStatus, RulebookVersion
-from carbon_platform.services import audit, earning, ledger, rulebooks
+from carbon_platform.services import audit, ledger, rulebooks
+from carbon_platform.services import budgets as campaign_budgets
 from points_rules import expiry_for
 
 
@@ -55,7 +56,7 @@ def approve(action_id: int, *, actor: audit.Actor, note: str | None = None) -> A
 def reject(action_id: int, *, actor: audit.Actor, reason: str) -> Action:
     action = _pending(action_id)
     reason = _note(reason, "reason")
-    earning.release_campaign_awards(action)  # a rejected action never qualified
+    campaign_budgets.release(action)  # a rejected action never qualified
     action.status, action.reason, action.detail = ActionStatus.REJECTED, "rejected_by_reviewer", reason[:300]
     action.reviewed_at, action.reviewed_by_id, action.review_note = utcnow(), actor.id, reason
     audit.record(actor, "action.reject", action, reason=reason)
