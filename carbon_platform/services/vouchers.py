@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from carbon_platform.clock import as_utc, utcnow
+from carbon_platform.clock import utc_or_now, utcnow
 from carbon_platform.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import (
@@ -129,7 +129,7 @@ class Redemption:
 
 
 def redeem(resident: Resident, reward_id: int, *, client_key: str, now: datetime | None = None) -> Redemption:
-    now = utcnow() if now is None else as_utc(now)
+    now = utc_or_now(now)
     if not isinstance(client_key, str) or not 1 <= len(client_key) <= 100:
         raise InvalidInput("idempotency key must be 1 to 100 characters", field="idempotency_key")
     key = f"redeem:resident:{resident.id}:{client_key}"
@@ -223,7 +223,7 @@ def verify(staff: MerchantStaff, code: str, now: datetime | None = None) -> Scan
 
 def consume(staff: MerchantStaff, code: str, scan_nonce: str, now: datetime | None = None) -> Scan:
     """Consume once. The same scan (nonce) again gets the same success; any other gets ``already_used``."""
-    now = utcnow() if now is None else as_utc(now)
+    now = utc_or_now(now)
     if not isinstance(scan_nonce, str) or not 8 <= len(scan_nonce) <= 64:
         raise InvalidInput("scan_nonce must be 8 to 64 characters", field="scan_nonce")
     voucher = _for_merchant(staff, code)
@@ -248,7 +248,7 @@ def consume(staff: MerchantStaff, code: str, scan_nonce: str, now: datetime | No
 def cancel(voucher: Voucher, *, reason: str, actor: audit.Actor | None = None,
            now: datetime | None = None) -> Voucher:
     """Cancel an unused voucher: its points come back keeping their original expiry, its unit back to stock."""
-    now = utcnow() if now is None else as_utc(now)
+    now = utc_or_now(now)
     ledger.lock_account(voucher.account_id)
     db.session.refresh(voucher)
     if voucher.status is not S.ISSUED:
@@ -282,7 +282,7 @@ def expire_due(now: datetime | None = None, batch: int = 200):
     Idempotent and safe beside consumption: each voucher is re-read under its account's lock and only
     an ``issued`` one is closed. The caller commits (per batch, for a long run).
     """
-    now = utcnow() if now is None else as_utc(now)
+    now = utc_or_now(now)
     while True:
         due = db.session.execute(
             sa.select(Voucher.id, Voucher.account_id).where(Voucher.status == S.ISSUED, Voucher.expires_at <= now)
@@ -327,7 +327,7 @@ def settlement(start: datetime, end: datetime) -> list[dict]:
 def liability(now: datetime | None = None, *, fen_per_point: int | None = None) -> dict[str, int]:
     """Outstanding points (available and pending) with their ¥ value, points expiring in 30 and 90 days,
     and vouchers issued but not yet used."""
-    now = utcnow() if now is None else as_utc(now)
+    now = utc_or_now(now)
     rate = current_app.config["POINT_VALUE_FEN"] if fen_per_point is None else fen_per_point
     outstanding = int(db.session.execute(  # the accounts' cached balances (``ledger verify`` proves them)
         sa.select(sa.func.coalesce(sa.func.sum(CarbonAccount.points_available + CarbonAccount.points_pending), 0))
