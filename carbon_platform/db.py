@@ -1,6 +1,11 @@
-"""Database set-up (SQLite pragmas, write locks taken up front) and the one commit boundary."""
+"""Database set-up (SQLite pragmas and its write lock, taken when a transaction first needs it) and the one
+commit boundary."""
 
 from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
 
 import sqlalchemy as sa
 from sqlalchemy import Engine, event
@@ -10,23 +15,98 @@ from sqlalchemy.sql.expression import FunctionElement
 from carbon_platform.extensions import db
 from points_rules.periods import _CITY_OFFSET
 
+#: Statements that never need SQLite's write lock; anything else (INSERT, UPDATE, DELETE, DDL, SAVEPOINT…)
+#: and every ``SELECT … FOR UPDATE`` takes it first.
+_READS = frozenset({"SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "COMMIT", "ROLLBACK"})
 
-def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30_000, immediate: bool = True) -> None:
+
+class QueuedSQLiteConnection(sqlite3.Connection):
+    """A SQLite connection whose writers queue for the write lock on an OS file lock beside the database.
+
+    SQLite's own busy handler sleeps and retries (1, 2, 5 … 100 ms), so under several writers the lock
+    often lies free while the next one sleeps. ``flock`` wakes a waiter the moment the lock is let go.
+    The queue lock is held from ``BEGIN IMMEDIATE`` to the commit or rollback; the kernel lets it go if
+    the process dies. A writer that does not queue (the ``sqlite3`` shell, say) still gets SQLite's
+    ordinary busy timeout.
+    """
+
+    def __init__(self, database, *args, **kwargs):
+        super().__init__(database, *args, **kwargs)
+        path = str(database)
+        memory = path == ":memory:" or path.startswith("file::memory:") or "mode=memory" in path
+        self._queue = None if memory else os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._queued = False
+
+    def begin_writing(self) -> None:
+        """Wait for the write lock (queueing behind other writers) and open a write transaction."""
+        if self._queue is not None and not self._queued:
+            fcntl.flock(self._queue, fcntl.LOCK_EX)
+            self._queued = True
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._leave_queue()
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._leave_queue()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._leave_queue()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._close_queue()
+
+    def __del__(self) -> None:  # a connection dropped without close() (the pool closes its own)
+        self._close_queue()
+
+    def _close_queue(self) -> None:
+        queue, self._queue = getattr(self, "_queue", None), None
+        if queue is not None:
+            os.close(queue)  # lets go of the queue lock too
+
+    def _leave_queue(self) -> None:
+        if self._queued:
+            self._queued = False
+            fcntl.flock(self._queue, fcntl.LOCK_UN)
+
+
+def engine_options(url: str, options: dict) -> dict:
+    """``SQLALCHEMY_ENGINE_OPTIONS`` for ``url``: SQLite connections are ``QueuedSQLiteConnection``s."""
+    if not url.startswith("sqlite"):
+        return options
+    return {**options, "connect_args": {"factory": QueuedSQLiteConnection, **options.get("connect_args", {})}}
+
+
+def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30_000, take_write_lock: bool = True) -> None:
     """Make SQLite safe for several writers; PostgreSQL needs nothing here.
 
-    SQLite: WAL so readers never block the writer, foreign keys on, a busy timeout, and every
-    transaction opened with ``BEGIN IMMEDIATE``. A deferred transaction that reads and then writes
-    cannot wait for the lock (SQLite answers "database is locked" at once), and there is no
-    ``SELECT … FOR UPDATE``; taking the write lock up front makes the guarded statements of the
-    ledger race-free. ``immediate=False`` exists only for the test that proves the difference.
+    SQLite: WAL so readers never block the writer, foreign keys on, a busy timeout. Transactions begin
+    deferred, so a request that only reads never waits for a writer. Before a transaction's first write,
+    or its first ``SELECT … FOR UPDATE`` (which SQLite cannot express), it takes the database's write lock:
+    its reads so far only held a snapshot, which is let go (``COMMIT`` of nothing written), and it goes on
+    as ``BEGIN IMMEDIATE``, waiting for the lock. From there on it is the only writer, and reads see the
+    latest data: the same guarantee PostgreSQL's row locks give the code after ``lock_accounts``, and the
+    one that makes the ledger's guarded statements race-free. (A deferred transaction that read and then
+    wrote could not wait for the lock: SQLite answers "database is locked" at once.)
+    ``take_write_lock=False`` exists only for the test that proves the difference.
     """
     if engine.dialect.name != "sqlite":
         return
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
-        # Hand transaction control to SQLAlchemy's "begin" event below (pysqlite otherwise
-        # opens deferred transactions behind our back).
+        # Hand transaction control to the events below (pysqlite otherwise opens deferred transactions
+        # behind our back).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -37,10 +117,35 @@ def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30_000, immediate
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.info["writing"] = False
+        connection.exec_driver_sql("BEGIN")
+
+    if not take_write_lock:
+        return
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(connection, _cursor, statement, _parameters, context, _executemany):
+        if connection.info.get("writing", True) or not _needs_write_lock(statement, context):
+            return
+        connection.info["writing"] = True
+        dbapi_connection = connection.connection.dbapi_connection
+        dbapi_connection.execute("COMMIT")  # nothing written yet: this only lets go of the read snapshot
+        if isinstance(dbapi_connection, QueuedSQLiteConnection):
+            dbapi_connection.begin_writing()
+        else:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+def _needs_write_lock(statement: str, context) -> bool:
+    compiled = getattr(context, "compiled", None)
+    if compiled is not None and getattr(compiled.statement, "_for_update_arg", None) is not None:
+        return True
+    return statement.lstrip().split(None, 1)[0].upper() not in _READS
 
 
 def init_app(app) -> None:
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
+                                                             app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
@@ -68,9 +173,9 @@ def next_ids(table: sa.Table, count: int) -> list[int]:
     """``count`` ids for rows of ``table`` about to be inserted, so that rows referring to them can be
     written in the same round of statements (no INSERT … RETURNING, no UPDATE afterwards).
 
-    PostgreSQL draws them from the table's sequence. SQLite takes the ids after the largest: safe
-    because every SQLite transaction here holds the database's write lock from its first statement
-    (``BEGIN IMMEDIATE``, see ``configure_engine``), so no other writer can take them meanwhile.
+    PostgreSQL draws them from the table's sequence. SQLite takes the ids after the largest, read under
+    the database's write lock (the ``FOR UPDATE`` takes it, see ``configure_engine``), so no other writer
+    can take them meanwhile.
     """
     if count == 0:
         return []
@@ -78,7 +183,8 @@ def next_ids(table: sa.Table, count: int) -> list[int]:
         return list(db.session.execute(
             sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
             {"table": table.name, "count": count}).scalars())
-    largest = db.session.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
+    largest = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)).with_for_update()).scalar_one()
     return list(range(largest + 1, largest + 1 + count))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 
 import pytest
@@ -64,6 +66,9 @@ def test_postgresql_always_uses_psycopg_3(url, expected):
     assert normalise_database_url(url) == expected
 
 
+T = sa.table("t", sa.column("x"))  # a scratch table for the SQLite locking tests
+
+
 def test_sqlite_connections_are_set_up_for_concurrent_writers(tmp_path):
     app = make_app(f"sqlite:///{tmp_path}/pragmas.db")
     with app.app_context():
@@ -71,15 +76,58 @@ def test_sqlite_connections_are_set_up_for_concurrent_writers(tmp_path):
         assert pragma("journal_mode") == "wal"
         assert pragma("foreign_keys") == 1
         assert pragma("busy_timeout") == TEST_CONFIG["SQLITE_BUSY_TIMEOUT_MS"]
-        # The write lock is taken when the transaction begins: after a mere read, another writer is refused.
-        db.session.execute(sa.text("SELECT 1"))
+        db.session.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+        db.session.commit()
         other = sqlite3.connect(tmp_path / "pragmas.db", timeout=0, isolation_level=None)
+        # A transaction that only reads leaves the write lock free for another writer.
+        db.session.execute(sa.select(T.c.x)).all()
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        # Its first locking read (or write) takes the lock, and then another writer is refused…
+        db.session.execute(sa.select(T.c.x).with_for_update()).all()
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             other.execute("BEGIN IMMEDIATE")
         db.session.rollback()
-        other.execute("BEGIN IMMEDIATE")  # and released at the end of the transaction
+        other.execute("BEGIN IMMEDIATE")  # …until the transaction ends
         other.execute("ROLLBACK")
+        # A write takes it too, and so does a savepoint (a rollback to one must not lose the lock).
+        for statement in (sa.update(T).values(x=1), None):
+            if statement is None:
+                db.session.begin_nested()
+                db.session.execute(sa.select(T.c.x)).all()  # the SAVEPOINT goes first
+            else:
+                db.session.execute(statement)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            db.session.rollback()
         other.close()
+    dispose(app)
+
+
+def test_sqlite_writers_queue_on_an_os_lock_held_until_commit_or_rollback(tmp_path):
+    """Waiting writers are woken by the kernel the moment the lock is let go (not by SQLite's sleeps)."""
+    app = make_app(f"sqlite:///{tmp_path}/queue.db")
+    queue = os.open(tmp_path / "queue.db-writers", os.O_RDWR | os.O_CREAT)
+
+    def queue_is_free() -> bool:
+        try:
+            fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(queue, fcntl.LOCK_UN)
+        return True
+
+    with app.app_context():
+        db.session.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+        db.session.commit()
+        db.session.execute(sa.select(T.c.x)).all()
+        assert queue_is_free()
+        for end in (db.session.commit, db.session.rollback):
+            db.session.execute(sa.update(T).values(x=1))
+            assert not queue_is_free()
+            end()
+            assert queue_is_free()
+    os.close(queue)
     dispose(app)
 
 

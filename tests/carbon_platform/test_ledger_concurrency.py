@@ -101,7 +101,7 @@ def test_the_race_check_catches_an_unguarded_spend(app):
     with app.app_context():
         url = db.engine.url
     engine = sa.create_engine(url, pool_size=SPENDERS, max_overflow=0)
-    configure_engine(engine, immediate=False)
+    configure_engine(engine, take_write_lock=False)
     held = []
     try:
         for _ in range(REPETITIONS):
