@@ -6,7 +6,6 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 from flask import g, request
-from flask_smorest import Blueprint
 
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
@@ -15,6 +14,7 @@ from carbon_platform.extensions import db, limiter
 from carbon_platform.models import Action, ActionStatus, Evidence
 from carbon_platform.services import earning, evidence, rulebooks
 from mobile_api.auth import BEARER, holder_required
+from mobile_api.blueprint import Blueprint
 from mobile_api.paging import page
 from mobile_api.schemas.actions import (
     ActionDetailSchema,

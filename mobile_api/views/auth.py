@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, request
-from flask_smorest import Blueprint
 
 from carbon_platform.db import commit
 from carbon_platform.errors import AuthenticationFailed, Conflict
@@ -15,6 +14,7 @@ from carbon_platform.models import Audience
 from carbon_platform.services import accounts, auth, organisations
 from carbon_platform.services.identity import normalise_phone
 from mobile_api.auth import BEARER, enterprise_required, resident_required, staff_required
+from mobile_api.blueprint import Blueprint
 from mobile_api.schemas.auth import (
     CodeRequestSchema,
     CodeSentSchema,

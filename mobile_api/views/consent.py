@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import g
-from flask_smorest import Blueprint
 
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
@@ -13,6 +12,7 @@ from carbon_platform.extensions import db
 from carbon_platform.models import Authorisation, Binding, BindingKind, BindingStatus, Partner
 from carbon_platform.services import consent, rulebooks
 from mobile_api.auth import BEARER, holder_required
+from mobile_api.blueprint import Blueprint
 from mobile_api.schemas.common import NoBody
 from mobile_api.schemas.consent import (
     AuthorisationCreateSchema,

@@ -7,9 +7,9 @@ which serve whichever holder the token is for (a resident or an enterprise).
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
 from mobile_api.auth import BEARER, enterprise_required
+from mobile_api.blueprint import Blueprint
 from mobile_api.schemas.me import EnterpriseMeSchema
 from mobile_api.views.me import account_summary
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import g, send_file
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
@@ -11,6 +10,7 @@ from carbon_platform.db import commit
 from carbon_platform.extensions import limiter
 from carbon_platform.services import evidence
 from mobile_api.auth import BEARER, holder_required
+from mobile_api.blueprint import Blueprint
 
 blp = Blueprint("evidence", __name__, url_prefix="/api/v1/evidence", description="Evidence photos.")
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
 from carbon_platform.db import commit
 from carbon_platform.services import households
 from mobile_api.auth import BEARER, resident_required
+from mobile_api.blueprint import Blueprint
 from mobile_api.schemas.common import NoBody
 from mobile_api.schemas.households import (
     HouseholdCreateSchema,

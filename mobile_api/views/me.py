@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, g
-from flask_smorest import Blueprint
 
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import Book, Journal, LedgerEntry
 from carbon_platform.services import accounts, households, ledger
 from mobile_api.auth import BEARER, holder_required, resident_required
+from mobile_api.blueprint import Blueprint
 from mobile_api.schemas.me import MeSchema, PointsMovementSchema, ProfileUpdateSchema
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in resident.")

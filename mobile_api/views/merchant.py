@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from mobile_api.auth import BEARER, staff_required
+from mobile_api.blueprint import Blueprint
 
 blp = Blueprint("merchant", __name__, url_prefix="/api/v1/merchant", description="Merchant staff.")
 

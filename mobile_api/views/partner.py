@@ -6,7 +6,6 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import g, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from carbon_platform.clock import utcnow
@@ -14,6 +13,7 @@ from carbon_platform.db import commit
 from carbon_platform.extensions import limiter
 from carbon_platform.models import BindingKind
 from carbon_platform.services import consent, feeds, partner_auth
+from mobile_api.blueprint import Blueprint
 from mobile_api.schemas.common import Input, text
 from mobile_api.schemas.consent import BindingProposalSchema, BindingSchema, EventBatchSchema, EventResultsSchema
 

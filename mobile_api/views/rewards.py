@@ -6,7 +6,6 @@ import os
 
 import sqlalchemy as sa
 from flask import current_app, g, request, send_file, url_for
-from flask_smorest import Blueprint
 
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
@@ -16,6 +15,7 @@ from carbon_platform.models import Merchant, Reward, Voucher, VoucherStatus
 from carbon_platform.services import audit, evidence, rewards, vouchers
 from carbon_platform.services.voucher_images import qr_png_path
 from mobile_api.auth import BEARER, resident_required, staff_required
+from mobile_api.blueprint import Blueprint
 from mobile_api.paging import page
 from mobile_api.schemas.common import NoBody
 from mobile_api.schemas.rewards import (

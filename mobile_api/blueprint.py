@@ -1,0 +1,12 @@
+"""The API's blueprint: flask-smorest's, with each argument schema made once."""
+
+from __future__ import annotations
+
+import flask_smorest
+
+
+class Blueprint(flask_smorest.Blueprint):
+    def arguments(self, schema, **kwargs):
+        """flask-smorest's ``arguments``, given a schema instance: webargs makes a new instance of a schema
+        class on every request, and a marshmallow schema keeps no state between loads."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
