@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from functools import wraps
 
 from flask import g, request
 
 from carbon_platform.errors import AuthenticationFailed, Forbidden
-from carbon_platform.extensions import db
 from carbon_platform.models import Audience, Enterprise, MerchantStaff, Resident
 from carbon_platform.services import auth
 
@@ -21,28 +20,29 @@ def _bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _authenticate(audiences: Collection[Audience]):
-    token = auth.authenticate_access(_bearer_token() or "")
-    if token is None:
-        raise AuthenticationFailed("a valid bearer token is required", code="invalid_token")
-    if token.audience not in audiences:
-        raise Forbidden("this token is not for this part of the API")
-    g.auth_token = token
-    return token
+Loader = tuple[str, type, Callable[[object], bool] | None]  # g's name, the subject's class, a further check
 
 
-def _requires(loaders: Mapping[Audience, tuple[str, Callable[[int], object | None]]]) -> Callable:
+def _requires(loaders: Mapping[Audience, Loader]) -> Callable:
     """A decorator that authenticates one of ``loaders``' audiences and puts the token's subject on
-    ``g.<name>`` (the name the audience's loader gives)."""
+    ``g.<name>`` (the name the audience's loader gives). The token and its subject are one query."""
+    audiences = list(loaders)
+    query = auth.access_query({audience: model for audience, (_name, model, _check) in loaders.items()})
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
-            token = _authenticate(loaders)
-            name, load = loaders[token.audience]
-            subject = load(token.subject_id)
-            if subject is None:
+            found = auth.authenticate_access(_bearer_token() or "", query)
+            if found is None:
                 raise AuthenticationFailed("a valid bearer token is required", code="invalid_token")
+            token = found[0]
+            if token.audience not in loaders:
+                raise Forbidden("this token is not for this part of the API")
+            name, _model, check = loaders[token.audience]
+            subject = found[1 + audiences.index(token.audience)]
+            if subject is None or (check is not None and not check(subject)):
+                raise AuthenticationFailed("a valid bearer token is required", code="invalid_token")
+            g.auth_token = token
             setattr(g, name, subject)
             if name in ("resident", "enterprise"):  # both hold a carbon account: the account views use it
                 g.holder, g.account_id = subject, subject.account_id
@@ -53,13 +53,8 @@ def _requires(loaders: Mapping[Audience, tuple[str, Callable[[int], object | Non
     return decorator
 
 
-def _active_staff(staff_id: int) -> MerchantStaff | None:
-    staff = db.session.get(MerchantStaff, staff_id)
-    return staff if staff is not None and staff.active and staff.merchant.active else None
-
-
-_RESIDENT = {Audience.RESIDENT: ("resident", lambda resident_id: db.session.get(Resident, resident_id))}
-_ENTERPRISE = {Audience.ENTERPRISE: ("enterprise", lambda enterprise_id: db.session.get(Enterprise, enterprise_id))}
+_RESIDENT: dict[Audience, Loader] = {Audience.RESIDENT: ("resident", Resident, None)}
+_ENTERPRISE: dict[Audience, Loader] = {Audience.ENTERPRISE: ("enterprise", Enterprise, None)}
 
 #: Load ``g.resident`` from an access token issued to a resident.
 resident_required = _requires(_RESIDENT)
@@ -69,4 +64,5 @@ enterprise_required = _requires(_ENTERPRISE)
 #: For the views about "my carbon account", which are the same for both.
 holder_required = _requires(_RESIDENT | _ENTERPRISE)
 #: Load ``g.staff`` (and through it the merchant) from an active merchant-staff access token.
-staff_required = _requires({Audience.MERCHANT_STAFF: ("staff", _active_staff)})
+staff_required = _requires({Audience.MERCHANT_STAFF: (
+    "staff", MerchantStaff, lambda staff: staff.active and staff.merchant.active)})

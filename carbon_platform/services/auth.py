@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import orm
 
 from carbon_platform import sms
 from carbon_platform.clock import utcnow
@@ -111,16 +113,41 @@ def issue_tokens(audience: Audience, subject_id: int, session_id: str | None = N
 
 
 def _find(token: str, kind: TokenKind) -> AuthToken | None:
-    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+    if not _well_formed(token):
         return None
     return db.session.execute(
         sa.select(AuthToken).where(AuthToken.token_hash == token_hash(token), AuthToken.kind == kind)
     ).scalar_one_or_none()
 
 
-def authenticate_access(token: str) -> AuthToken | None:
-    found = _find(token, TokenKind.ACCESS)
-    if found is None or found.revoked_at is not None or found.expires_at <= utcnow():
+def _well_formed(token: str) -> bool:
+    return isinstance(token, str) and token.startswith(TOKEN_PREFIX) and len(token) <= 100
+
+
+def access_query(subjects: Mapping[Audience, type]) -> sa.Select:
+    """The query ``authenticate_access`` runs: an access token by its hash, with the subject it was issued to
+    for each audience in ``subjects`` (audience -> the subject's mapped class), so that a request finds its
+    token and its resident (say) in one statement. Build it once and keep it."""
+    query = sa.select(AuthToken, *subjects.values()).where(
+        AuthToken.token_hash == sa.bindparam("hash"), AuthToken.kind == TokenKind.ACCESS)
+    for audience, model in subjects.items():
+        query = query.outerjoin(model, sa.and_(AuthToken.audience == audience, model.id == AuthToken.subject_id))
+        # A subject's eager inner joins (a resident's account) would make its outer join an inner one.
+        query = query.options(*(orm.joinedload(relation.class_attribute, innerjoin=False)
+                                for relation in sa.inspect(model).relationships if relation.lazy == "joined"))
+    return query
+
+
+_ACCESS_TOKEN = access_query({})
+
+
+def authenticate_access(token: str, query: sa.Select = _ACCESS_TOKEN) -> sa.Row | None:
+    """The live (unrevoked, unexpired) access token ``token`` names, as a row of the token and the subjects
+    ``query`` (from ``access_query``) loads: the one its audience names, None for the others."""
+    if not _well_formed(token):
+        return None
+    found = db.session.execute(query, {"hash": token_hash(token)}).one_or_none()
+    if found is None or found[0].revoked_at is not None or found[0].expires_at <= utcnow():
         return None
     return found
 

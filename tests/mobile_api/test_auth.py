@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
-from carbon_platform.models import AuthToken, LoginCode, Resident
+from carbon_platform.models import AuthToken, LoginCode, Merchant, MerchantStaff, Resident
 from carbon_platform.services.auth import token_hash
 from tests import factories as f
 from tests.mobile_api.helpers import assert_error, bearer, resident_headers, sms_code, tokens
@@ -140,6 +140,25 @@ def test_staff_log_in_for_their_merchant_and_use_only_staff_endpoints(client, ap
     assert me.status_code == 200 and me.json["merchant_id"] == merchant_id and me.json["role"] == "cashier"
     assert_error(client.get("/api/v1/me", headers=bearer(staff_tokens)), 403)
     assert_error(client.get("/api/v1/merchant/me", headers=resident_headers(client, app)), 403)
+
+
+def test_staff_tokens_stop_working_when_the_staff_member_or_their_merchant_is_deactivated(client, app):
+    with app.app_context():
+        merchant = f.merchant(name="岱庙低碳书店")
+        cashier = f.staff(merchant)
+        phone, staff_id, merchant_id = cashier.phone.removeprefix("+86"), cashier.id, merchant.id
+        commit()
+    headers = bearer(tokens(client, app, phone, prefix="/api/v1/merchant/auth"))
+    assert client.get("/api/v1/merchant/me", headers=headers).status_code == 200
+    for model, row_id in ((MerchantStaff, staff_id), (Merchant, merchant_id)):
+        with app.app_context():
+            db.session.get(model, row_id).active = False
+            commit()
+        assert_error(client.get("/api/v1/merchant/me", headers=headers), 401)
+        with app.app_context():
+            db.session.get(model, row_id).active = True
+            commit()
+        assert client.get("/api/v1/merchant/me", headers=headers).status_code == 200
 
 
 def test_a_phone_that_is_not_staff_gets_the_same_answer_and_no_message(client, app):
