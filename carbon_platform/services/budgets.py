@@ -22,13 +22,19 @@ if TYPE_CHECKING:
     from carbon_platform.services.earning import ActionRow
 
 _controls = CampaignControl.__table__.c
-_STOPS = sa.select(_controls.campaign_id, _controls.paused, _controls.ended_at).where(
-    sa.or_(_controls.paused.is_(True), _controls.ended_at.is_not(None)))
+#: The controls that stop a campaign paying: a pause, or an early end.
+STOPPING = sa.or_(_controls.paused.is_(True), _controls.ended_at.is_not(None))
+STOP_COLUMNS = (_controls.campaign_id, _controls.paused, _controls.ended_at)
+_STOPS = sa.select(*STOP_COLUMNS).where(STOPPING)
 
 
 def stops() -> CampaignStops:
     """The administrators' hands on running campaigns (pauses and early ends), read once."""
-    rows = db.session.execute(_STOPS)
+    return stops_from(db.session.execute(_STOPS))
+
+
+def stops_from(rows) -> CampaignStops:
+    """``CampaignStops`` from rows of ``STOP_COLUMNS``."""
     paused, ended = set(), []
     for campaign_id, is_paused, ended_at in rows:
         if is_paused:

@@ -34,7 +34,6 @@ from carbon_platform.models import (
     Partner,
     PartnerEvent,
 )
-from carbon_platform.services import budgets as campaign_budgets
 from carbon_platform.services import consent, earning, holders, ledger, rulebooks
 from carbon_platform.services.journal import fingerprint, jsonable
 
@@ -74,8 +73,8 @@ class _Batch:
             account_id = self.bound.get(key)
             if account_id is not None and (account_id, event["scenario"]) in self.consented:
                 wanted |= {account_id, self.holders[account_id][2]} - {None}
-        self.context = earning.Context(rulebooks.rules_in_force(self.now), campaign_budgets.stops(),
-                                       ledger.lock_accounts(wanted), keys_are_new=True)
+        self.context = earning.Context(*rulebooks.awarding_rules(self.now), ledger.lock_accounts(wanted),
+                                       keys_are_new=True)
 
     def claim_for(self, event: dict[str, Any], key: str) -> earning.Claim | Outcome:
         """What to award for a credit event, or why it is not credited."""

@@ -13,9 +13,11 @@ import yaml
 from carbon_platform.clock import as_utc, utcnow
 from carbon_platform.errors import Conflict, Forbidden, InvalidInput
 from carbon_platform.extensions import db
-from carbon_platform.models import COUNTED, Action, CarbonAccount, RulebookStatus, RulebookVersion
+from carbon_platform.models import COUNTED, Action, CampaignControl, CarbonAccount, RulebookStatus, RulebookVersion
 from carbon_platform.services import audit
+from carbon_platform.services import budgets as campaign_budgets
 from points_rules import Facts, Rulebook, RulebookError, load_rulebook, parse_yaml
+from points_rules.simulate import CampaignStops
 
 
 class NoRulebookInForce(Conflict):
@@ -80,6 +82,12 @@ _IN_FORCE = (
 )
 
 
+_in_force = _IN_FORCE.subquery()
+#: The version in force beside each campaign stopped early (one row of NULLs there when none is).
+_IN_FORCE_AND_STOPS = sa.select(_in_force, *campaign_budgets.STOP_COLUMNS).select_from(
+    _in_force.outerjoin(CampaignControl, campaign_budgets.STOPPING))
+
+
 def rules_in_force(at: datetime) -> InForce:
     """The published version with the latest effective_from not after ``at``: its id and compiled rules.
 
@@ -88,8 +96,22 @@ def rules_in_force(at: datetime) -> InForce:
     row = db.session.execute(_IN_FORCE, {"at": at}).first()
     if row is None:
         raise NoRulebookInForce()
-    return InForce(row.id, _compiled_by_key(tuple(row), lambda: db.session.execute(
-        sa.select(_versions.c.document).where(_versions.c.id == row.id)).scalar_one()))
+    return _in_force_from(row)
+
+
+def awarding_rules(at: datetime) -> tuple[InForce, CampaignStops]:
+    """What awarding needs of the rules, in one query: ``rules_in_force(at)``, and the campaigns
+    administrators have paused or ended early (``campaign_budgets.stops()``)."""
+    rows = db.session.execute(_IN_FORCE_AND_STOPS, {"at": at}).all()
+    if not rows:
+        raise NoRulebookInForce()
+    return _in_force_from(rows[0][:4]), campaign_budgets.stops_from(row[4:] for row in rows if row[4] is not None)
+
+
+def _in_force_from(row: tuple) -> InForce:
+    version_id = row[0]
+    return InForce(version_id, _compiled_by_key(tuple(row), lambda: db.session.execute(
+        sa.select(_versions.c.document).where(_versions.c.id == version_id)).scalar_one()))
 
 
 def in_force(at: datetime) -> tuple[RulebookVersion, Rulebook]:

@@ -15,6 +15,7 @@ from carbon_platform.errors import IdempotencyConflict
 from carbon_platform.extensions import db
 from carbon_platform.models import Action, ActionStatus, CampaignBudget, CampaignControl, CarbonAccount, PointLot
 from carbon_platform.services import accounts, earning, households, rulebooks
+from carbon_platform.services import budgets as campaign_budgets
 from points_rules import parse_yaml
 from tests import factories as f
 from tests.concurrency import run_concurrently
@@ -183,6 +184,22 @@ def test_a_campaign_ended_early_pays_what_happened_before_its_end(ctx_with_rules
                                  claim(account_id, ended + timedelta(hours=1))], now=ended + timedelta(hours=2))
     assert [a.row.points for a in awards] == [66, 33]
     assert db.session.get(CampaignBudget, "low_carbon_day_2026").spent == 33
+
+
+def test_the_rules_for_awarding_are_the_rules_in_force_and_the_stopped_campaigns_in_one_query(ctx_with_rules):
+    def as_read_apart():
+        return rulebooks.rules_in_force(NOW), campaign_budgets.stops()
+
+    assert rulebooks.awarding_rules(NOW) == as_read_apart()  # no campaign stopped: a row of NULLs beside the rules
+    ended = datetime(2026, 6, 17, 12, tzinfo=BEIJING)
+    db.session.add_all([CampaignControl(campaign_id="low_carbon_day_2026", paused=False, ended_at=ended,
+                                        updated_at=ended),
+                        CampaignControl(campaign_id="taishan_sorting_challenge_2026", paused=True, updated_at=ended),
+                        CampaignControl(campaign_id="resumed_campaign", paused=False, updated_at=ended)])  # not a stop
+    db.session.flush()
+    rules, stops = rulebooks.awarding_rules(NOW)
+    assert (rules, stops) == as_read_apart()
+    assert stops.paused == {"taishan_sorting_challenge_2026"} and [c for c, _ in stops.ended] == ["low_carbon_day_2026"]
 
 
 # -- races ---------------------------------------------------------------------------------------
