@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import threading
 
 import sqlalchemy as sa
 from sqlalchemy import Engine, event
@@ -26,22 +27,28 @@ class QueuedSQLiteConnection(sqlite3.Connection):
     SQLite's own busy handler sleeps and retries (1, 2, 5 … 100 ms), so under several writers the lock
     often lies free while the next one sleeps. ``flock`` wakes a waiter the moment the lock is let go.
     The queue lock is held from ``BEGIN IMMEDIATE`` to the commit or rollback; the kernel lets it go if
-    the process dies. A writer that does not queue (the ``sqlite3`` shell, say) still gets SQLite's
-    ordinary busy timeout.
+    the process dies. A writer that does not queue (the ``sqlite3`` shell, say) still meets SQLite's
+    ordinary busy timeout, and so does a second connection of a thread that already holds the queue: it
+    could only wait for itself.
     """
+
+    _held = threading.local()  # the databases whose queue lock this thread holds
 
     def __init__(self, database, *args, **kwargs):
         super().__init__(database, *args, **kwargs)
-        path = str(database)
-        memory = path == ":memory:" or path.startswith("file::memory:") or "mode=memory" in path
-        self._queue = None if memory else os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._path = str(database)
+        memory = self._path == ":memory:" or self._path.startswith("file::memory:") or "mode=memory" in self._path
+        self._queue = None if memory else os.open(f"{self._path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                                                  0o600)
         self._queued = False
 
     def begin_writing(self) -> None:
         """Wait for the write lock (queueing behind other writers) and open a write transaction."""
-        if self._queue is not None and not self._queued:
+        held = self._held.__dict__.setdefault("paths", set())
+        if self._queue is not None and not self._queued and self._path not in held:
             fcntl.flock(self._queue, fcntl.LOCK_EX)
             self._queued = True
+            held.add(self._path)
         try:
             self.execute("BEGIN IMMEDIATE")
         except BaseException:
@@ -70,13 +77,15 @@ class QueuedSQLiteConnection(sqlite3.Connection):
         self._close_queue()
 
     def _close_queue(self) -> None:
+        self._leave_queue()
         queue, self._queue = getattr(self, "_queue", None), None
         if queue is not None:
-            os.close(queue)  # lets go of the queue lock too
+            os.close(queue)
 
     def _leave_queue(self) -> None:
-        if self._queued:
+        if getattr(self, "_queued", False):
             self._queued = False
+            self._held.__dict__.get("paths", set()).discard(self._path)
             fcntl.flock(self._queue, fcntl.LOCK_UN)
 
 

@@ -131,6 +131,22 @@ def test_sqlite_writers_queue_on_an_os_lock_held_until_commit_or_rollback(tmp_pa
     dispose(app)
 
 
+def test_a_second_sqlite_writer_in_the_thread_holding_the_queue_is_refused_not_hung(tmp_path):
+    """It could only wait for itself: it meets SQLite's busy timeout instead of the queue."""
+    app = make_app(f"sqlite:///{tmp_path}/again.db", SQLITE_BUSY_TIMEOUT_MS=50)
+    with app.app_context():
+        db.session.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+        db.session.commit()
+        db.session.execute(sa.update(T).values(x=1))
+        with db.engine.connect() as other, pytest.raises(sa.exc.OperationalError, match="locked"):
+            other.execute(sa.update(T).values(x=2))
+        db.session.rollback()
+        with db.engine.connect() as other:  # and once the first has let go, the second writes
+            other.execute(sa.update(T).values(x=2))
+            other.commit()
+    dispose(app)
+
+
 def test_models_and_migrations_agree(app):
     with app.app_context(), db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
