@@ -121,27 +121,24 @@ class Award:
 def award_action(account_id: int, *, account_type: str, scenario: str, inputs: dict[str, Any], occurred_at: datetime,
                  idempotency_key: str, channel: str = "app", district: str | None = None,
                  household_account_id: int | None = None, fact_id: str | None = None, now: datetime | None = None,
-                 context: Context | None = None, rules: rulebooks.InForce | None = None,
-                 stops: CampaignStops | None = None) -> Award:
+                 context: Context | None = None) -> Award:
     """Award one action (``award_many`` of one); a refusal raises."""
     claim = Claim(account_id, account_type, scenario, inputs, as_utc(occurred_at), idempotency_key, channel, district,
                   household_account_id, fact_id)
-    (outcome,) = award_many([claim], now=now, context=context, rules=rules, stops=stops)
+    (outcome,) = award_many([claim], now=now, context=context)
     if isinstance(outcome, DomainError):
         raise outcome
     return outcome
 
 
-def award_many(claims: list[Claim], *, now: datetime | None = None, context: Context | None = None,
-               rules: rulebooks.InForce | None = None, stops: CampaignStops | None = None) -> list[Award | DomainError]:
+def award_many(claims: list[Claim], *, now: datetime | None = None,
+               context: Context | None = None) -> list[Award | DomainError]:
     """Award actions in order, as if one after another, with a fixed number of statements per batch.
 
     Each claim gets an Award, or the DomainError that refused it (nothing of it is written). The
     steps are the module's six, done once for the whole batch: usage is read from the ledger for
     exactly the periods the claims fall in, then kept in memory (a ``UsageBook``) while the claims
-    are evaluated in order, so the tenth ride of a day sees the nine before it. ``rules`` and ``stops``:
-    the version in force and the campaigns stopped, when the caller has just read them
-    (``rulebooks.awarding_rules``).
+    are evaluated in order, so the tenth ride of a day sees the nine before it.
     """
     now = utc_or_now(now)
     outcomes: list[Award | DomainError | None] = [None] * len(claims)
@@ -159,8 +156,8 @@ def award_many(claims: list[Claim], *, now: datetime | None = None, context: Con
             outcomes[i] = NotFound("account not found", account_id=claim.account_id)
 
     earlier = _earlier(claims, outcomes, digests, context is not None and context.keys_are_new)
-    version_id, rulebook = context.rules if context else rules or rulebooks.rules_in_force(now)
-    book = UsageBook(rulebook, context.stops if context else stops or campaign_budgets.stops())
+    version_id, rulebook = context.rules if context else rulebooks.rules_in_force(now)
+    book = UsageBook(rulebook, context.stops if context else campaign_budgets.stops())
     todo = [(i, UsageAction(c.account_id, Facts(c.scenario, c.inputs, c.account_type, as_utc(c.occurred_at),
                                                   channel=c.channel, district=c.district,
                                                   in_household=c.household_account_id is not None, received_at=now,
@@ -273,18 +270,24 @@ def _write(rows: list[dict[str, Any]], credits: list, now: datetime, locked: Map
 
 def self_report(holder: Resident | Enterprise, *, scenario: str, inputs: dict[str, Any], occurred_at: datetime,
                 client_key: str, reference: str | None = None, now: datetime | None = None,
-                rules: rulebooks.InForce | None = None, stops: CampaignStops | None = None) -> Award:
+                rules: rulebooks.AwardingRules | None = None) -> Award:
     """A self-report from the app, by a resident or an enterprise's contact.
 
-    Account type, district and household come from the holder's profile (one query); an enterprise
-    reports as account type ``enterprise`` and is in no household. The client's Idempotency-Key is
-    scoped to the holder, so two holders' keys never collide.
+    The holder's account and its household's are locked, and its account type, district and household read,
+    in one query; an enterprise reports as account type ``enterprise`` and is in no household. The client's
+    Idempotency-Key is scoped to the holder, so two holders' keys never collide. ``rules``: what
+    ``rulebooks.awarding_rules`` gave the caller, when it has just read them.
     """
-    account_type, district, household_account_id = holders.of({holder.account_id})[holder.account_id]
+    now = utc_or_now(now)
+    found, locked = holders.lock(holder.account_id)
+    if found is None:
+        raise NotFound("account not found", account_id=holder.account_id)
+    account_type, district, household_account_id = found
     return award_action(
         holder.account_id, account_type=account_type, scenario=scenario, inputs=inputs, occurred_at=occurred_at,
         idempotency_key=f"{account_type}:{holder.id}:{client_key}", channel="app", district=district,
-        household_account_id=household_account_id, fact_id=reference, now=now, rules=rules, stops=stops,
+        household_account_id=household_account_id, fact_id=reference, now=now,
+        context=Context(*(rules or rulebooks.awarding_rules(now)), locked=locked),
     )
 
 

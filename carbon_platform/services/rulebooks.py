@@ -99,13 +99,21 @@ def rules_in_force(at: datetime) -> InForce:
     return _in_force_from(row)
 
 
-def awarding_rules(at: datetime) -> tuple[InForce, CampaignStops]:
-    """What awarding needs of the rules, in one query: ``rules_in_force(at)``, and the campaigns
-    administrators have paused or ended early (``campaign_budgets.stops()``)."""
+class AwardingRules(NamedTuple):
+    """What awarding needs of the rules: the version in force and the campaigns stopped early."""
+
+    in_force: InForce
+    stops: CampaignStops
+
+
+def awarding_rules(at: datetime) -> AwardingRules:
+    """``rules_in_force(at)`` and the campaigns administrators have paused or ended early
+    (``campaign_budgets.stops()``), in one query."""
     rows = db.session.execute(_IN_FORCE_AND_STOPS, {"at": at}).all()
     if not rows:
         raise NoRulebookInForce()
-    return _in_force_from(rows[0][:4]), campaign_budgets.stops_from(row[4:] for row in rows if row[4] is not None)
+    return AwardingRules(_in_force_from(rows[0][:4]),
+                         campaign_budgets.stops_from(row[4:] for row in rows if row[4] is not None))
 
 
 def _in_force_from(row: tuple) -> InForce:

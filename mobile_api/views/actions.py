@@ -55,13 +55,13 @@ def report(body):
     if not key or len(key) > 100:
         raise InvalidInput(f"send an {IDEMPOTENCY_HEADER} header (1 to 100 characters)",
                            code="idempotency_key_required")
-    rules, stops = rulebooks.awarding_rules(utcnow())
-    _require_evidence(rules.rulebook, body["scenario"], body["evidence"])
+    rules = rulebooks.awarding_rules(utcnow())
+    _require_evidence(rules.in_force.rulebook, body["scenario"], body["evidence"])
     for photo_id in body["evidence"]:
         evidence.owned(photo_id, g.account_id)  # someone else's photo: 404, nothing written
     award = earning.self_report(g.holder, scenario=body["scenario"], inputs=body["inputs"],
                                        occurred_at=body["occurred_at"], client_key=key,
-                                       reference=body.get("reference"), rules=rules, stops=stops)
+                                       reference=body.get("reference"), rules=rules)
     if body["evidence"] and not award.replayed and award.duplicate_of is None:
         evidence.attach(body["evidence"], g.account_id, award.row.id)
     answer = action_body(award.row, duplicate=award.duplicate_of is not None)  # read before the commit expires it

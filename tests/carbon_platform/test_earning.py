@@ -14,7 +14,7 @@ from carbon_platform.db import commit
 from carbon_platform.errors import IdempotencyConflict
 from carbon_platform.extensions import db
 from carbon_platform.models import Action, ActionStatus, CampaignBudget, CampaignControl, CarbonAccount, PointLot
-from carbon_platform.services import accounts, earning, households, rulebooks
+from carbon_platform.services import accounts, earning, holders, households, rulebooks
 from carbon_platform.services import budgets as campaign_budgets
 from points_rules import parse_yaml
 from tests import factories as f
@@ -117,6 +117,21 @@ def test_a_self_report_carries_the_holders_district_and_household(ctx_with_rules
                                  client_key="walk", now=NOW).action
     assert (report.district, report.household_account_id) == ("370900-hitech", None)
     assert report.reason == "account_type_not_allowed"  # walking is for residents: judged as an enterprise
+
+
+def test_a_self_report_locks_the_holders_account_and_its_households_in_the_query_that_reads_the_holder(
+        ctx_with_rules):
+    resident = f.resident(district_code="370911")
+    household = households.create_household(resident, name="岱岳之家", address="岱岳区", district_code="370911")
+    company = f.enterprise()
+    db.session.flush()
+    assert holders.lock(resident.account_id) == (
+        ("resident", "370911", household.account_id), {resident.account_id: False, household.account_id: False})
+    assert holders.lock(company.account_id) == (("enterprise", "370900-hitech", None), {company.account_id: False})
+    assert holders.lock(10**9) == (None, {})
+    assert holders.of({resident.account_id, company.account_id}) == {
+        resident.account_id: ("resident", "370911", household.account_id),
+        company.account_id: ("enterprise", "370900-hitech", None)}
 
 
 # -- batches ---------------------------------------------------------------------------------------
