@@ -6,6 +6,7 @@ evaluates the batch in order (``services.earning.award_many``).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -20,9 +21,10 @@ from points_rules.simulate import UsageBook
 
 
 def seed(book: UsageBook, actions: list[UsageAction], budgets: dict[str, CampaignBudget]) -> None:
-    """Fill the book with what the ledger has counted for exactly the entries these actions will read:
-    one grouped query per kind of entry and period, whatever the number of accounts. Daily caps are
-    read for all the batch's days at once (a feed often sends a few days of rides)."""
+    """Fill the book with what the ledger has counted for exactly the entries these actions will read,
+    in one statement: a grouped query per kind of entry and period, whatever the number of accounts,
+    joined by UNION ALL. Daily caps are read for all the batch's days at once (a feed often sends a few
+    days of rides)."""
     wanted: dict[tuple, set] = defaultdict(set)  # (book, scenario or campaign, period, period key) -> owners
     moments: dict[tuple, datetime] = {}
     for action in actions:
@@ -34,6 +36,7 @@ def seed(book: UsageBook, actions: list[UsageAction], budgets: dict[str, Campaig
             moments[group] = action.facts.time
     for campaign_id, row in budgets.items():
         book.campaign_spent[campaign_id] = row.spent
+    reads: list[tuple[str, dict, tuple]] = []  # (query, its parameters, what its rows fill)
     days: dict[tuple[str, str], list] = {}  # (book, scenario) -> [owners, first day's start, last day's end]
     for group in [g for g in wanted if g[0] in ("account", "household") and g[2] is Period.DAY]:
         start, end = period_bounds(moments[group], Period.DAY)
@@ -41,61 +44,70 @@ def seed(book: UsageBook, actions: list[UsageAction], budgets: dict[str, Campaig
         span[0] |= {key[0] for key in wanted.pop(group)}
         span[1], span[2] = min(span[1], start), max(span[2], end)
     for (name, subject), (owners, start, end) in days.items():
-        target = book.account if name == "account" else book.household
-        for owner, day, count, grams, points in db.session.execute(
-                _USAGE[f"{name}_days"], {"owners": sorted(owners), "subject": subject, "start": start, "end": end}):
-            target[(owner, subject, day)] = Totals(int(count), int(grams), int(points))
+        reads.append((f"{name}_days", {"owners": sorted(owners), "subject": subject, "start": start, "end": end},
+                      (name, subject, None, None)))
     for group, keys in wanted.items():
         name, subject, per, period = group
         start, end = period_bounds(moments[group], per)
-        params = {"subject": subject, "start": start, "end": end or _END_OF_TIME}
-        if name in ("account", "household"):
-            params["owners"] = sorted({key[0] for key in keys})
-            target = book.account if name == "account" else book.household
-            for owner, count, grams, points in db.session.execute(_USAGE[name], params):
-                target[(owner, subject, period)] = Totals(int(count), int(grams), int(points))
-        elif name == "year_points":
-            params["owners"] = sorted({key[0] for key in keys})
-            for owner, points in db.session.execute(_USAGE[name], params):
-                book.year_points[(owner, period)] = int(points)
-        else:  # the campaign's own rows: all of them ("participant"), or the current period's ("streaks")
-            params["owners"] = sorted({key[1] for key in keys})
-            for owner, count, points in db.session.execute(_USAGE[name], params):
-                if name == "participant":
-                    book.participant_actions[(subject, owner)] = int(count)
-                    book.participant_points[(subject, owner)] = int(points)
-                else:
-                    book.streaks[(subject, owner, per, period)] = int(count)
+        owners = sorted({key[1] if name in ("participant", "streaks") else key[0] for key in keys})
+        reads.append((name, {"owners": owners, "subject": subject, "start": start, "end": end or _END_OF_TIME},
+                      group))
+    if not reads:
+        return
+    query = _union(tuple(name for name, _params, _group in reads))
+    parameters = {f"{key}_{i}": value for i, (_name, params, _group) in enumerate(reads)
+                  for key, value in params.items()}
+    for part, owner, day, count, grams, points in db.session.execute(query, parameters):
+        _fill(book, reads[part][2], owner, day, int(count), int(grams), int(points))
 
 
-def _usage_statements() -> dict[str, sa.Select]:
-    """The seeding queries, built once: each groups one kind of usage by owner, for a set of owners."""
-    owners, subject = sa.bindparam("owners", expanding=True), sa.bindparam("subject")
-    start, end = sa.bindparam("start"), sa.bindparam("end")
+def _fill(book: UsageBook, group: tuple, owner: int, day: str | None, count: int, grams: int, points: int) -> None:
+    """Put one row of usage where the book keeps it."""
+    name, subject, per, period = group
+    if name in ("account", "household"):
+        target = book.account if name == "account" else book.household
+        target[(owner, subject, day if per is None else period)] = Totals(count, grams, points)
+    elif name == "year_points":
+        book.year_points[(owner, period)] = points
+    elif name == "participant":
+        book.participant_actions[(subject, owner)] = count
+        book.participant_points[(subject, owner)] = points
+    else:
+        book.streaks[(subject, owner, per, period)] = count
+
+
+def _part(name: str, i: int) -> sa.Select:
+    """Usage query ``name`` with its parameters numbered ``i``, as rows of (i, owner, day or NULL, count,
+    grams, points): one shape for every kind, so that several can be one UNION ALL."""
+    owners, subject = sa.bindparam(f"owners_{i}", expanding=True), sa.bindparam(f"subject_{i}")
+    start, end = sa.bindparam(f"start_{i}"), sa.bindparam(f"end_{i}")
     actions, awards = Action.__table__.c, CampaignAward.__table__.c
+    part, no_day, zero = sa.literal_column(str(i)), sa.cast(sa.null(), sa.String), sa.literal_column("0")
     counted = (actions.status.in_(COUNTED), actions.occurred_at >= start, actions.occurred_at < end)
-    statements = {
-        name: sa.select(column, sa.func.count(), sa.func.sum(actions.grams), sa.func.sum(actions.base_points))
-        .where(column.in_(owners), actions.scenario == subject, *counted).group_by(column)
-        for name, column in (("account", actions.account_id), ("household", actions.household_account_id))
-    }
-    for name, column in (("account", actions.account_id), ("household", actions.household_account_id)):
-        day = city_date(actions.occurred_at)  # the same text as period_key(…, Period.DAY)
-        statements[f"{name}_days"] = (
-            sa.select(column, day, sa.func.count(), sa.func.sum(actions.grams), sa.func.sum(actions.base_points))
-            .where(column.in_(owners), actions.scenario == subject, *counted).group_by(column, day))
-    statements["year_points"] = (sa.select(actions.account_id, sa.func.sum(actions.points))
-                                 .where(actions.account_id.in_(owners), *counted).group_by(actions.account_id))
-    mine = (awards.campaign_id == subject, awards.account_id.in_(owners))
-    statements["participant"] = (sa.select(awards.account_id, sa.func.count(), sa.func.sum(awards.points))
-                                 .where(*mine).group_by(awards.account_id))
-    statements["streaks"] = (sa.select(awards.account_id, sa.func.count(), sa.func.sum(awards.points))
-                             .where(*mine, awards.occurred_at >= start, awards.occurred_at < end)
-                             .group_by(awards.account_id))
-    return statements
+    if name == "year_points":
+        return (sa.select(part, actions.account_id, no_day, zero, zero, sa.func.sum(actions.points))
+                .where(actions.account_id.in_(owners), *counted).group_by(actions.account_id))
+    if name in ("participant", "streaks"):
+        period = (awards.occurred_at >= start, awards.occurred_at < end) if name == "streaks" else ()
+        return (sa.select(part, awards.account_id, no_day, sa.func.count(), zero, sa.func.sum(awards.points))
+                .where(awards.campaign_id == subject, awards.account_id.in_(owners), *period)
+                .group_by(awards.account_id))
+    book, _, by_day = name.partition("_")
+    owner = actions.account_id if book == "account" else actions.household_account_id
+    day = city_date(actions.occurred_at)  # the same text as period_key(…, Period.DAY)
+    return (sa.select(part, owner, day if by_day else no_day, sa.func.count(), sa.func.sum(actions.grams),
+                      sa.func.sum(actions.base_points))
+            .where(owner.in_(owners), actions.scenario == subject, *counted)
+            .group_by(owner, *((day,) if by_day else ())))
 
 
-_USAGE = _usage_statements()
+@functools.cache
+def _union(names: tuple[str, ...]) -> sa.Select | sa.CompoundSelect:
+    """The one statement for these usage queries in this order, built once per process."""
+    parts = [_part(name, i) for i, name in enumerate(names)]
+    return parts[0] if len(parts) == 1 else sa.union_all(*parts)
+
+
 _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)  # the end of the period "ever"
 
 
