@@ -49,9 +49,9 @@ _STATUS = {Status.CREDITED: ActionStatus.CREDITED, Status.REVIEW: ActionStatus.R
 
 @dataclass(frozen=True)
 class Context:
-    """What a caller awarding many actions in one transaction (a partner batch) has already done or read:
-    the account rows it locked, with whether each is frozen, and the rulebook and campaign stops as of
-    its ``now``. Without one, award_many locks and reads for itself."""
+    """What a caller awarding in one transaction has already done or read (a partner batch; a self-report,
+    which locks while it reads its holder): the account rows it locked, with whether each is frozen, and the
+    rulebook and campaign stops as of its ``now``. Without one, award_many locks and reads for itself."""
 
     rules: rulebooks.InForce
     stops: CampaignStops
