@@ -21,6 +21,11 @@ from points_rules.periods import _CITY_OFFSET
 _READS = frozenset({"SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "COMMIT", "ROLLBACK"})
 
 
+class _HeldQueues(threading.local):
+    def __init__(self):
+        self.paths: set[str] = set()  # the databases whose writers' queue this thread holds
+
+
 class QueuedSQLiteConnection(sqlite3.Connection):
     """A SQLite connection whose writers queue for the write lock on an OS file lock beside the database.
 
@@ -32,7 +37,7 @@ class QueuedSQLiteConnection(sqlite3.Connection):
     could only wait for itself.
     """
 
-    _held = threading.local()  # the databases whose queue lock this thread holds
+    _held = _HeldQueues()
 
     def __init__(self, database, *args, **kwargs):
         super().__init__(database, *args, **kwargs)
@@ -44,11 +49,10 @@ class QueuedSQLiteConnection(sqlite3.Connection):
 
     def begin_writing(self) -> None:
         """Wait for the write lock (queueing behind other writers) and open a write transaction."""
-        held = self._held.__dict__.setdefault("paths", set())
-        if self._queue is not None and not self._queued and self._path not in held:
+        if self._queue is not None and not self._queued and self._path not in self._held.paths:
             fcntl.flock(self._queue, fcntl.LOCK_EX)
             self._queued = True
-            held.add(self._path)
+            self._held.paths.add(self._path)
         try:
             self.execute("BEGIN IMMEDIATE")
         except BaseException:
@@ -85,7 +89,7 @@ class QueuedSQLiteConnection(sqlite3.Connection):
     def _leave_queue(self) -> None:
         if getattr(self, "_queued", False):
             self._queued = False
-            self._held.__dict__.get("paths", set()).discard(self._path)
+            self._held.paths.discard(self._path)
             fcntl.flock(self._queue, fcntl.LOCK_UN)
 
 

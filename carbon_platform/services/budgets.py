@@ -65,8 +65,7 @@ def lock(campaigns: dict[str, Campaign]) -> dict[str, CampaignBudget]:
     return rows
 
 
-def spend(actions: list[ActionRow], paid: list[list[tuple[str, int]]],
-                   budgets: dict[str, CampaignBudget]) -> None:
+def spend(actions: list[ActionRow], paid: list[list[tuple[str, int]]], budgets: dict[str, CampaignBudget]) -> None:
     """Record each qualifying action per campaign, then spend each campaign's total through one guarded
     statement (the engine read the budget under lock, so the guard failing is a bug, not a race)."""
     awards, totals = [], defaultdict(int)
