@@ -6,6 +6,7 @@ import fcntl
 import os
 import sqlite3
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -14,6 +15,7 @@ from flask_migrate import downgrade, upgrade
 
 from carbon_platform import create_app
 from carbon_platform.config import normalise_database_url
+from carbon_platform.db import LazyDescriptionCursor
 from carbon_platform.extensions import db
 from tests.conftest import TEST_CONFIG, dispose, make_app
 
@@ -145,6 +147,33 @@ def test_a_second_sqlite_writer_in_the_thread_holding_the_queue_is_refused_not_h
             other.execute(sa.update(T).values(x=2))
             other.commit()
     dispose(app)
+
+
+def test_postgresql_cursors_describe_results_as_psycopg_does_when_asked(app, backend):
+    if backend != "postgresql":
+        pytest.skip("psycopg cursors are PostgreSQL's")
+    with app.app_context(), db.engine.connect() as connection:
+        cursor = connection.connection.dbapi_connection.cursor()
+        assert isinstance(cursor, LazyDescriptionCursor)
+        cursor.execute("SELECT 1 AS one, 'x'::text AS word")
+        plain = psycopg.Cursor.description.fget(cursor)
+        described = cursor.description
+        assert [(c.name, c.type_code) for c in described] == [(c.name, c.type_code) for c in plain] \
+            == [("one", 23), ("word", 25)]
+        assert len(described) == 2 and described[1].name == "word"
+        cursor.execute("SELECT")  # a result with rows but no columns is described, as psycopg does
+        assert cursor.description is not None and len(cursor.description) == 0
+        cursor.execute("CREATE TEMPORARY TABLE t (x int)")
+        assert cursor.description is None  # no result rows: None, as psycopg says
+        cursor.execute("SELECT 2 AS two")
+        early = cursor.description
+        cursor.execute("SELECT 3 AS three")
+        with pytest.raises(RuntimeError, match="before the cursor executes again"):
+            len(early)  # never the wrong result's columns
+        assert [c.name for c in cursor.description] == ["three"]
+        # SQLAlchemy reads names through it the first time a statement runs, and results work as ever.
+        assert connection.execute(sa.text("SELECT 4 AS four, 5 AS five")).mappings().one() == {"four": 4, "five": 5}
+        cursor.close()
 
 
 def test_models_and_migrations_agree(app):
