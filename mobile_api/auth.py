@@ -23,11 +23,13 @@ def _bearer_token() -> str | None:
 Loader = tuple[str, type, Callable[[object], bool] | None]  # g's name, the subject's class, a further check
 
 
-def _requires(loaders: Mapping[Audience, Loader]) -> Callable:
+def _requires(loaders: Mapping[Audience, Loader], *, joined: bool = True) -> Callable:
     """A decorator that authenticates one of ``loaders``' audiences and puts the token's subject on
-    ``g.<name>`` (the name the audience's loader gives). The token and its subject are one query."""
+    ``g.<name>`` (the name the audience's loader gives). The token and its subject are one query, with what
+    the subject loads joined (its account) unless ``joined`` is false (``auth.access_query``)."""
     audiences = list(loaders)
-    query = auth.access_query({audience: model for audience, (_name, model, _check) in loaders.items()})
+    query = auth.access_query({audience: model for audience, (_name, model, _check) in loaders.items()},
+                              joined=joined)
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -61,8 +63,9 @@ resident_required = _requires(_RESIDENT)
 #: Load ``g.enterprise`` from an access token issued to an enterprise's registered contact.
 enterprise_required = _requires(_ENTERPRISE)
 #: Either of the two: ``g.holder`` is the resident or enterprise, ``g.account_id`` its carbon account.
-#: For the views about "my carbon account", which are the same for both.
-holder_required = _requires(_RESIDENT | _ENTERPRISE)
+#: For the views about "my carbon account", which are the same for both. They query the account by
+#: ``g.account_id`` (awarding locks it first), so the holder comes without its account row.
+holder_required = _requires(_RESIDENT | _ENTERPRISE, joined=False)
 #: Load ``g.staff`` (and through it the merchant) from an active merchant-staff access token.
 staff_required = _requires({Audience.MERCHANT_STAFF: (
     "staff", MerchantStaff, lambda staff: staff.active and staff.merchant.active)})

@@ -124,17 +124,20 @@ def _well_formed(token: str) -> bool:
     return isinstance(token, str) and token.startswith(TOKEN_PREFIX) and len(token) <= 100
 
 
-def access_query(subjects: Mapping[Audience, type]) -> sa.Select:
+def access_query(subjects: Mapping[Audience, type], *, joined: bool = True) -> sa.Select:
     """The query ``authenticate_access`` runs: an access token by its hash, with the subject it was issued to
     for each audience in ``subjects`` (audience -> the subject's mapped class), so that a request finds its
-    token and its resident (say) in one statement. Build it once and keep it."""
+    token and its resident (say) in one statement. Build it once and keep it.
+
+    ``joined``: the subject comes with what its class loads joined (a resident's account, a staff member's
+    merchant). Without, those load on first use, for callers that seldom use them."""
     query = sa.select(AuthToken, *subjects.values()).where(
         AuthToken.token_hash == sa.bindparam("hash"), AuthToken.kind == TokenKind.ACCESS)
     for audience, model in subjects.items():
         query = query.outerjoin(model, sa.and_(AuthToken.audience == audience, model.id == AuthToken.subject_id))
+        relations = [r.class_attribute for r in sa.inspect(model).relationships if r.lazy == "joined"]
         # A subject's eager inner joins (a resident's account) would make its outer join an inner one.
-        query = query.options(*(orm.joinedload(relation.class_attribute, innerjoin=False)
-                                for relation in sa.inspect(model).relationships if relation.lazy == "joined"))
+        query = query.options(*(orm.joinedload(r, innerjoin=False) if joined else orm.lazyload(r) for r in relations))
     return query
 
 
