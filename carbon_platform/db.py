@@ -4,6 +4,7 @@ cursors that describe their results only when asked) and the one commit boundary
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import sqlite3
 import threading
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy import Engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -224,13 +226,27 @@ def commit() -> None:
         raise
 
 
-def insert_ignoring_conflicts(model, index_elements: list[str]):
-    """``INSERT … ON CONFLICT (cols) DO NOTHING`` for whichever database is bound."""
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing(index_elements=index_elements)
+def insert_ignoring_conflicts(model, index_elements: Sequence[str], returning: Sequence[str] = ()) -> sa.Insert:
+    """``INSERT … ON CONFLICT (cols) DO NOTHING`` for whichever database is bound, ``RETURNING`` the columns
+    named in ``returning``. Built once for each database and arguments, because a statement built anew is
+    analysed anew on every execution: on hot paths, give the rows when executing, not with ``.values()``."""
+    return _insert_ignoring(db.engine.dialect.name, model, tuple(index_elements), tuple(returning))
+
+
+@functools.cache
+def _insert_ignoring(dialect: str, model, index_elements: tuple[str, ...], returning: tuple[str, ...]) -> sa.Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).on_conflict_do_nothing(index_elements=list(index_elements))
+    if returning:
+        columns = getattr(model, "__table__", model).c
+        statement = statement.returning(*(columns[name] for name in returning))
+    return statement
+
+
+#: ``count`` values of the sequence behind a table's ``id``, on PostgreSQL.
+_NEXTVALS = (sa.select(sa.func.nextval(sa.func.pg_get_serial_sequence(sa.bindparam("table", type_=sa.String),
+                                                                      sa.literal_column("'id'"))))
+             .select_from(sa.func.generate_series(1, sa.bindparam("count", type_=sa.Integer))))
 
 
 def next_ids(table: sa.Table, count: int) -> list[int]:
@@ -244,9 +260,7 @@ def next_ids(table: sa.Table, count: int) -> list[int]:
     if count == 0:
         return []
     if db.engine.dialect.name == "postgresql":
-        return list(db.session.execute(
-            sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
-            {"table": table.name, "count": count}).scalars())
+        return list(db.session.execute(_NEXTVALS, {"table": table.name, "count": count}).scalars())
     largest = db.session.execute(
         sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)).with_for_update()).scalar_one()
     return list(range(largest + 1, largest + 1 + count))

@@ -65,6 +65,14 @@ def lock(campaigns: dict[str, Campaign]) -> dict[str, CampaignBudget]:
     return rows
 
 
+_INSERT_AWARDS = sa.insert(CampaignAward.__table__)
+_budgets = CampaignBudget.__table__
+_SPEND = (sa.update(_budgets)
+          .where(_budgets.c.campaign_id == sa.bindparam("campaign"),
+                 _budgets.c.spent + sa.bindparam("points") <= _budgets.c.budget)
+          .values(spent=_budgets.c.spent + sa.bindparam("points")))
+
+
 def spend(actions: list[ActionRow], paid: list[list[tuple[str, int]]], budgets: dict[str, CampaignBudget]) -> None:
     """Record each qualifying action per campaign, then spend each campaign's total through one guarded
     statement (the engine read the budget under lock, so the guard failing is a bug, not a race)."""
@@ -75,14 +83,11 @@ def spend(actions: list[ActionRow], paid: list[list[tuple[str, int]]], budgets: 
                            "points": points, "occurred_at": action.occurred_at})
             totals[campaign_id] += points
     if awards:
-        db.session.execute(sa.insert(CampaignAward.__table__), awards)
-    table = CampaignBudget.__table__
+        db.session.execute(_INSERT_AWARDS, awards)
     for campaign_id in sorted(totals):
         points = totals[campaign_id]
         if points:
-            spent = db.session.execute(
-                sa.update(table).where(table.c.campaign_id == campaign_id, table.c.spent + points <= table.c.budget)
-                .values(spent=table.c.spent + points))
+            spent = db.session.execute(_SPEND, {"campaign": campaign_id, "points": points})
             if spent.rowcount != 1:
                 raise AssertionError(f"campaign {campaign_id} budget would be overspent")
             db.session.expire(budgets[campaign_id], ["spent"])

@@ -150,8 +150,8 @@ def _claim(partner: Partner, events: list[dict[str, Any]], now: datetime,
     rows.sort(key=lambda row: row["event_id"])
     table = PartnerEvent.__table__
     ids = dict(db.session.execute(
-        insert_ignoring_conflicts(table, ["partner_id", "event_id"]).returning(table.c.event_id, table.c.id),
-        rows).all()) if rows else {}
+        insert_ignoring_conflicts(table, ["partner_id", "event_id"], returning=["event_id", "id"]), rows).all()) \
+        if rows else {}
     resent = [row for row in rows if row["event_id"] not in ids]
     if resent:
         earlier = {row.event_id: row for row in db.session.execute(
