@@ -213,18 +213,25 @@ def award_many(claims: list[Claim], *, now: datetime | None = None,
     return outcomes
 
 
-_BY_KEY = sa.select(Action).where(Action.idempotency_key.in_(sa.bindparam("keys", expanding=True)))
+_actions = Action.__table__
+#: Replays are rare: the check reads three columns of the table, and the action only when the key is taken.
+_BY_KEY = (sa.select(_actions.c.idempotency_key, _actions.c.request_hash, _actions.c.id)
+           .where(_actions.c.idempotency_key.in_(sa.bindparam("keys", expanding=True))))
 _BY_FACT = sa.select(Action).where(Action.natural_key.in_(sa.bindparam("facts", expanding=True)))
 
 
 def _earlier(claims: list[Claim], outcomes: list, digests: list[str], keys_are_new: bool) -> dict[int, tuple[int, str]]:
-    """Answer replays and already-credited facts from the database (two queries), and find the claims
-    that repeat an earlier claim of the same batch: index -> (that claim's index, "replay" or "fact")."""
+    """Answer replays and already-credited facts from the database (two queries, and a third to read the
+    actions replayed, if any), and find the claims that repeat an earlier claim of the same batch:
+    index -> (that claim's index, "replay" or "fact")."""
     live = [i for i, outcome in enumerate(outcomes) if outcome is None]
     keys = set() if keys_are_new else {claims[i].idempotency_key for i in live}
     facts = {claims[i].natural_key for i in live} - {None}
-    stored = {action.idempotency_key: action for action in db.session.execute(
-        _BY_KEY, {"keys": sorted(keys)}).scalars()} if keys else {}
+    stored = {key: (request_hash, action_id) for key, request_hash, action_id in db.session.execute(
+        _BY_KEY, {"keys": sorted(keys)})} if keys else {}
+    replayed = {action.id: action for action in db.session.execute(
+        sa.select(Action).where(Action.id.in_([action_id for _hash, action_id in stored.values()]))).scalars()} \
+        if stored else {}
     credited = {action.natural_key: action for action in db.session.execute(
         _BY_FACT, {"facts": sorted(facts)}).scalars()} if facts else {}
     first_key, first_fact, earlier = {}, {}, {}
@@ -232,8 +239,9 @@ def _earlier(claims: list[Claim], outcomes: list, digests: list[str], keys_are_n
         claim = claims[i]
         existing = stored.get(claim.idempotency_key)
         if existing is not None:
+            request_hash, action_id = existing
             outcomes[i] = IdempotencyConflict(idempotency_key=claim.idempotency_key) \
-                if existing.request_hash != digests[i] else Award(existing, replayed=True)
+                if request_hash != digests[i] else Award(replayed[action_id], replayed=True)
         elif claim.idempotency_key in first_key:
             earlier[i] = (first_key[claim.idempotency_key], "replay")
         elif claim.natural_key in credited:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from importlib import resources
 
 import pytest
@@ -71,6 +71,23 @@ def test_a_replayed_key_returns_the_same_action_and_a_changed_request_is_refused
     with pytest.raises(IdempotencyConflict):
         award(account_id, {"distance_km": 9}, key="trip-1")
     assert account(account_id).points_pending == 33
+
+
+def test_a_batch_answers_each_replayed_key_with_its_own_action(ctx_with_rules):
+    account_id = f.resident().account_id
+    first, second = (award(account_id, key=key, at=NOW + timedelta(minutes=m)).action for key, m in
+                     (("trip-1", 0), ("trip-2", 5)))
+
+    def claim(key, distance_km, minutes):
+        return earning.Claim(account_id, "resident", "bus_ride", {"distance_km": distance_km},
+                             (NOW + timedelta(minutes=minutes)).astimezone(UTC), key)  # as award_action
+
+    outcomes = earning.award_many([claim("trip-2", 6.2, 5), claim("trip-3", 6.2, 10), claim("trip-1", 6.2, 0),
+                                   claim("trip-1", 9, 0)], now=NOW + timedelta(minutes=10))
+    assert [o.replayed for o in outcomes[:3]] == [True, False, True]
+    assert (outcomes[0].action.id, outcomes[2].action.id) == (second.id, first.id)
+    assert isinstance(outcomes[3], IdempotencyConflict)  # the key taken, the request changed
+    assert account(account_id).points_pending == 3 * 33
 
 
 def test_the_same_fact_through_two_channels_is_credited_once(ctx_with_rules):
