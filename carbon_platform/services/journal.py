@@ -102,9 +102,9 @@ def claim_journals(kind: JournalKind, claims: list[dict[str, Any]], *, now: date
                          scenario=claim.get("scenario"), memo=claim.get("memo", "")) for claim in claims]
     if not rows:
         return []
+    table = Journal.__table__
     inserted = dict(db.session.execute(  # executemany: one cached statement, sent in insertmanyvalues batches
-        insert_ignoring_conflicts(Journal.__table__, ["idempotency_key"], returning=["idempotency_key", "id"]),
-        rows).all())
+        insert_ignoring_conflicts(table, ["idempotency_key"], returning=["idempotency_key", "id"]), rows).all())
     claimed, seen = [], set()
     for row in rows:
         key = row["idempotency_key"]
@@ -112,7 +112,7 @@ def claim_journals(kind: JournalKind, claims: list[dict[str, Any]], *, now: date
             claimed.append((inserted[key], True))
             seen.add(key)
         else:
-            claimed.append((_replayed(row, (Journal.__table__.c.id,)).id, False))
+            claimed.append((_replayed(row, (table.c.id,)).id, False))
     return claimed
 
 

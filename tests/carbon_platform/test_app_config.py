@@ -149,9 +149,8 @@ def test_a_second_sqlite_writer_in_the_thread_holding_the_queue_is_refused_not_h
     dispose(app)
 
 
-def test_postgresql_cursors_describe_results_as_psycopg_does_when_asked(app, backend):
-    if backend != "postgresql":
-        pytest.skip("psycopg cursors are PostgreSQL's")
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # psycopg's cursors: PostgreSQL only
+def test_postgresql_cursors_describe_results_as_psycopg_does_when_asked(app):
     with app.app_context(), db.engine.connect() as connection:
         cursor = connection.connection.dbapi_connection.cursor()
         assert isinstance(cursor, LazyDescriptionCursor)
