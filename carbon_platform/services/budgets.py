@@ -44,20 +44,18 @@ def stops_from(rows) -> CampaignStops:
     return CampaignStops(frozenset(paused), tuple(ended))
 
 
+_LOCK = (sa.select(CampaignBudget).where(CampaignBudget.campaign_id.in_(sa.bindparam("ids", expanding=True)))
+         .order_by(CampaignBudget.campaign_id).with_for_update().execution_options(populate_existing=True))
+
+
 def lock(campaigns: dict[str, Campaign]) -> dict[str, CampaignBudget]:
     """Lock (creating if needed) the budget rows of the campaigns that may pay, in id order."""
     if not campaigns:
         return {}
     ids = sorted(campaigns)
-    db.session.execute(insert_ignoring_conflicts(CampaignBudget, ["campaign_id"]).values(
-        [{"campaign_id": i, "budget": campaigns[i].budget_points, "spent": 0} for i in ids]))
-    rows = {
-        row.campaign_id: row
-        for row in db.session.execute(
-            sa.select(CampaignBudget).where(CampaignBudget.campaign_id.in_(ids)).order_by(CampaignBudget.campaign_id)
-            .with_for_update().execution_options(populate_existing=True)
-        ).scalars()
-    }
+    db.session.execute(insert_ignoring_conflicts(CampaignBudget.__table__, ["campaign_id"]),
+                       [{"campaign_id": i, "budget": campaigns[i].budget_points, "spent": 0} for i in ids])
+    rows = {row.campaign_id: row for row in db.session.execute(_LOCK, {"ids": ids}).scalars()}
     for campaign in campaigns.values():
         row = rows[campaign.id]
         if row.budget != campaign.budget_points and campaign.budget_points >= row.spent:

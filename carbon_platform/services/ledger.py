@@ -156,7 +156,7 @@ def earn_many(credits: list[Credit], *, now: datetime | None = None,
                         Posting(None, Book.CERTIFIED, -credit.grams)]
             if credit.points:
                 lot = lot_row(journal_id, credit.account_id, credit.points, earned_at=credit.earned_at,
-                               release_at=credit.release_at, expires_at=credit.expires_at, now=now)
+                              release_at=credit.release_at, expires_at=credit.expires_at, now=now)
                 lots.append(lot)
                 book = Book.AVAILABLE if lot["released_at"] is not None else Book.PENDING
                 postings += [Posting(credit.account_id, book, credit.points),
