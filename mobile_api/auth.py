@@ -23,31 +23,48 @@ def _bearer_token() -> str | None:
 Loader = tuple[str, type, Callable[[object], bool] | None]  # g's name, the subject's class, a further check
 
 
-def _requires(loaders: Mapping[Audience, Loader], *, joined: bool = True) -> Callable:
-    """A decorator that authenticates one of ``loaders``' audiences and puts the token's subject on
-    ``g.<name>`` (the name the audience's loader gives). The token and its subject are one query, with what
-    the subject loads joined (its account) unless ``joined`` is false (``auth.access_query``)."""
+def _requires(loaders: Mapping[Audience, Loader]) -> Callable:
+    """A decorator that authenticates one of ``loaders``' audiences and puts the token on ``g.auth_token`` and
+    its subject on ``g.<name>`` (the name the audience's loader gives), both loaded in one query with what the
+    subject loads joined (its account: ``auth.access_query``)."""
     audiences = list(loaders)
-    query = auth.access_query({audience: model for audience, (_name, model, _check) in loaders.items()},
-                              joined=joined)
+    query = auth.access_query({audience: model for audience, (_name, model, _check) in loaders.items()})
+
+    def authenticate() -> None:
+        found = auth.authenticate_access(_bearer_token() or "", query)
+        if found is None:
+            raise _invalid_token()
+        token = found[0]
+        if token.audience not in loaders:
+            raise _wrong_audience()
+        name, _model, check = loaders[token.audience]
+        subject = found[1 + audiences.index(token.audience)]
+        if subject is None or (check is not None and not check(subject)):
+            raise _invalid_token()
+        g.auth_token = token
+        setattr(g, name, subject)
+
+    return _before_view(authenticate)
+
+
+def _authenticate_holder() -> None:
+    holder = auth.authenticate_holder(_bearer_token() or "")
+    if holder is None:
+        raise _invalid_token()
+    if holder.audience not in (Audience.RESIDENT, Audience.ENTERPRISE):
+        raise _wrong_audience()
+    if holder.account_id is None:
+        raise _invalid_token()
+    g.holder, g.account_id = holder, holder.account_id
+
+
+def _before_view(authenticate: Callable[[], None]) -> Callable:
+    """A decorator that runs ``authenticate`` (which raises, or fills ``g``) before the view."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
-            found = auth.authenticate_access(_bearer_token() or "", query)
-            if found is None:
-                raise AuthenticationFailed("a valid bearer token is required", code="invalid_token")
-            token = found[0]
-            if token.audience not in loaders:
-                raise Forbidden("this token is not for this part of the API")
-            name, _model, check = loaders[token.audience]
-            subject = found[1 + audiences.index(token.audience)]
-            if subject is None or (check is not None and not check(subject)):
-                raise AuthenticationFailed("a valid bearer token is required", code="invalid_token")
-            g.auth_token = token
-            setattr(g, name, subject)
-            if name in ("resident", "enterprise"):  # both hold a carbon account: the account views use it
-                g.holder, g.account_id = subject, subject.account_id
+            authenticate()
             return view(*args, **kwargs)
 
         return wrapper
@@ -55,17 +72,22 @@ def _requires(loaders: Mapping[Audience, Loader], *, joined: bool = True) -> Cal
     return decorator
 
 
-_RESIDENT: dict[Audience, Loader] = {Audience.RESIDENT: ("resident", Resident, None)}
-_ENTERPRISE: dict[Audience, Loader] = {Audience.ENTERPRISE: ("enterprise", Enterprise, None)}
+def _invalid_token() -> AuthenticationFailed:
+    return AuthenticationFailed("a valid bearer token is required", code="invalid_token")
+
+
+def _wrong_audience() -> Forbidden:
+    return Forbidden("this token is not for this part of the API")
+
 
 #: Load ``g.resident`` from an access token issued to a resident.
-resident_required = _requires(_RESIDENT)
+resident_required = _requires({Audience.RESIDENT: ("resident", Resident, None)})
 #: Load ``g.enterprise`` from an access token issued to an enterprise's registered contact.
-enterprise_required = _requires(_ENTERPRISE)
-#: Either of the two: ``g.holder`` is the resident or enterprise, ``g.account_id`` its carbon account.
-#: For the views about "my carbon account", which are the same for both. They query the account by
-#: ``g.account_id`` (awarding locks it first), so the holder comes without its account row.
-holder_required = _requires(_RESIDENT | _ENTERPRISE, joined=False)
+enterprise_required = _requires({Audience.ENTERPRISE: ("enterprise", Enterprise, None)})
+#: A resident's or an enterprise's token, for the views about "my carbon account", which are the same for
+#: both: ``g.holder`` is an ``auth.Holder`` (audience, id, account id) and ``g.account_id`` its account. Plain
+#: values, no mapped objects: these views query the account by ``g.account_id`` (awarding locks it first).
+holder_required = _before_view(_authenticate_holder)
 #: Load ``g.staff`` (and through it the merchant) from an active merchant-staff access token.
 staff_required = _requires({Audience.MERCHANT_STAFF: (
     "staff", MerchantStaff, lambda staff: staff.active and staff.merchant.active)})

@@ -161,6 +161,37 @@ def test_staff_tokens_stop_working_when_the_staff_member_or_their_merchant_is_de
         assert client.get("/api/v1/merchant/me", headers=headers).status_code == 200
 
 
+def test_account_views_refuse_every_token_a_profile_view_refuses(client, app):
+    """The views about a carbon account (``holder_required``) read the token as plain columns, not through
+    the query the profile views use; they must refuse the same tokens in the same words."""
+    with app.app_context():
+        merchant = f.merchant(name="岱庙低碳书店")
+        cashier_phone = f.staff(merchant).phone.removeprefix("+86")
+        enterprise = f.enterprise()
+        contact = enterprise.contact_phone.removeprefix("+86")
+        commit()
+    resident = tokens(client, app)
+    resident_history = client.get("/api/v1/me/points/history", headers=bearer(resident))
+    assert resident_history.status_code == 200 and resident_history.json == []
+    company = bearer(tokens(client, app, contact, prefix="/api/v1/enterprise/auth"))
+    company_history = client.get("/api/v1/me/points/history", headers=company)
+    assert company_history.status_code == 200 and company_history.json == []
+
+    staff = tokens(client, app, cashier_phone, prefix="/api/v1/merchant/auth")
+    assert_error(client.get("/api/v1/me/points/history", headers=bearer(staff)), 403)
+    refresh_as_access = {"Authorization": f"Bearer {resident['refresh_token']}"}
+    expired, logged_out = tokens(client, app), tokens(client, app)
+    with app.app_context():
+        db.session.execute(sa.update(AuthToken).where(AuthToken.token_hash == token_hash(expired["access_token"]))
+                           .values(expires_at=utcnow() - timedelta(seconds=1)))
+        commit()
+    assert client.delete("/api/v1/auth/session", headers=bearer(logged_out)).status_code == 204
+    for headers in (refresh_as_access, bearer(expired), bearer(logged_out), {"Authorization": "Bearer ct_nope"}, {}):
+        profile = assert_error(client.get("/api/v1/me", headers=headers), 401, "invalid_token")
+        account = assert_error(client.get("/api/v1/me/points/history", headers=headers), 401, "invalid_token")
+        assert account == profile
+
+
 def test_a_phone_that_is_not_staff_gets_the_same_answer_and_no_message(client, app):
     stranger = f.phone()
     response = client.post("/api/v1/merchant/auth/codes", json={"phone": stranger})
