@@ -228,7 +228,7 @@ def _earlier(claims: list[Claim], outcomes: list, digests: list[str], keys_are_n
     live = [i for i, outcome in enumerate(outcomes) if outcome is None]
     keys = set() if keys_are_new else {claims[i].idempotency_key for i in live}
     facts = {claims[i].natural_key for i in live} - {None}
-    stored = {key: (request_hash, action_id) for key, request_hash, action_id in db.session.execute(
+    stored = {key: (request_hash, action_id) for key, request_hash, action_id in db.session.connection().execute(
         _BY_KEY, {"keys": sorted(keys)})} if keys else {}
     replayed = {action.id: action for action in db.session.execute(
         sa.select(Action).where(Action.id.in_([action_id for _hash, action_id in stored.values()]))).scalars()} \
@@ -273,7 +273,7 @@ def _write(rows: list[dict[str, Any]], credits: list, now: datetime, locked: Map
         for (row, _credit), journal_id in zip(due, journal_ids, strict=True):
             row["journal_id"] = journal_id
     if rows:
-        db.session.execute(_INSERT_ACTIONS, rows)
+        db.session.connection().execute(_INSERT_ACTIONS, rows)
     return [ActionRow(*(row[name] for name in ActionRow._fields)) for row in rows]
 
 

@@ -23,7 +23,7 @@ def lock(account_id: int) -> tuple[Holder | None, dict[int, bool]]:
     ``FOR NO KEY UPDATE``), and read who holds it, in one query: (its holder or None when there is no
     such account, each locked account's ``frozen``)."""
     holder, frozen = None, {}
-    for locked_id, kind, district, household, is_frozen in db.session.execute(_LOCK, {"id": account_id}):
+    for locked_id, kind, district, household, is_frozen in db.session.connection().execute(_LOCK, {"id": account_id}):
         frozen[locked_id] = is_frozen
         if locked_id == account_id:
             holder = (kind.value, district, household)

@@ -103,7 +103,8 @@ def claim_journals(kind: JournalKind, claims: list[dict[str, Any]], *, now: date
     if not rows:
         return []
     table = Journal.__table__
-    inserted = dict(db.session.execute(  # executemany: one cached statement, sent in insertmanyvalues batches
+    # executemany: one cached statement, sent in insertmanyvalues batches
+    inserted = dict(db.session.connection().execute(
         insert_ignoring_conflicts(table, ["idempotency_key"], returning=["idempotency_key", "id"]), rows).all())
     claimed, seen = [], set()
     for row in rows:
@@ -180,7 +181,7 @@ def post_many(journals: list[tuple[int, JournalKind, list[Posting]]]) -> None:
     if not entries:
         return
     # The table, not the entity: a plain executemany, without ORM bulk-insert bookkeeping.
-    db.session.execute(_INSERT_ENTRIES, entries)
+    db.session.connection().execute(_INSERT_ENTRIES, entries)
     _move_balances(deltas)
 
 
@@ -202,7 +203,7 @@ def _move_balances(deltas: dict[int, dict[str, int]]) -> None:
             guard = sa.and_(*(table.c[c] + sa.bindparam(f"d_{c}") >= 0 for c in columns))
             statement = _MOVES[columns] = (sa.update(table).where(table.c.id == sa.bindparam("account"), guard)
                                            .values({c: table.c[c] + sa.bindparam(f"d_{c}") for c in columns}))
-        result = db.session.execute(statement, rows)
+        result = db.session.connection().execute(statement, rows)
         if result.rowcount != len(rows):  # a guard failed: which account is reported only when it is one
             raise InsufficientPoints(account_id=rows[0]["account"] if len(rows) == 1 else None)
         for row in rows:

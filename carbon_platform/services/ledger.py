@@ -163,7 +163,7 @@ def earn_many(credits: list[Credit], *, now: datetime | None = None,
                              Posting(None, Book.ISSUED, -credit.points)]
             journals.append((journal_id, JournalKind.EARN, postings))
         if lots:
-            db.session.execute(_INSERT_LOTS, lots)
+            db.session.connection().execute(_INSERT_LOTS, lots)
         post_many(journals)
     return [journal_id for journal_id, _created in claimed]
 

@@ -109,7 +109,7 @@ class AwardingRules(NamedTuple):
 def awarding_rules(at: datetime) -> AwardingRules:
     """``rules_in_force(at)`` and the campaigns administrators have paused or ended early
     (``campaign_budgets.stops()``), in one query."""
-    rows = db.session.execute(_IN_FORCE_AND_STOPS, {"at": at}).all()
+    rows = db.session.connection().execute(_IN_FORCE_AND_STOPS, {"at": at}).all()
     if not rows:
         raise NoRulebookInForce()
     return AwardingRules(_in_force_from(rows[0][:4]),

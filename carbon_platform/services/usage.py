@@ -57,7 +57,7 @@ def seed(book: UsageBook, actions: list[UsageAction], budgets: dict[str, Campaig
     query = _union(tuple(name for name, _params, _group in reads))
     parameters = {f"{key}_{i}": value for i, (_name, params, _group) in enumerate(reads)
                   for key, value in params.items()}
-    for part, owner, day, count, grams, points in db.session.execute(query, parameters):
+    for part, owner, day, count, grams, points in db.session.connection().execute(query, parameters):
         _fill(book, reads[part][2], owner, day, int(count), int(grams), int(points))
 
 
