@@ -85,7 +85,7 @@ resident_required = _requires({Audience.RESIDENT: ("resident", Resident, None)})
 #: Load ``g.enterprise`` from an access token issued to an enterprise's registered contact.
 enterprise_required = _requires({Audience.ENTERPRISE: ("enterprise", Enterprise, None)})
 #: A resident's or an enterprise's token, for the views about "my carbon account", which are the same for
-#: both: ``g.holder`` is an ``auth.Holder`` (audience, id, account id) and ``g.account_id`` its account. Plain
+#: both: ``g.holder`` is an ``auth.TokenHolder`` (audience, id, account id) and ``g.account_id`` its account. Plain
 #: values, no mapped objects: these views query the account by ``g.account_id`` (awarding locks it first).
 holder_required = _before_view(_authenticate_holder)
 #: Load ``g.staff`` (and through it the merchant) from an active merchant-staff access token.

@@ -38,7 +38,7 @@ from carbon_platform.models import (
 )
 from carbon_platform.services import budgets as campaign_budgets
 from carbon_platform.services import holders, ledger, rulebooks, usage
-from carbon_platform.services.auth import Holder
+from carbon_platform.services.auth import TokenHolder
 from carbon_platform.services.journal import fingerprint, jsonable, lock_accounts
 from points_rules import Facts, Status, evaluate
 from points_rules.simulate import Action as UsageAction
@@ -277,11 +277,11 @@ def _write(rows: list[dict[str, Any]], credits: list, now: datetime, locked: Map
     return [ActionRow(*(row[name] for name in ActionRow._fields)) for row in rows]
 
 
-def self_report(holder: Resident | Enterprise | Holder, *, scenario: str, inputs: dict[str, Any],
+def self_report(holder: Resident | Enterprise | TokenHolder, *, scenario: str, inputs: dict[str, Any],
                 occurred_at: datetime, client_key: str, reference: str | None = None, now: datetime | None = None,
                 rules: rulebooks.AwardingRules | None = None) -> Award:
     """A self-report from the app, by a resident or an enterprise's contact (``holder``: the mapped object, or
-    the ``auth.Holder`` an access token names; only its ``id`` and ``account_id`` are read).
+    the ``auth.TokenHolder`` an access token names; only its ``id`` and ``account_id`` are read).
 
     The holder's account and its household's are locked, and its account type, district and household read,
     in one query; an enterprise reports as account type ``enterprise`` and is in no household. The client's
