@@ -259,9 +259,10 @@ def next_ids(table: sa.Table, count: int) -> list[int]:
     """
     if count == 0:
         return []
-    if db.engine.dialect.name == "postgresql":
-        return list(db.session.connection().execute(_NEXTVALS, {"table": table.name, "count": count}).scalars())
-    largest = db.session.execute(
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        return list(connection.execute(_NEXTVALS, {"table": table.name, "count": count}).scalars())
+    largest = connection.execute(
         sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)).with_for_update()).scalar_one()
     return list(range(largest + 1, largest + 1 + count))
 
