@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -38,11 +38,13 @@ from carbon_platform.models import (
 )
 from carbon_platform.services import budgets as campaign_budgets
 from carbon_platform.services import holders, ledger, rulebooks, usage
-from carbon_platform.services.auth import TokenHolder
 from carbon_platform.services.journal import fingerprint, jsonable, lock_accounts
 from points_rules import Facts, Status, evaluate
 from points_rules.simulate import Action as UsageAction
 from points_rules.simulate import CampaignStops, UsageBook
+
+if TYPE_CHECKING:
+    from carbon_platform.services.auth import TokenHolder
 
 _STATUS = {Status.CREDITED: ActionStatus.CREDITED, Status.REVIEW: ActionStatus.REVIEW,
            Status.REJECTED: ActionStatus.REJECTED}
