@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import timeit
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -326,6 +327,13 @@ def measure(url: str, workers: int, batches: int, reports: int, size: int = BATC
     return figures
 
 
+def interpreter_ms() -> float:
+    """How fast this machine runs Python: ``sum(range(10**6))`` in milliseconds, the median of 5. The targets are
+    for "this machine", and the same code's figures differ 2–3× between the shared machines; this number, printed
+    with each run, tells two machines apart (``docs/performance.md``, "Is this machine fast enough?")."""
+    return statistics.median(timeit.repeat("sum(range(10**6))", repeat=5, number=1)) * 1000
+
+
 def report(name: str, figures: dict[str, float], size: int) -> None:
     def cpu(phase: str) -> str:
         parties = [p for p in ("app", "database", "load generator") if figures[f"{phase} cpu {p}"] >= 0.005]
@@ -351,6 +359,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per database, each on a fresh one; medians")
     args = parser.parse_args()
     databases = [("sqlite", None)] + ([("postgresql", args.postgresql)] if args.postgresql else [])
+    print(f"machine: sum(range(10**6)) takes {interpreter_ms():.1f} ms (median of 5)")
     for name, url in databases:
         rounds = []
         for number in range(1, args.rounds + 1):
