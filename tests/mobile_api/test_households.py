@@ -15,10 +15,14 @@ from tests.serving import race, served
 
 
 @pytest.fixture
-def people(client, app):
+def districts(app):
     with app.app_context():
         f.districts()
         commit()
+
+
+@pytest.fixture
+def people(client, app, districts):
     return {name: resident_headers(client, app) for name in ("head", "member", "stranger")}
 
 
@@ -126,7 +130,7 @@ def _members(app, household_id: int) -> int:
 
 
 @pytest.mark.concurrency
-def test_one_invitation_code_used_by_ten_residents_at_once_lets_exactly_one_in(app, people):
+def test_one_invitation_code_used_by_ten_residents_at_once_lets_exactly_one_in(app, districts):
     with served(app) as address:
         for repetition in range(REPETITIONS):
             with app.app_context():
@@ -143,7 +147,7 @@ def test_one_invitation_code_used_by_ten_residents_at_once_lets_exactly_one_in(a
 
 
 @pytest.mark.concurrency
-def test_different_codes_joined_at_once_never_take_a_household_past_its_cap(app, people):
+def test_different_codes_joined_at_once_never_take_a_household_past_its_cap(app, districts):
     with served(app) as address:
         for repetition in range(REPETITIONS):
             with app.app_context():
@@ -160,7 +164,7 @@ def test_different_codes_joined_at_once_never_take_a_household_past_its_cap(app,
 
 
 @pytest.mark.concurrency
-def test_one_resident_joining_two_households_at_once_ends_in_exactly_one(app, people):
+def test_one_resident_joining_two_households_at_once_ends_in_exactly_one(app, districts):
     with served(app) as address:
         for repetition in range(REPETITIONS):
             with app.app_context():
