@@ -201,21 +201,49 @@ def _live(token) -> bool:
 def refresh(refresh_token: str) -> TokenPair | None:
     """Rotate: the refresh token and the session's access tokens are spent, a new pair is issued.
 
-    A refresh token used twice means it was copied: the whole session is revoked.
+    A refresh token used twice means it was copied: the whole session is revoked, including any tokens
+    a racing refresh minted. The session is locked first (``_lock_sessions``), then the token is spent by
+    one guarded statement, so of any number of refreshes racing on one token exactly one wins, and every
+    other one sees the winner's tokens committed and revokes them.
     """
     found = _find(refresh_token, TokenKind.REFRESH)
     if found is None:
         return None
-    if found.revoked_at is not None:
-        revoke_session(found.session_id)
-        return None
-    if found.expires_at <= utcnow():
-        return None
-    revoke_session(found.session_id)
-    return issue_tokens(found.audience, found.subject_id, found.session_id)
+    session_id = found.session_id
+    _lock_sessions(AuthToken.session_id == session_id)
+    now = utcnow()
+    spent = db.session.execute(
+        sa.update(AuthToken)
+        .where(AuthToken.id == found.id, AuthToken.revoked_at.is_(None), AuthToken.expires_at > now)
+        .values(revoked_at=now)
+    ).rowcount
+    if not spent:
+        # Read again, under the lock: ``found`` may predate the rotation that spent it.
+        revoked = db.session.execute(sa.select(AuthToken.revoked_at).where(AuthToken.id == found.id)).scalar_one()
+        if revoked is not None:
+            revoke_session(session_id)
+        return None  # reused, or expired
+    revoke_session(session_id)
+    return issue_tokens(found.audience, found.subject_id, session_id)
+
+
+def _lock_sessions(*where: sa.ColumnElement[bool]) -> None:
+    """Lock each session that has a token matching ``where``, by its first token's row, in id order.
+
+    There is no session row, so a session's first token stands for it. Every write to a session's tokens
+    (refresh, log out, log out everywhere) takes this lock before any other, which (1) makes a revocation
+    see the tokens a racing refresh minted (under READ COMMITTED an UPDATE that waited for a row lock still
+    misses rows committed after it began; a statement after the lock sees them) and (2) keeps two writers
+    from locking the same tokens in opposite orders (a deadlock). On SQLite ``FOR UPDATE`` takes the
+    database's write lock (see ``carbon_platform.db.configure_engine``), which serialises the same way.
+    """
+    first = sa.select(sa.func.min(AuthToken.id)).where(*where).group_by(AuthToken.session_id)
+    db.session.execute(sa.select(AuthToken.id).where(AuthToken.id.in_(first)).order_by(AuthToken.id)
+                       .with_for_update()).all()
 
 
 def revoke_session(session_id: str) -> int:
+    _lock_sessions(AuthToken.session_id == session_id)
     return db.session.execute(
         sa.update(AuthToken)
         .where(AuthToken.session_id == session_id, AuthToken.revoked_at.is_(None))
@@ -225,6 +253,7 @@ def revoke_session(session_id: str) -> int:
 
 def revoke_all(audience: Audience, subject_id: int) -> int:
     """Log out everywhere."""
+    _lock_sessions(AuthToken.audience == audience, AuthToken.subject_id == subject_id)
     return db.session.execute(
         sa.update(AuthToken)
         .where(AuthToken.audience == audience, AuthToken.subject_id == subject_id, AuthToken.revoked_at.is_(None))

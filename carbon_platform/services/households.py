@@ -10,6 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from carbon_platform.clock import utcnow
+from carbon_platform.db import insert_ignoring_conflicts
 from carbon_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import (
@@ -86,33 +87,47 @@ def invite(head: Resident, household_id: int, *, phone: str | None = None) -> Is
 
 
 def join(resident: Resident, code: str) -> Household:
+    """Spend the invitation ``code`` and make ``resident`` a member of its household.
+
+    Safe under any race: the code is spent by one guarded statement (of any number of joins with one code,
+    one finds it unspent; on PostgreSQL the others wait for its row lock and re-check), the household row is
+    locked before its members are counted (so joins with different codes cannot pass the cap together), and
+    the membership is claimed with ``ON CONFLICT DO NOTHING`` (a resident joining two households at once
+    gets one). Any refusal raises, so the transaction rolls back and the code stays unspent.
+    """
     if not isinstance(code, str) or not code.strip():
         raise InvalidInput("invitation code required", field="code")
-    invitation = db.session.execute(
-        sa.select(HouseholdInvitation).where(HouseholdInvitation.code_hash == _hash_code(code))
-    ).scalar_one_or_none()
     now = utcnow()
-    usable = (
-        invitation is not None
-        and invitation.accepted_at is None
-        and invitation.revoked_at is None
-        and invitation.expires_at > now
-        and (invitation.phone is None or invitation.phone == resident.phone)
-    )
-    if not usable:
+    household_id = db.session.execute(
+        sa.update(HouseholdInvitation)
+        .where(HouseholdInvitation.code_hash == _hash_code(code),
+               HouseholdInvitation.accepted_at.is_(None),
+               HouseholdInvitation.revoked_at.is_(None),
+               HouseholdInvitation.expires_at > now,
+               sa.or_(HouseholdInvitation.phone.is_(None), HouseholdInvitation.phone == resident.phone))
+        .values(accepted_at=now, accepted_by_id=resident.id)
+        .returning(HouseholdInvitation.household_id),
+        execution_options={"synchronize_session": False},
+    ).scalar_one_or_none()
+    if household_id is None:
         # One answer for unknown, used, expired and someone else's codes: nothing to probe.
         raise NotFound("invitation not found or no longer valid", code="invitation_invalid")
     if membership_of(resident) is not None:
         raise Conflict("you already belong to a household; leave it first", code="already_in_household")
-    household = invitation.household
-    if len(household.memberships) >= MAX_MEMBERS:
+    # FOR NO KEY UPDATE: serialises the joins of this household without blocking rows that merely refer
+    # to it (an invitation being issued). Columns only, so the household's joined account is not locked.
+    db.session.execute(sa.select(Household.id).where(Household.id == household_id).with_for_update(key_share=True))
+    members = db.session.execute(sa.select(sa.func.count()).select_from(HouseholdMembership)
+                                 .where(HouseholdMembership.household_id == household_id)).scalar_one()
+    if members >= MAX_MEMBERS:
         raise Conflict(f"a household has at most {MAX_MEMBERS} members", code="household_full")
-    invitation.accepted_at = now
-    invitation.accepted_by_id = resident.id
-    db.session.add(HouseholdMembership(household=household, resident=resident, role=MemberRole.MEMBER,
-                                       joined_at=now))
-    db.session.flush()
-    return household
+    claimed = db.session.execute(
+        insert_ignoring_conflicts(HouseholdMembership.__table__, ["resident_id"], returning=["id"]),
+        {"household_id": household_id, "resident_id": resident.id, "role": MemberRole.MEMBER, "joined_at": now},
+    ).first()
+    if claimed is None:  # the same resident's other join won meanwhile
+        raise Conflict("you already belong to a household; leave it first", code="already_in_household")
+    return db.session.get(Household, household_id)
 
 
 def leave(resident: Resident) -> None:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
-from carbon_platform.models import AuthToken, LoginCode, Merchant, MerchantStaff, Resident
+from carbon_platform.models import Audience, AuthToken, LoginCode, Merchant, MerchantStaff, Resident
+from carbon_platform.services import auth
 from carbon_platform.services.auth import token_hash
 from tests import factories as f
 from tests.mobile_api.helpers import assert_error, bearer, resident_headers, sms_code, tokens
+from tests.serving import race, served
 
 
 def test_first_login_opens_a_carbon_account(client, app):
@@ -197,3 +200,82 @@ def test_a_phone_that_is_not_staff_gets_the_same_answer_and_no_message(client, a
     response = client.post("/api/v1/merchant/auth/codes", json={"phone": stranger})
     assert response.status_code == 202 and response.json == {"expires_in": 300}
     assert app.extensions["sms_sender"].outbox == []
+
+
+# -- races over real HTTP (both databases, each repeated 20 times) --------------------------------------
+
+REPETITIONS = 20
+
+
+def _session(app) -> auth.TokenPair:
+    with app.app_context():
+        pair = auth.issue_tokens(Audience.RESIDENT, f.resident().id)
+        commit()
+    return pair
+
+
+def _live_tokens(app, session_id: str) -> int:
+    with app.app_context():
+        return db.session.execute(sa.select(sa.func.count()).select_from(AuthToken)
+                                  .where(AuthToken.session_id == session_id, AuthToken.revoked_at.is_(None))
+                                  ).scalar_one()
+
+
+def _refresh(token: str) -> tuple[str, str, dict, dict]:
+    return ("POST", "/api/v1/auth/refresh", {}, {"refresh_token": token})
+
+
+def _assert_all_dead(client, session: auth.TokenPair, minted: list[dict]) -> None:
+    """Every token of the session is refused: the first ones and those minted in the race."""
+    for access in [session.access_token] + [m["access_token"] for m in minted]:
+        assert_error(client.get("/api/v1/me", headers={"Authorization": f"Bearer {access}"}), 401, "invalid_token")
+    for refresh in [m["refresh_token"] for m in minted]:
+        assert_error(client.post("/api/v1/auth/refresh", json={"refresh_token": refresh}), 401, "invalid_token")
+
+
+@pytest.mark.concurrency
+def test_one_refresh_token_refreshed_ten_times_at_once_wins_once_and_the_reuse_revokes_the_session(client, app):
+    app.config["OTP_VERIFY_LIMIT_PER_IP"] = "10000 per hour"  # every refresh here comes from 127.0.0.1
+    with served(app) as address:
+        for repetition in range(REPETITIONS):
+            session = _session(app)
+            results = race(address, [_refresh(session.refresh_token)] * 10)
+            statuses = sorted(status for status, _ in results)
+            assert statuses == [201] + [401] * 9, f"repetition {repetition}: {statuses}"
+            assert {body["error"]["code"] for status, body in results if status == 401} == {"invalid_token"}
+            assert _live_tokens(app, session.session_id) == 0, f"repetition {repetition}"
+            _assert_all_dead(client, session, [body for status, body in results if status == 201])
+
+
+@pytest.mark.concurrency
+def test_a_replayed_refresh_token_racing_the_current_one_leaves_no_token_of_the_session_alive(client, app):
+    app.config["OTP_VERIFY_LIMIT_PER_IP"] = "10000 per hour"
+    with served(app) as address:
+        for repetition in range(REPETITIONS):
+            session = _session(app)
+            with app.app_context():
+                current = auth.refresh(session.refresh_token)  # the owner's rotation; the old token is copied
+                commit()
+            results = race(address, [_refresh(session.refresh_token), _refresh(current.refresh_token)] * 5)
+            statuses = [status for status, _ in results]
+            assert set(statuses) <= {201, 401} and statuses.count(201) <= 1, f"repetition {repetition}: {statuses}"
+            assert all(statuses[i] == 401 for i in range(0, 10, 2)), "the copied token never works"
+            assert _live_tokens(app, session.session_id) == 0, f"repetition {repetition}: {statuses}"
+            _assert_all_dead(client, current, [body for status, body in results if status == 201])
+
+
+@pytest.mark.concurrency
+def test_logging_out_everywhere_while_refreshing_leaves_no_token_alive(app):
+    app.config["OTP_VERIFY_LIMIT_PER_IP"] = "10000 per hour"
+    with served(app) as address:
+        for repetition in range(REPETITIONS):
+            session = _session(app)
+            results = race(address, [("DELETE", "/api/v1/auth/sessions",
+                                      {"Authorization": f"Bearer {session.access_token}"}, {}),
+                                     _refresh(session.refresh_token)])
+            (logged_out, _), (refreshed, _) = results
+            assert logged_out in (204, 401) and refreshed in (201, 401), f"repetition {repetition}: {results}"
+            if logged_out == 204:  # the log-out went through, so it must have caught a racing refresh's tokens
+                assert _live_tokens(app, session.session_id) == 0, f"repetition {repetition}: {results}"
+            else:  # the refresh spent the access token first: its new pair lives, the old ones do not
+                assert refreshed == 201 and _live_tokens(app, session.session_id) == 2, f"repetition {repetition}"

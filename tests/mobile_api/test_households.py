@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from carbon_platform.db import commit
+from carbon_platform.extensions import db
+from carbon_platform.models import Audience, HouseholdInvitation, HouseholdMembership
+from carbon_platform.services import auth, households
 from tests import factories as f
 from tests.mobile_api.helpers import assert_error, resident_headers
+from tests.serving import race, served
 
 
 @pytest.fixture
-def people(client, app):
+def districts(app):
     with app.app_context():
         f.districts()
         commit()
+
+
+@pytest.fixture
+def people(client, app, districts):
     return {name: resident_headers(client, app) for name in ("head", "member", "stranger")}
 
 
@@ -93,3 +102,84 @@ def test_another_households_objects_answer_exactly_like_missing_ones(client, peo
         nothing = getattr(client, method)(path.format(missing), headers=people["stranger"], json=body)
         assert theirs.status_code == nothing.status_code == 404
         assert theirs.json == nothing.json
+
+
+# -- races over real HTTP (both databases, each repeated 20 times) --------------------------------------
+
+REPETITIONS = 20
+
+
+def _household_of(size: int) -> tuple[int, object]:
+    """(id, head) of a new household with ``size`` members, head included (inside an app context)."""
+    head = f.resident()
+    household = households.create_household(head, name="泰山区一家", address="泰山区红门路 18 号",
+                                            district_code="370902")
+    for _ in range(size - 1):
+        households.join(f.resident(), households.invite(head, household.id).code)
+    return household.id, head
+
+
+def _resident_token() -> dict:
+    return {"Authorization": f"Bearer {auth.issue_tokens(Audience.RESIDENT, f.resident().id).access_token}"}
+
+
+def _members(app, household_id: int) -> int:
+    with app.app_context():
+        return db.session.execute(sa.select(sa.func.count()).select_from(HouseholdMembership)
+                                  .where(HouseholdMembership.household_id == household_id)).scalar_one()
+
+
+@pytest.mark.concurrency
+def test_one_invitation_code_used_by_ten_residents_at_once_lets_exactly_one_in(app, districts):
+    with served(app) as address:
+        for repetition in range(REPETITIONS):
+            with app.app_context():
+                household_id, head = _household_of(1)
+                code = households.invite(head, household_id).code
+                crowd = [_resident_token() for _ in range(10)]
+                commit()
+            results = race(address, [("POST", "/api/v1/households/join", h, {"code": code}) for h in crowd])
+            statuses = sorted(status for status, _ in results)
+            codes = {body["error"]["code"] for status, body in results if status != 200}
+            assert statuses == [200] + [404] * 9, f"repetition {repetition}: {statuses}"
+            assert codes == {"invitation_invalid"}, f"repetition {repetition}"
+            assert _members(app, household_id) == 2
+
+
+@pytest.mark.concurrency
+def test_different_codes_joined_at_once_never_take_a_household_past_its_cap(app, districts):
+    with served(app) as address:
+        for repetition in range(REPETITIONS):
+            with app.app_context():
+                household_id, head = _household_of(households.MAX_MEMBERS - 2)  # room for two more
+                joins = [("POST", "/api/v1/households/join", _resident_token(),
+                          {"code": households.invite(head, household_id).code}) for _ in range(6)]
+                commit()
+            results = race(address, joins)
+            statuses = sorted(status for status, _ in results)
+            codes = {body["error"]["code"] for status, body in results if status != 200}
+            assert statuses == [200] * 2 + [409] * 4, f"repetition {repetition}: {statuses}"
+            assert codes == {"household_full"}, f"repetition {repetition}"
+            assert _members(app, household_id) == households.MAX_MEMBERS
+
+
+@pytest.mark.concurrency
+def test_one_resident_joining_two_households_at_once_ends_in_exactly_one(app, districts):
+    with served(app) as address:
+        for repetition in range(REPETITIONS):
+            with app.app_context():
+                issued = [households.invite(head, household_id)
+                          for household_id, head in (_household_of(1), _household_of(1))]
+                codes, ids = [i.code for i in issued], [i.invitation.id for i in issued]
+                headers = _resident_token()
+                commit()
+            results = race(address, [("POST", "/api/v1/households/join", headers, {"code": c}) for c in codes])
+            statuses = sorted(status for status, _ in results)
+            assert statuses == [200, 409], f"repetition {repetition}: {results}"
+            assert [b["error"]["code"] for s, b in results if s == 409] == ["already_in_household"]
+            with app.app_context():
+                spent = db.session.execute(
+                    sa.select(sa.func.count()).select_from(HouseholdInvitation)
+                    .where(HouseholdInvitation.id.in_(ids),
+                           HouseholdInvitation.accepted_at.is_not(None))).scalar_one()
+            assert spent == 1, "the refused join leaves its code unspent"
