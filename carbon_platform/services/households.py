@@ -60,9 +60,14 @@ def create_household(resident: Resident, *, name: str, address: str, district_co
         account=open_account(AccountKind.HOUSEHOLD),
     )
     db.session.add(household)
-    db.session.add(HouseholdMembership(household=household, resident=resident, role=MemberRole.HEAD,
-                                       joined_at=utcnow()))
     db.session.flush()
+    # Claimed like a join's membership: the same resident creating (or joining) twice at once gets one.
+    claimed = db.session.execute(
+        insert_ignoring_conflicts(HouseholdMembership.__table__, ["resident_id"], returning=["id"]),
+        {"household_id": household.id, "resident_id": resident.id, "role": MemberRole.HEAD, "joined_at": utcnow()},
+    ).first()
+    if claimed is None:  # raising rolls the new household back with the rest of the request
+        raise Conflict("you already belong to a household; leave it first", code="already_in_household")
     return household
 
 

@@ -183,3 +183,37 @@ def test_one_resident_joining_two_households_at_once_ends_in_exactly_one(app, di
                     .where(HouseholdInvitation.id.in_(ids),
                            HouseholdInvitation.accepted_at.is_not(None))).scalar_one()
             assert spent == 1, "the refused join leaves its code unspent"
+
+
+def test_one_resident_creating_a_household_twice_at_once_ends_in_exactly_one(app, districts):
+    body = {"name": "红门路一家", "address": "泰山区红门路 18 号", "district": "370902"}
+    with served(app) as address:
+        for repetition in range(REPETITIONS):
+            with app.app_context():
+                headers = _resident_token()
+                commit()
+            results = race(address, [("POST", "/api/v1/households", headers, body)] * 2)
+            statuses = sorted(status for status, _ in results)
+            assert statuses == [201, 409], f"repetition {repetition}: {results}"
+            assert [b["error"]["code"] for s, b in results if s == 409] == ["already_in_household"]
+            with app.app_context():
+                created = db.session.execute(
+                    sa.select(sa.func.count()).select_from(HouseholdMembership)
+                    .where(HouseholdMembership.household_id.in_([b["id"] for s, b in results if s == 201]))
+                ).scalar_one()
+            assert created == 1
+
+
+def test_creating_a_household_while_joining_another_at_once_ends_in_exactly_one(app, districts):
+    body = {"name": "红门路一家", "address": "泰山区红门路 18 号", "district": "370902"}
+    with served(app) as address:
+        for repetition in range(REPETITIONS):
+            with app.app_context():
+                household_id, head = _household_of(1)
+                code = households.invite(head, household_id).code
+                headers = _resident_token()
+                commit()
+            results = race(address, [("POST", "/api/v1/households", headers, body),
+                                     ("POST", "/api/v1/households/join", headers, {"code": code})])
+            statuses = sorted(status for status, _ in results)
+            assert statuses in ([200, 409], [201, 409]), f"repetition {repetition}: {results}"
