@@ -76,8 +76,19 @@ def profile():
     return render_template("admin/profile.html", form=PasswordChangeForm())
 
 
+def _password_key() -> str:
+    return f"admin-password:{session.get('admin_id')}"
+
+
+# The current password is asked for so that a borrowed session cannot take the account over; guessing it
+# through this form is throttled like guessing it at the login.
+password_limit = limiter.limit(lambda: current_app.config["ADMIN_LOGIN_LIMIT"], key_func=_password_key,
+                               methods=["POST"])
+
+
 @blueprint.post("/profile/password")
 @requires("profile.manage")
+@password_limit
 def change_password():
     form, admin = PasswordChangeForm(), current_admin()
     if form.validate_on_submit():

@@ -106,6 +106,19 @@ def test_a_wrong_current_password_changes_nothing(app):
     assert "admin.password_change" not in audit_actions(app)
 
 
+def test_guessing_the_current_password_is_throttled(app):
+    app.config["ADMIN_LOGIN_LIMIT"] = "3 per 15 minutes"
+    with app.app_context():
+        f.admin(AdminRole.OPERATOR, username="borrowed")
+        commit()
+    client = logged_in(app, "borrowed")
+    token = csrf_token(client, "/admin/profile")
+    guess = {"csrf_token": token, "current_password": "a wrong guess", "new_password": NEW_PASSWORD,
+             "confirm": NEW_PASSWORD}
+    assert [client.post("/admin/profile/password", data=guess).status_code for _ in range(4)] == [400] * 3 + [429]
+    assert log_in(app.test_client(), "borrowed").status_code == 302  # the password is unchanged
+
+
 def test_deactivation_by_another_administrator_ends_the_session_even_after_reactivation(app):
     with app.app_context():
         f.admin(AdminRole.SUPER_ADMIN, username="boss")
