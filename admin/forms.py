@@ -14,7 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
 from carbon_platform.models import AdminRole, PartnerKind
 
@@ -37,6 +37,13 @@ class AdminCreateForm(FlaskForm):
     display_name = StringField(_l("显示名称"), validators=[DataRequired(), Length(max=64)])
     role = SelectField(_l("角色"), choices=[SelectChoice(r.value, ROLE_NAMES[r]) for r in AdminRole])
     password = PasswordField(_l("初始密码"), validators=[DataRequired(), Length(min=10, max=256)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("当前密码"), validators=[DataRequired(), Length(max=256)])
+    new_password = PasswordField(_l("新密码（至少 10 个字符）"), validators=[DataRequired(), Length(min=10, max=256)])
+    confirm = PasswordField(_l("再次输入新密码"),
+                            validators=[DataRequired(), EqualTo("new_password", message=_l("两次输入的新密码不一致"))])
 
 
 class ReviewDecisionForm(FlaskForm):

@@ -11,12 +11,13 @@ from carbon_platform.extensions import db
 from carbon_platform.models import Administrator, AdminRole
 
 R = AdminRole
-#: permission → roles holding it. The auditor holds every ".view" and nothing else.
+#: permission → roles holding it. The auditor holds every ".view", and changes only its own password.
 PERMISSIONS: dict[str, frozenset[AdminRole]] = {
     "dashboard.view": frozenset(R),
+    "profile.manage": frozenset(R),  # one's own password
     "audit.view": frozenset({R.SUPER_ADMIN, R.AUDITOR}),
     "admins.view": frozenset({R.SUPER_ADMIN, R.AUDITOR}),
-    "admins.manage": frozenset({R.SUPER_ADMIN}),
+    "admins.manage": frozenset({R.SUPER_ADMIN}),  # create, deactivate and reactivate administrators
     "partners.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.AUDITOR}),
     "partners.manage": frozenset({R.SUPER_ADMIN, R.OPERATOR}),
     "adjustments.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.AUDITOR}),
@@ -44,11 +45,31 @@ def can(admin: Administrator | None, permission: str) -> bool:
     return admin is not None and admin.role in PERMISSIONS[permission]
 
 
+def start_session(admin: Administrator, generation: int) -> None:
+    """Make this browser's session the administrator's, valid until its generation is raised.
+
+    ``generation`` is read in the same transaction that authenticated the administrator, so a password
+    change or deactivation committed meanwhile leaves the new session already refused.
+    """
+    session["admin_id"] = admin.id
+    session["admin_gen"] = generation
+
+
 def current_admin() -> Administrator | None:
+    """The administrator of this request's session, or None.
+
+    The cookie is signed, but signing cannot take it back: the administrator's session generation, checked
+    on every request, is what lets logout, a password change or deactivation end a copied cookie at once.
+    """
     if "admin" not in g:
         admin_id = session.get("admin_id")
-        admin = db.session.get(Administrator, admin_id) if admin_id else None
-        g.admin = admin if admin is not None and admin.active else None
+        admin = db.session.get(Administrator, admin_id) if isinstance(admin_id, int) else None
+        valid = (admin is not None and admin.active
+                 and session.get("admin_gen") == admin.session_generation)
+        if admin_id is not None and not valid:
+            session.pop("admin_id", None)  # drop the dead session from the browser too
+            session.pop("admin_gen", None)
+        g.admin = admin if valid else None
     return g.admin
 
 

@@ -1,15 +1,16 @@
-"""Administrators: list, and create (super admins only)."""
+"""Administrators: list, create, deactivate and reactivate (super admins only)."""
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from admin.forms import AdminCreateForm
+from admin.forms import AdminCreateForm, ConfirmForm
 from admin.paging import paginate
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
+from carbon_platform.extensions import db
 from carbon_platform.models import Administrator, AdminRole
 from carbon_platform.services import admins, audit
 
@@ -23,7 +24,7 @@ def administrators():
 def _list(form: AdminCreateForm, status: int = 200):
     listing = paginate(sa.select(Administrator).order_by(Administrator.id))
     return render_template("admin/administrators/list.html", administrators=listing.items, listing=listing,
-                           filters={}, form=form), status
+                           filters={}, form=form, confirm=ConfirmForm()), status
 
 
 @blueprint.post("/administrators")
@@ -44,3 +45,21 @@ def create_administrator():
     for field, errors in form.errors.items():
         flash(f"{field}: {'; '.join(errors)}", "error")
     return _list(form, 400)
+
+
+@blueprint.post("/administrators/<int:admin_id>/<any(deactivate, activate):change>")
+@requires("admins.manage")
+def administrator_active(admin_id: int, change: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    admin = db.session.get(Administrator, admin_id) or abort(404)
+    try:
+        admins.set_active(admin, change == "activate", actor=audit.Actor.admin(current_admin()))
+    except DomainError:  # only one: oneself (the list shows no button for it)
+        abort(409)
+    commit()
+    if change == "activate":
+        flash(_("已启用管理员 %(name)s", name=admin.username), "success")
+    else:
+        flash(_("已停用管理员 %(name)s，其登录已立即失效", name=admin.username), "success")
+    return redirect(url_for("admin.administrators"))

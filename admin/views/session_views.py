@@ -1,4 +1,4 @@
-"""Log in, log out, switch language."""
+"""Log in, log out, change one's own password, switch language."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from admin.forms import ConfirmForm, LoginForm
-from admin.permissions import current_admin
+from admin.forms import ConfirmForm, LoginForm, PasswordChangeForm
+from admin.permissions import current_admin, requires, start_session
 from admin.views import blueprint
 from carbon_platform.db import commit
-from carbon_platform.errors import AuthenticationFailed
+from carbon_platform.errors import AuthenticationFailed, DomainError
 from carbon_platform.extensions import limiter
-from carbon_platform.services import admins, audit
+from carbon_platform.services import admins
 
 
 def _safe_next(target: str | None) -> str:
@@ -44,10 +44,11 @@ def login():
         except AuthenticationFailed:
             flash(_("用户名或密码错误"), "error")
         else:
+            generation = admin.session_generation  # read with the password hash, before commit expires it
             commit()
             lang = session.get("lang")
             session.clear()  # a fresh session on every login
-            session["admin_id"] = admin.id
+            start_session(admin, generation)
             if lang:
                 session["lang"] = lang
             session.permanent = True
@@ -63,10 +64,49 @@ def logout():
     form = ConfirmForm()
     admin = current_admin()
     if form.validate_on_submit() and admin is not None:
-        audit.record(audit.Actor.admin(admin), "admin.logout", admin)
+        admins.log_out(admin)  # ends this and every other session of the administrator
         commit()
     session.clear()
     return redirect(url_for("admin.login"))
+
+
+@blueprint.get("/profile")
+@requires("profile.manage")
+def profile():
+    return render_template("admin/profile.html", form=PasswordChangeForm())
+
+
+def _password_key() -> str:
+    return f"admin-password:{session.get('admin_id')}"
+
+
+# The current password is asked for so that a borrowed session cannot take the account over; guessing it
+# through this form is throttled like guessing it at the login.
+password_limit = limiter.limit(lambda: current_app.config["ADMIN_LOGIN_LIMIT"], key_func=_password_key,
+                               methods=["POST"])
+
+
+@blueprint.post("/profile/password")
+@requires("profile.manage")
+@password_limit
+def change_password():
+    form, admin = PasswordChangeForm(), current_admin()
+    if form.validate_on_submit():
+        try:
+            generation = admins.change_password(admin, current_password=form.current_password.data,
+                                                new_password=form.new_password.data)
+        except DomainError as exc:
+            messages = {"authentication_failed": _("当前密码错误"), "password_unchanged": _("新密码不能与当前密码相同")}
+            flash(messages.get(exc.code, exc.message), "error")
+        else:
+            commit()
+            # Every other session (a copied cookie included) has ended; this one carries on.
+            start_session(admin, generation)
+            flash(_("密码已修改，其他设备上的登录已退出"), "success")
+            return redirect(url_for("admin.profile"))
+    for field, errors in form.errors.items():
+        flash(f"{form[field].label.text}: {'; '.join(errors)}", "error")
+    return render_template("admin/profile.html", form=form), 400
 
 
 @blueprint.get("/lang/<code>")

@@ -29,3 +29,6 @@ class Administrator(CreatedAt, Base):
     role: Mapped[AdminRole] = mapped_column(str_enum(AdminRole, "admin_role"))
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    # Copied into the signed session cookie at login; a cookie carrying any other value is refused.
+    # Raised (never reset) by logout, a password change and deactivation, which end every session at once.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")

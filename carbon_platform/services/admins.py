@@ -1,4 +1,5 @@
-"""Administrators: creation and password login (constant-time for unknown and known names)."""
+"""Administrators: creation, password login (constant-time for unknown and known names), password
+changes, deactivation, and ending an administrator's console sessions."""
 
 from __future__ import annotations
 
@@ -21,8 +22,7 @@ def create_admin(*, username: str, password: str, role: AdminRole, actor: audit.
     username = (username or "").strip().lower()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
         raise InvalidInput("username: letters, digits, '.' and '_' only", field="username")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    _check_new_password(password, "password")
     if db.session.execute(sa.select(Administrator.id).where(Administrator.username == username)).first():
         raise Conflict("that username is taken", field="username")
     admin = Administrator(username=username, display_name=(display_name or username)[:64],
@@ -31,6 +31,11 @@ def create_admin(*, username: str, password: str, role: AdminRole, actor: audit.
     db.session.flush()
     audit.record(actor, "admin.create", admin, username=username, role=admin.role.value)
     return admin
+
+
+def _check_new_password(password: str | None, field: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field=field)
 
 
 def authenticate(username: str, password: str) -> Administrator:
@@ -43,4 +48,54 @@ def authenticate(username: str, password: str) -> Administrator:
         raise AuthenticationFailed("wrong username or password")
     admin.last_login_at = utcnow()
     audit.record(audit.Actor.admin(admin), "admin.login", admin)
+    return admin
+
+
+def end_sessions(admin: Administrator) -> int:
+    """Refuse every console session this administrator holds; return the new generation.
+
+    One guarded increment in SQL rather than read-then-write: two revocations at once (logout on two
+    devices, a password change during a deactivation) must both move the counter past every cookie issued
+    so far, and a lost update could leave a session issued in between alive.
+    """
+    db.session.execute(
+        sa.update(Administrator).where(Administrator.id == admin.id)
+        .values(session_generation=Administrator.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(admin, ["session_generation"])
+    return admin.session_generation
+
+
+def log_out(admin: Administrator) -> None:
+    """End all of the administrator's sessions (a copied cookie dies with the one logged out)."""
+    end_sessions(admin)
+    audit.record(audit.Actor.admin(admin), "admin.logout", admin)
+
+
+def change_password(admin: Administrator, *, current_password: str, new_password: str) -> int:
+    """The administrator's own password change; ends every session, and returns the generation that the
+    session making the change carries on with."""
+    if not check_password_hash(admin.password_hash, current_password or ""):
+        raise AuthenticationFailed("the current password is wrong", field="current_password")
+    _check_new_password(new_password, "new_password")
+    if check_password_hash(admin.password_hash, new_password):
+        raise InvalidInput("choose a password different from the current one", field="new_password",
+                           code="password_unchanged")
+    admin.password_hash = generate_password_hash(new_password)
+    audit.record(audit.Actor.admin(admin), "admin.password_change", admin)
+    return end_sessions(admin)
+
+
+def set_active(admin: Administrator, active: bool, *, actor: audit.Actor) -> Administrator:
+    """Deactivate (ending the administrator's sessions at once) or reactivate another administrator."""
+    if actor.type == "admin" and actor.id == admin.id:
+        # Nobody locks themselves out; and so a super admin always remains to undo a mistake.
+        raise Conflict("you cannot deactivate or reactivate yourself", code="self_deactivation")
+    if admin.active == active:
+        return admin
+    admin.active = active
+    if not active:
+        end_sessions(admin)
+    audit.record(actor, "admin.activate" if active else "admin.deactivate", admin, username=admin.username)
     return admin

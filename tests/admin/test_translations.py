@@ -1,5 +1,7 @@
-"""Every console string written in Chinese has its English translation."""
+"""Every console string written in Chinese has its English translation, and no translation breaks the
+page it is shown on."""
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -10,11 +12,45 @@ METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None}
 
 
-def test_every_console_string_is_translated_to_english():
-    found = {message for _file, _line, message, _comments, _context in
-             extract_from_dir(ROOT / "admin", METHODS, keywords=KEYWORDS)}
+def console_strings() -> set[str]:
+    return {message for _file, _line, message, _comments, _context in
+            extract_from_dir(ROOT / "admin", METHODS, keywords=KEYWORDS)}
+
+
+def english_catalog():
     with open(ROOT / "admin/translations/en/LC_MESSAGES/messages.po", "rb") as po:
-        catalog = read_po(po, locale="en")
+        return read_po(po, locale="en")
+
+
+def test_every_console_string_is_translated_to_english():
+    found, catalog = console_strings(), english_catalog()
     translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
     assert found, "the extractor found no console strings"
     assert sorted(found - translated) == []
+
+
+def formatting_problem(source: str, text: str) -> str | None:
+    """Why ``text`` (a string or its translation) would break where ``source`` is used, or None.
+
+    A template's ``_()`` always applies ``%`` formatting (Jinja's new-style gettext), with or without
+    variables, while Python's ``gettext`` formats only when given variables. So a string without variables
+    may hold no ``%`` at all (``%%`` would show doubled from Python), and one with variables must format with
+    exactly the variables its source names.
+    """
+    names = set(re.findall(r"%\((\w+)\)", source))
+    if not names:
+        return "a literal % in a string without variables" if "%" in text else None
+    try:
+        text % {name: 1 for name in names}
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"does not format: {exc!r}"
+    if set(re.findall(r"%\((\w+)\)", text)) != names:
+        return "names other variables than its source"
+    return None
+
+
+def test_no_string_or_translation_breaks_the_formatting_of_its_page():
+    catalog = english_catalog()
+    problems = [(message, formatting_problem(message, message)) for message in console_strings()]
+    problems += [(m.string, formatting_problem(m.id, m.string)) for m in catalog if m.id and m.string]
+    assert [(text, why) for text, why in problems if why] == []
