@@ -11,12 +11,16 @@ class DomainError(Exception):
     code = "domain_error"
     status = 422
     message = "The request cannot be carried out."
+    retry_after: int | None = None  # seconds until trying again is worth it (a 429's Retry-After header)
 
-    def __init__(self, message: str | None = None, *, code: str | None = None, **details: Any):
+    def __init__(self, message: str | None = None, *, code: str | None = None, retry_after: int | None = None,
+                 **details: Any):
         super().__init__(message or self.message)
         self.message = message or self.message
         if code is not None:
             self.code = code  # a more specific code than the class's, e.g. "invitation_invalid"
+        if retry_after is not None:
+            self.retry_after = retry_after
         self.details = details
 
 
@@ -51,6 +55,12 @@ class InsufficientPoints(Conflict):
 
 class AccountFrozen(Conflict):
     code, message = "account_frozen", "The account is frozen."
+
+
+class RateLimited(DomainError):
+    """Too many tries; ``retry_after`` says how many seconds until the allowance renews."""
+
+    code, status, message = "rate_limited", 429, "Too many requests; try again later."
 
 
 class AuthenticationFailed(DomainError):

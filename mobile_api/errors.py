@@ -83,7 +83,8 @@ class Api(SmorestApi):
 
 def handle_domain_error(error: DomainError):
     if is_api_request():
-        return error_response(error.status, error.code, error.message, error.details)
+        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+        return error_response(error.status, error.code, error.message, error.details, headers)
     # Pages handle their domain errors themselves; one that escapes becomes a plain HTML error.
     return default_exceptions.get(error.status, InternalServerError)(description=error.message)
 

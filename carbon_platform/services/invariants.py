@@ -7,8 +7,11 @@
 (d) every lot's remaining equals its points less its allocations, and the open lots of an account
     add up to its available and pending balances;
 (f) every credited action's journal certified exactly the grams and points its receipt shows (so
-    reduction totals equal the sum of credited receipts).
-Later capabilities (reward stock, vouchers) append their checks to ``CHECKS``.
+    reduction totals equal the sum of credited receipts);
+reward stock equals its journal less the vouchers issued; and (e) a voucher got back only what the
+one transition it made allows (consumed: nothing, and never refunded; cancelled: its points and its
+unit, once; expired: no unit).
+Later capabilities append their checks to ``CHECKS``.
 """
 
 from __future__ import annotations
@@ -24,12 +27,15 @@ from carbon_platform.models import (
     ActionStatus,
     Book,
     CarbonAccount,
+    Journal,
+    JournalKind,
     LedgerEntry,
     LotAllocation,
     PointLot,
     Reward,
     StockChange,
     Voucher,
+    VoucherStatus,
 )
 from carbon_platform.models.ledger import BALANCE_COLUMN, HOLDER_BOOKS
 
@@ -161,8 +167,78 @@ def stock_matches_its_journal() -> Iterable[Drift]:
                     int(want), stock)
 
 
+def _text(*parts) -> sa.ColumnElement[str]:
+    """Strings built in SQL from literals and integer columns (``||`` on both databases)."""
+    result = sa.literal("")
+    for part in parts:
+        result = result + (part if isinstance(part, str) else sa.cast(part, sa.String))
+    return result
+
+
+def vouchers_give_back_only_what_they_won() -> Iterable[Drift]:
+    """(e) A voucher left ``issued`` once, and got back only what that transition allows: a consumed one
+    no points and no unit (and it stays ``consumed``, or settlement misses it); a cancelled one all its
+    points and its unit once; an expired one no unit; an issued one nothing. ``refunded_points`` equals
+    the refund journals. What came back is read from the ledger and the stock journal themselves."""
+    # The refund journals, one per source lot: ``vouchers.refund_key`` + ``ledger.refund``'s ``:lot<id>``.
+    refunds = (
+        sa.select(Voucher.id.label("voucher_id"), sa.func.sum(LedgerEntry.amount).label("points"))
+        .join(LotAllocation, LotAllocation.journal_id == Voucher.spend_journal_id)
+        .join(Journal, sa.and_(Journal.kind == JournalKind.REFUND,
+                               Journal.idempotency_key == _text("voucher:", Voucher.id, ":lot", LotAllocation.lot_id)))
+        .join(LedgerEntry, sa.and_(LedgerEntry.journal_id == Journal.id, LedgerEntry.book == Book.AVAILABLE))
+        .group_by(Voucher.id)
+        .subquery()
+    )
+    returns = (  # units back in stock, by ``vouchers.restock_reason``
+        sa.select(Voucher.id.label("voucher_id"), sa.func.sum(StockChange.delta).label("units"))
+        .join(StockChange, sa.and_(StockChange.reward_id == Voucher.reward_id, StockChange.actor == "system",
+                                   StockChange.reason == _text("voucher ", Voucher.id, " cancelled")))
+        .group_by(Voucher.id)
+        .subquery()
+    )
+    refunded = sa.func.coalesce(refunds.c.points, 0)
+    units = sa.func.coalesce(returns.c.units, 0)
+    consumed = sa.or_(Voucher.status == VoucherStatus.CONSUMED, Voucher.consumed_at.is_not(None))
+    rows = db.session.execute(
+        sa.select(Voucher.id, Voucher.status, Voucher.points, Voucher.refunded_points, consumed, refunded, units)
+        .outerjoin(refunds, refunds.c.voucher_id == Voucher.id)
+        .outerjoin(returns, returns.c.voucher_id == Voucher.id)
+        .where(sa.or_(
+            Voucher.refunded_points != refunded,
+            sa.and_(consumed, sa.or_(refunded != 0, units != 0, Voucher.status != VoucherStatus.CONSUMED)),
+            sa.and_(~consumed, Voucher.status == VoucherStatus.CANCELLED, sa.or_(refunded != Voucher.points,
+                                                                               units != 1)),
+            sa.and_(~consumed, Voucher.status.in_([VoucherStatus.ISSUED, VoucherStatus.EXPIRED]), units != 0),
+            sa.and_(Voucher.status == VoucherStatus.ISSUED, refunded != 0),
+        ))
+    )
+    for voucher_id, status, points, recorded, was_consumed, refunded_points, units_back in rows:
+        subject, refunded_points, units_back = f"voucher {voucher_id}", int(refunded_points), int(units_back)
+        if recorded != refunded_points:
+            yield Drift("voucher's refunded points equal its refund journals", subject, refunded_points, recorded)
+        if was_consumed:
+            if refunded_points:
+                yield Drift("a consumed voucher is never refunded (points)", subject, 0, refunded_points)
+            if units_back:
+                yield Drift("a consumed voucher's unit never returns to stock", subject, 0, units_back)
+            if status is not VoucherStatus.CONSUMED:
+                yield Drift("a consumed voucher stays consumed, for settlement", subject, 1, 0)
+        elif status is VoucherStatus.CANCELLED:
+            if refunded_points != points:
+                yield Drift("a cancelled voucher is refunded in full (points)", subject, points, refunded_points)
+            if units_back != 1:
+                yield Drift("a cancelled voucher's unit returns to stock once", subject, 1, units_back)
+        else:
+            if units_back:
+                yield Drift("an issued or expired voucher's unit never returns to stock", subject, 0, units_back)
+            if status is VoucherStatus.ISSUED and refunded_points:
+                yield Drift("an issued voucher is not refunded (points)", subject, 0, refunded_points)
+
+
 CHECKS: list[Callable[[], Iterable[Drift]]] = [journals_balance, balances_match_entries, lots_match,
-                                               receipts_match_journals, stock_matches_its_journal]
+                                               receipts_match_journals, stock_matches_its_journal,
+                                               vouchers_give_back_only_what_they_won]
 
 
 def verify() -> list[Drift]:

@@ -10,9 +10,10 @@ Redeeming a reward is one transaction (the caller commits once):
 5. spend the points, soonest-expiring lots first (``ledger.spend``);
 6. issue the voucher.
 
-Any failure rolls everything back. Consuming a voucher is a guarded UPDATE from ``issued`` to
-``consumed`` carrying the scan's nonce: one scan wins, a retry of that scan gets the same success,
-and every other scan learns it was already used, and when.
+Any failure rolls everything back. A voucher leaves ``issued`` once, by one guarded UPDATE
+(``_leave_issued``), to ``consumed``, ``cancelled`` or ``expired``; a refund or a unit back in stock
+follows only the transition that won. Consuming carries the scan's nonce: one scan wins, a retry of
+that scan gets the same success, and every other scan learns it was already used, and when.
 
 Voucher codes are signed, never stored: ``CV1.<id>.<mac>``, the mac an HMAC-SHA256 over the id and a
 random 128-bit nonce under the app's secret key. The short code for manual entry (ten characters
@@ -227,13 +228,8 @@ def consume(staff: MerchantStaff, code: str, scan_nonce: str, now: datetime | No
     if not isinstance(scan_nonce, str) or not 8 <= len(scan_nonce) <= 64:
         raise InvalidInput("scan_nonce must be 8 to 64 characters", field="scan_nonce")
     voucher = _for_merchant(staff, code)
-    table = Voucher.__table__
-    won = db.session.execute(
-        sa.update(table)
-        .where(table.c.id == voucher.id, table.c.status == S.ISSUED.value, table.c.expires_at > now)
-        .values(status=S.CONSUMED.value, consumed_at=now, consumed_by_id=staff.id, scan_nonce=scan_nonce)
-    ).rowcount
-    db.session.refresh(voucher)
+    won = _leave_issued(voucher, S.CONSUMED, now, unexpired=True, consumed_at=now, consumed_by_id=staff.id,
+                        scan_nonce=scan_nonce)
     if won:
         audit.record(audit.Actor("merchant_staff", staff.id, staff.display_name), "voucher.consume", voucher)
         return Scan(voucher, "consumed")
@@ -245,26 +241,59 @@ def consume(staff: MerchantStaff, code: str, scan_nonce: str, now: datetime | No
 # -- cancellation and expiry -----------------------------------------------------------------------
 
 
+def _leave_issued(voucher: Voucher, status: S, now: datetime, *, unexpired: bool, **values) -> bool:
+    """The one way a voucher's status changes: a guarded ``issued → status`` statement. True if this call won.
+
+    Consumption, cancellation and expiry race each other (a till, the resident's phone, the cron job);
+    whichever statement runs second finds the row no longer ``issued`` and changes nothing, so a refund
+    or a unit back in stock follows only the transition that won. ``unexpired`` says which side of
+    ``expires_at`` the voucher must be on: consuming and cancelling need it still valid at ``now``,
+    expiring needs it past. The voucher object is reloaded either way.
+    """
+    table = Voucher.__table__
+    on_time = table.c.expires_at > now if unexpired else table.c.expires_at <= now
+    won = db.session.execute(
+        sa.update(table).where(table.c.id == voucher.id, table.c.status == S.ISSUED.value, on_time)
+        .values(status=status.value, **values)
+    ).rowcount == 1
+    db.session.refresh(voucher)
+    return won
+
+
 def cancel(voucher: Voucher, *, reason: str, actor: audit.Actor | None = None,
            now: datetime | None = None) -> Voucher:
-    """Cancel an unused voucher: its points come back keeping their original expiry, its unit back to stock."""
+    """Cancel an unused voucher: its points come back keeping their original expiry, its unit back to stock.
+
+    A voucher past its expiry cannot be cancelled, even before the expiry job has closed it: that would
+    refund points the reward's policy forfeits.
+    """
     now = utc_or_now(now)
-    ledger.lock_account(voucher.account_id)
-    db.session.refresh(voucher)
-    if voucher.status is not S.ISSUED:
-        raise Conflict(f"this voucher is {voucher.status.value}", code="voucher_not_open",
-                       voucher_status=voucher.status.value)
-    _close(voucher, S.CANCELLED, reason, now, refund=True, restock=True)
+    ledger.lock_account(voucher.account_id)  # the refund locks it anyway: take it first, as redeem does
+    if not _leave_issued(voucher, S.CANCELLED, now, unexpired=True, closed_at=now, close_reason=reason[:200]):
+        state = "expired" if voucher.status is S.ISSUED else voucher.status.value
+        raise Conflict(f"this voucher is {state}", code="voucher_not_open", voucher_status=state)
+    _give_back(voucher, now, refund=True, restock=True)
     if actor is not None:
         audit.record(actor, "voucher.cancel", voucher, reason=reason)
     return voucher
 
 
-def _close(voucher: Voucher, status: S, reason: str, now: datetime, *, refund: bool, restock: bool) -> None:
-    voucher.status, voucher.closed_at, voucher.close_reason = status, now, reason[:200]
+def refund_key(voucher_id: int) -> str:
+    """The idempotency key of a voucher's refund; ``ledger.refund`` adds ``:lot<id>`` per source lot.
+    (``invariants`` rebuilds both this and ``restock_reason`` in SQL to find what a voucher gave back.)"""
+    return f"voucher:{voucher_id}"
+
+
+def restock_reason(voucher_id: int) -> str:
+    """The stock journal's reason for the unit a cancelled voucher returns."""
+    return f"voucher {voucher_id} cancelled"
+
+
+def _give_back(voucher: Voucher, now: datetime, *, refund: bool, restock: bool) -> None:
+    """What a cancellation or an expiry returns; only after ``_leave_issued`` won (the row is ours)."""
     if refund:
-        voucher.refunded_points = ledger.refund(voucher.spend_journal_id, idempotency_key=f"voucher:{voucher.id}",
-                                                reason=f"voucher {voucher.id} {status.value}", now=now)
+        voucher.refunded_points = ledger.refund(voucher.spend_journal_id, idempotency_key=refund_key(voucher.id),
+                                                reason=f"voucher {voucher.id} {voucher.status.value}", now=now)
     if restock:
         table = Reward.__table__
         stock_after = db.session.execute(
@@ -272,15 +301,16 @@ def _close(voucher: Voucher, status: S, reason: str, now: datetime, *, refund: b
             .returning(table.c.stock)
         ).scalar_one()
         db.session.add(StockChange(reward_id=voucher.reward_id, delta=1, stock_after=stock_after,
-                                   reason=f"voucher {voucher.id} {status.value}", actor="system"))
+                                   reason=restock_reason(voucher.id), actor="system"))
         db.session.expire(voucher.reward, ["stock"])
 
 
 def expire_due(now: datetime | None = None, batch: int = 200):
-    """Close vouchers past their expiry, refunding per the reward's policy; yields each voucher id.
+    """Close vouchers past their expiry, refunding per the reward's policy; yields each voucher it closed.
 
-    Idempotent and safe beside consumption: each voucher is re-read under its account's lock and only
-    an ``issued`` one is closed. The caller commits (per batch, for a long run).
+    Idempotent and safe beside consumption and cancellation: each voucher leaves ``issued`` by the one
+    guarded transition, so one consumed in the meantime is left alone (and not yielded). The caller
+    commits (per batch, for a long run).
     """
     now = utc_or_now(now)
     while True:
@@ -292,11 +322,11 @@ def expire_due(now: datetime | None = None, batch: int = 200):
             return
         for voucher_id, account_id in due:
             ledger.lock_account(account_id)
-            voucher = db.session.get(Voucher, voucher_id, populate_existing=True)
-            if voucher.status is S.ISSUED and voucher.expires_at <= now:
-                _close(voucher, S.EXPIRED, "not used before it expired", now,
-                       refund=voucher.reward.refund_on_expiry, restock=False)
-            yield voucher_id
+            voucher = db.session.get(Voucher, voucher_id)
+            if _leave_issued(voucher, S.EXPIRED, now, unexpired=False, closed_at=now,
+                             close_reason="not used before it expired"):
+                _give_back(voucher, now, refund=voucher.reward.refund_on_expiry, restock=False)
+                yield voucher_id
         db.session.flush()
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from flask import current_app, g, request, send_file, url_for
+from flask import g, request, send_file, url_for
 
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.errors import InvalidInput, NotFound
-from carbon_platform.extensions import limiter
 from carbon_platform.models import Merchant, Reward, Voucher, VoucherStatus
-from carbon_platform.services import audit, evidence, rewards, vouchers
+from carbon_platform.services import evidence, rewards, vouchers
 from carbon_platform.services.voucher_images import qr_png_path
+from mobile_api import scan_allowance
 from mobile_api.auth import BEARER, resident_required, staff_required
 from mobile_api.blueprint import Blueprint
 from mobile_api.paging import page
@@ -181,24 +181,6 @@ def cancel_voucher(_body, voucher_id):
 # -- at the till -----------------------------------------------------------------------------------
 
 
-def _scan_failed(response) -> bool:
-    """Only unknown codes count against the staff member's allowance."""
-    return response.status_code == 404
-
-
-def _raise_alert(request_limit) -> None:
-    """Called once when a staff member runs out of tries: the console's audit log shows it."""
-    staff = g.get("staff")
-    audit.record(audit.Actor("merchant_staff", staff.id if staff else None, staff.display_name if staff else ""),
-                 "voucher.scan_throttled", staff.merchant if staff else None, limit=str(request_limit.limit))
-    commit()
-
-
-def _scan_limit():
-    return limiter.limit(lambda: current_app.config["VOUCHER_SCAN_FAILURE_LIMIT"],
-                         key_func=lambda: f"scan:{g.staff.id}", deduct_when=_scan_failed, on_breach=_raise_alert)
-
-
 def scan_body(scan: vouchers.Scan) -> dict:
     voucher = scan.voucher
     return {"outcome": scan.outcome, "voucher_id": voucher.id, "reward_name_zh": voucher.reward.name_zh,
@@ -212,10 +194,12 @@ def scan_body(scan: vouchers.Scan) -> dict:
 @till.response(200, ScanResultSchema)
 @till.doc(security=[BEARER])
 @staff_required
-@_scan_limit()
 def verify(body):
-    """Read-only: is this voucher good here, now? (A QR payload or a typed short code.)"""
-    return scan_body(vouchers.verify(g.staff, body["code"]))
+    """Read-only: is this voucher good here, now? (A QR payload or a typed short code.)
+
+    Unknown codes count against ``CARBON_VOUCHER_SCAN_FAILURE_LIMIT``, shared with ``consume``; once it is used
+    up: 429 ``rate_limited`` with ``Retry-After``."""
+    return scan_body(scan_allowance.scan(g.staff, lambda: vouchers.verify(g.staff, body["code"])))
 
 
 @till.post("/vouchers/consume")
@@ -223,11 +207,11 @@ def verify(body):
 @till.response(200, ScanResultSchema)
 @till.doc(security=[BEARER])
 @staff_required
-@_scan_limit()
 def consume(body):
     """Consume the voucher, once. ``outcome`` is ``consumed`` for the scan that did it (and for retries of that
-    scan, same ``scan_nonce``), else ``already_used`` (with the original time), ``expired`` or ``cancelled``."""
-    scan = vouchers.consume(g.staff, body["code"], body["scan_nonce"])
+    scan, same ``scan_nonce``), else ``already_used`` (with the original time), ``expired`` or ``cancelled``.
+    Unknown codes count as for ``verify``."""
+    scan = scan_allowance.scan(g.staff, lambda: vouchers.consume(g.staff, body["code"], body["scan_nonce"]))
     commit()
     return scan_body(scan)
 

@@ -13,7 +13,7 @@ from PIL import Image
 from carbon_platform import seeding
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
-from carbon_platform.models import Audience, AuditEvent, CarbonAccount, Merchant, Reward
+from carbon_platform.models import Audience, AuditEvent, CarbonAccount, Merchant, Reward, Voucher, VoucherStatus
 from carbon_platform.services import auth
 from tests import factories as f
 from tests.mobile_api.helpers import assert_error
@@ -142,17 +142,29 @@ def test_the_till_verifies_consumes_once_and_lists_its_consumptions(client, mall
     assert client.get("/api/v1/merchant/consumptions", headers=mall["stranger"], query_string=window).json == []
 
 
-def test_guessing_codes_is_throttled_per_staff_member_and_raises_an_alert(client, app, mall):
+def test_guessing_codes_is_throttled_per_staff_member_across_verify_and_consume_with_one_alert(client, app, mall):
     app.config["VOUCHER_SCAN_FAILURE_LIMIT"] = "3 per 10 minutes"
-    statuses = [client.post("/api/v1/merchant/vouchers/verify", headers=mall["cashier"],
-                            json={"code": f"ABCDE{n:05d}"}).status_code for n in range(5)]
-    assert statuses == [404, 404, 404, 429, 429]
-    # another staff member is not affected
-    assert client.post("/api/v1/merchant/vouchers/verify", headers=mall["stranger"],
-                       json={"code": "ABCDEFGHJK"}).status_code == 404
+    guesses = (f"ABCDE{n:05d}" for n in itertools.count())
+
+    def scan(action: str, headers=mall["cashier"], code=None):
+        body = {"code": code or next(guesses)} | ({"scan_nonce": "scan-00000001"} if action == "consume" else {})
+        return client.post(f"/api/v1/merchant/vouchers/{action}", headers=headers, json=body)
+
+    # verify and consume draw on one allowance: two wrong verifies and one wrong consume use it up
+    assert [scan(a).status_code for a in ("verify", "consume", "verify")] == [404, 404, 404]
+    voucher = redeem(client, mall["resident"], mall["coffee"]).json
+    refused = [scan(a) for a in ("consume", "verify", "consume", "verify")]
+    refused.append(scan("consume", code=voucher["code"]))  # a good code too: it is not looked at
+    for response in refused:
+        assert_error(response, 429, "rate_limited")
+        assert 1 <= int(response.headers["Retry-After"]) <= 600, response.headers
     with app.app_context():
-        alerts = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "voucher.scan_throttled")).all()
-    assert len(alerts) >= 1
+        alerts = db.session.execute(sa.select(AuditEvent.id).where(AuditEvent.action == "voucher.scan_throttled")).all()
+        assert db.session.execute(sa.select(Voucher.status).where(Voucher.id == voucher["id"])).scalar_one() \
+            == VoucherStatus.ISSUED
+    assert len(alerts) == 1, "five refusals, one alert"
+    # another staff member is not affected
+    assert scan("verify", headers=mall["stranger"]).status_code == 404
 
 
 # -- races over real HTTP (both databases, each repeated 20 times) --------------------------------------
