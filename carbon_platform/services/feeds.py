@@ -17,7 +17,7 @@ in the order sent, between those runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +30,9 @@ from carbon_platform.extensions import db
 from carbon_platform.models import (
     Action,
     ActionStatus,
+    Binding,
     BindingKind,
+    BindingStatus,
     EventKind,
     EventStatus,
     Partner,
@@ -150,7 +152,7 @@ def credit_waiting(account_id: int, keys: set[str], *, now: datetime | None = No
     unmatched, so two of these at once, or a resend, never credit an event twice.
     """
     now = now or utcnow()
-    claim_window = rulebooks.rules_in_force(now).rulebook.claim_window
+    claim_window = _claim_window(now)
     table = PartnerEvent.__table__
     query = (sa.select(table.c.id, table.c.partner_id, table.c.event_id, table.c.kind, table.c.root_event_id,
                        table.c.sequence, table.c.payload)
@@ -175,6 +177,31 @@ def credit_waiting(account_id: int, keys: set[str], *, now: datetime | None = No
         _settle_batch(partner, events, {i: claimed for i, (claimed, _event) in enumerate(rows)}, outcomes, now)
         settled += outcomes
     return settled
+
+
+def settle_all_waiting(now: datetime | None = None) -> int:
+    """``credit_waiting`` for every proven binding that has unmatched events waiting: a sweep (from cron)
+    for the one case the proof itself cannot see, an event that arrived in the same instant as its
+    binding's proof or consent, uncommitted while the proof looked. Returns how many were credited."""
+    now = now or utcnow()
+    events, bindings = PartnerEvent.__table__, Binding.__table__
+    pairs = db.session.execute(
+        sa.select(bindings.c.account_id, bindings.c.identifier_hash).distinct()
+        .join(events, events.c.identifier_hash == bindings.c.identifier_hash)
+        .where(bindings.c.status == BindingStatus.ACTIVE, events.c.status == EventStatus.UNMATCHED,
+               events.c.payload.is_not(None), events.c.received_at >= now - _claim_window(now))
+    ).all()
+    keys: dict[int, set[str]] = {}
+    for account_id, key in pairs:
+        keys.setdefault(account_id, set()).add(key)
+    # Every account (and household) the sweep may credit, locked at once in ascending order, as a batch does.
+    ledger.lock_accounts(set(keys) | {h[2] for h in holders.of(set(keys)).values() if h[2] is not None})
+    outcomes = [o for account_id in sorted(keys) for o in credit_waiting(account_id, keys[account_id], now=now)]
+    return sum(o.status is EventStatus.CREDITED for o in outcomes)
+
+
+def _claim_window(now: datetime) -> timedelta:
+    return rulebooks.rules_in_force(now).rulebook.claim_window
 
 
 def _revived(payload: dict[str, Any]) -> dict[str, Any]:

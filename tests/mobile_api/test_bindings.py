@@ -287,3 +287,17 @@ def test_a_proof_and_a_consent_at_once_credit_the_waiting_events_once(app, clien
         outcomes = run_concurrently(app, act, 2)
         assert not outcomes.errors and not outcomes.refused, (repetition, outcomes.errors[:2], outcomes.refused)
         assert points(client, headers) == 33, repetition
+
+
+def test_the_sweep_credits_an_event_that_raced_its_bindings_proof_once(client, app, bus):
+    headers = resident_headers(client, app)
+    entered = enter(client, headers).json
+    authorise(client, headers, bus)
+    assert send(client, bus, ride("r1")) == ["unmatched"]
+    with app.app_context():  # what a proof leaves when the event's batch was uncommitted while it looked
+        db.session.execute(sa.update(Binding).where(Binding.id == entered["id"]).values(status=BindingStatus.ACTIVE))
+        commit()
+    runner = app.test_cli_runner()
+    assert "credited 1 waiting event(s)" in runner.invoke(args=["feeds", "settle-waiting"]).output
+    assert "credited 0 waiting event(s)" in runner.invoke(args=["feeds", "settle-waiting"]).output
+    assert points(client, headers) == 33
