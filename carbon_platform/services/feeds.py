@@ -152,7 +152,6 @@ def credit_waiting(account_id: int, keys: set[str], *, now: datetime | None = No
     unmatched, so two of these at once, or a resend, never credit an event twice.
     """
     now = now or utcnow()
-    claim_window = _claim_window(now)
     table = PartnerEvent.__table__
     query = (sa.select(table.c.id, table.c.partner_id, table.c.event_id, table.c.kind, table.c.root_event_id,
                        table.c.sequence, table.c.payload)
@@ -161,20 +160,24 @@ def credit_waiting(account_id: int, keys: set[str], *, now: datetime | None = No
              .order_by(table.c.partner_id, table.c.id).with_for_update())
     if partner_id is not None:
         query = query.where(table.c.partner_id == partner_id)
+    rows = db.session.execute(query).all()
+    if not rows:  # the usual case: nothing waited (and no rulebook need be read)
+        return []
+    claim_window = _claim_window(now)
     waiting: dict[int, list[tuple[_Claimed, dict[str, Any]]]] = {}
-    for row in db.session.execute(query):
+    for row in rows:
         event = _revived(row.payload)
         if now - as_utc(event["occurred_at"]) <= claim_window:
             waiting.setdefault(row.partner_id, []).append(
                 (_Claimed(row.id, row.event_id, row.kind, row.root_event_id, row.sequence), event))
     settled: list[Outcome] = []
-    for waiting_partner_id, rows in waiting.items():
+    for waiting_partner_id, batch in waiting.items():
         partner = db.session.get(Partner, waiting_partner_id)
         if partner is None or not partner.active:
             continue
-        events = [event for _claimed, event in rows]
+        events = [event for _claimed, event in batch]
         outcomes: list[Outcome | None] = [None] * len(events)
-        _settle_batch(partner, events, {i: claimed for i, (claimed, _event) in enumerate(rows)}, outcomes, now)
+        _settle_batch(partner, events, {i: claimed for i, (claimed, _event) in enumerate(batch)}, outcomes, now)
         settled += outcomes
     return settled
 
