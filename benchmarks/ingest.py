@@ -81,7 +81,10 @@ def prepare(url: str) -> dict:
         cards, tokens = [], []
         for n in range(RESIDENTS):
             resident = accounts.register_resident(f"1370{n:07d}", district_code=DISTRICTS[n % len(DISTRICTS)])
+            # Proven as a resident proves a card: entered in the app, confirmed by the partner shown a code.
             consent.add_binding(resident.account_id, BindingKind.TRANSIT_CARD, f"CARD{n:08d}")
+            _record, code = consent.issue_binding_code(resident.account_id)
+            consent.confirm_by_partner(partner, code, BindingKind.TRANSIT_CARD, f"CARD{n:08d}")
             consent.grant(resident.account_id, partner, "bus_ride", frozenset({"partner:transit"}))
             cards.append(f"CARD{n:08d}")
             tokens.append(auth.issue_tokens(Audience.RESIDENT, resident.id).access_token)

@@ -9,7 +9,7 @@ from carbon_platform import seeding
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.models import AdminRole, StaffRole
-from carbon_platform.services import accounts, admins, audit, ledger, organisations
+from carbon_platform.services import accounts, admins, audit, consent, ledger, organisations
 from carbon_platform.services.identity import uscc_check_character
 
 _phones = itertools.count(1)
@@ -84,6 +84,14 @@ def bus_ride(resident, when, key: str, *, distance_km=None, district: str = "370
                                 inputs={} if distance_km is None else {"distance_km": distance_km}, occurred_at=when,
                                 idempotency_key=key, channel="partner:transit", district=district,
                                 now=when + timedelta(minutes=1))
+
+
+def proven_binding(account_id: int, partner, kind, identifier: str):
+    """A binding proven as a resident proves one: entered in the app, then confirmed by the partner
+    the resident showed a binding code to."""
+    consent.add_binding(account_id, kind, identifier)
+    _record, code = consent.issue_binding_code(account_id)
+    return consent.confirm_by_partner(partner, code, kind, identifier)
 
 
 def fund(account_id: int, points: int, *, grams: int = 0, expires_in_days: int = 365, hold_days: int = 0,

@@ -24,3 +24,13 @@ def purge_command(days: int | None):
     purged = feeds.purge_unmatched(utcnow() - timedelta(days=days))
     commit()
     click.echo(f"purged {purged} unmatched event(s) older than {days} days")
+
+
+@group.command("settle-waiting")
+@with_appcontext
+def settle_waiting_command():
+    """Credit unmatched events whose binding has been proven and consented since (within the claim window).
+    Proofs and authorisations do this themselves; this catches an event that raced one. Safe from cron."""
+    credited = feeds.settle_all_waiting()
+    commit()
+    click.echo(f"credited {credited} waiting event(s)")

@@ -23,8 +23,10 @@ class BindingKind(enum.StrEnum):
 
 
 class BindingStatus(enum.StrEnum):
-    ACTIVE = "active"
-    PENDING = "pending"  # a partner proposed it; the person has not confirmed
+    ACTIVE = "active"  # proven: partner events for the identifier are matched to its account
+    # Not proven yet: a partner proposed it and the person has not confirmed, or the person typed it in
+    # and no partner has confirmed it. Matches nothing.
+    PENDING = "pending"
     REVOKED = "revoked"
 
 
@@ -32,12 +34,15 @@ class Binding(CreatedAt, Base):
     """An identifier a partner knows a person by (a bus card, a bin card, an inverter).
 
     Partners never identify people by phone number. Only a hash of the identifier is kept, with its last
-    four characters so its owner can recognise it; one active binding per identifier.
+    four characters so its owner can recognise it. One active (proven) binding per identifier; anyone may
+    hold a pending one for it, so claiming a number says nothing about whether someone else holds it.
     """
 
     __tablename__ = "bindings"
     __table_args__ = (
-        sa.Index("uq_bindings_active_identifier", "identifier_hash", unique=True,
+        sa.Index("uq_bindings_proven_identifier", "identifier_hash", unique=True,
+                 sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'")),
+        sa.Index("uq_bindings_account_identifier", "account_id", "identifier_hash", unique=True,
                  sqlite_where=sa.text("status <> 'revoked'"), postgresql_where=sa.text("status <> 'revoked'")),
     )
 
@@ -47,6 +52,7 @@ class Binding(CreatedAt, Base):
     identifier_hash: Mapped[str] = mapped_column(sa.String(64))
     last4: Mapped[str] = mapped_column(sa.String(4))
     status: Mapped[BindingStatus] = mapped_column(str_enum(BindingStatus, "binding_status"))
+    # The partner that proposed or confirmed it; None while only the person has vouched for it.
     proposed_by_partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partners.id"))
     revoked_at: Mapped[datetime | None]
 
@@ -120,6 +126,8 @@ class PartnerEvent(Base):
     status: Mapped[EventStatus] = mapped_column(str_enum(EventStatus, "event_status"))
     reason: Mapped[str | None] = mapped_column(sa.String(300))
     action_id: Mapped[int | None] = mapped_column(BigInt, sa.ForeignKey("actions.id"))
-    # Kept only while unmatched (to credit it if consent arrives in time); emptied when purged.
+    # Kept only while unmatched (to credit it if a binding is proven or consent arrives in time); emptied
+    # when purged. The identifier's hash finds the events waiting for a binding.
     payload: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    identifier_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     received_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)

@@ -3,8 +3,9 @@
 Each event is claimed by (partner, event id) with INSERT … ON CONFLICT DO NOTHING before anything
 else (one insert for the batch), so a retried or concurrent copy of an event is a duplicate. Events
 are credited only to an account bound to the identifier the partner sent and only with that
-account's consent for the partner and scenario; otherwise they are kept as unmatched (and purged
-later). The same fact under two event ids (its fact id) is credited once, through the awarding's
+account's consent for the partner and scenario; otherwise they are kept as unmatched, and credited
+once if the binding is proven or the consent given within the claim window (``credit_waiting``), or
+purged later. The same fact under two event ids (its fact id) is credited once, through the awarding's
 natural key. Corrections and cancellations name the credit they replace and carry a sequence; the
 highest sequence of a chain is applied, whatever the order.
 
@@ -16,19 +17,22 @@ in the order sent, between those runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from carbon_platform.clock import utcnow
+from carbon_platform.clock import as_utc, utcnow
 from carbon_platform.db import insert_ignoring_conflicts
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import (
     Action,
     ActionStatus,
+    Binding,
     BindingKind,
+    BindingStatus,
     EventKind,
     EventStatus,
     Partner,
@@ -58,7 +62,7 @@ class _Batch:
     """
 
     def __init__(self, partner: Partner, events: list[dict[str, Any]], now: datetime):
-        self.partner, self.now = partner, now
+        self.partner, self.events, self.now = partner, events, now
         self.keys = [consent.binding_key(BindingKind(e["binding"]["kind"]), e["binding"]["id"]) for e in events]
         self.bound = consent.accounts_bound_to(self.keys)
         accounts = set(self.bound.values())
@@ -109,9 +113,17 @@ def ingest(partner: Partner, events: list[dict[str, Any]], now: datetime | None 
     """Credit a batch: plain credits are awarded together (``earning.award_many``), in runs between
     the corrections and cancellations, which are settled one at a time, in the order sent."""
     now = now or utcnow()
-    batch = _Batch(partner, events, now)
     outcomes: list[Outcome | None] = [None] * len(events)
     claimed = _claim(partner, events, now, outcomes)
+    _settle_batch(partner, events, claimed, outcomes, now)
+    _repeats(events, outcomes)
+    return outcomes
+
+
+def _settle_batch(partner: Partner, events: list[dict[str, Any]], claimed: dict[int, _Claimed],
+                  outcomes: list[Outcome | None], now: datetime) -> None:
+    """Match, award and record the claimed events of a batch (new ones, or waiting ones retried)."""
+    batch = _Batch(partner, events, now)
     batch.lock(events)
     chained = _chained(partner, events, claimed)
     run: list[int] = []
@@ -125,10 +137,80 @@ def ingest(partner: Partner, events: list[dict[str, Any]], now: datetime | None 
         run = []
         with db.session.begin_nested():
             outcomes[i] = _settle(batch, events, i, claimed[i])
-            _record(events, [i], claimed, outcomes)
+            _record(batch, [i], claimed, outcomes)
     _award_run(batch, events, run, claimed, outcomes)
-    _repeats(events, outcomes)
-    return outcomes
+
+
+def credit_waiting(account_id: int, keys: set[str], *, now: datetime | None = None,
+                   partner_id: int | None = None) -> list[Outcome]:
+    """Settle, once, the unmatched events kept for these identifiers (binding keys), now that a binding
+    of ``account_id`` was proven or it authorised a partner (then only ``partner_id``'s events).
+
+    Each is settled as if it arrived now, in the order it first arrived: credited when it matches and
+    has consent, otherwise kept as unmatched. Events older than the claim window stay unmatched (to
+    be purged) rather than being refused. The rows are locked (partner, id order) and re-checked as
+    unmatched, so two of these at once, or a resend, never credit an event twice.
+    """
+    now = now or utcnow()
+    table = PartnerEvent.__table__
+    query = (sa.select(table.c.id, table.c.partner_id, table.c.event_id, table.c.kind, table.c.root_event_id,
+                       table.c.sequence, table.c.payload)
+             .where(table.c.identifier_hash.in_(sorted(keys)), table.c.status == EventStatus.UNMATCHED,
+                    table.c.payload.is_not(None))
+             .order_by(table.c.partner_id, table.c.id).with_for_update())
+    if partner_id is not None:
+        query = query.where(table.c.partner_id == partner_id)
+    rows = db.session.execute(query).all()
+    if not rows:  # the usual case: nothing waited (and no rulebook need be read)
+        return []
+    claim_window = _claim_window(now)
+    waiting: dict[int, list[tuple[_Claimed, dict[str, Any]]]] = {}
+    for row in rows:
+        event = _revived(row.payload)
+        if now - as_utc(event["occurred_at"]) <= claim_window:
+            waiting.setdefault(row.partner_id, []).append(
+                (_Claimed(row.id, row.event_id, row.kind, row.root_event_id, row.sequence), event))
+    settled: list[Outcome] = []
+    for waiting_partner_id, batch in waiting.items():
+        partner = db.session.get(Partner, waiting_partner_id)
+        if partner is None or not partner.active:
+            continue
+        events = [event for _claimed, event in batch]
+        outcomes: list[Outcome | None] = [None] * len(events)
+        _settle_batch(partner, events, {i: claimed for i, (claimed, _event) in enumerate(batch)}, outcomes, now)
+        settled += outcomes
+    return settled
+
+
+def settle_all_waiting(now: datetime | None = None) -> int:
+    """``credit_waiting`` for every proven binding that has unmatched events waiting: a sweep (from cron)
+    for the one case the proof itself cannot see, an event that arrived in the same instant as its
+    binding's proof or consent, uncommitted while the proof looked. Returns how many were credited."""
+    now = now or utcnow()
+    events, bindings = PartnerEvent.__table__, Binding.__table__
+    pairs = db.session.execute(
+        sa.select(bindings.c.account_id, bindings.c.identifier_hash).distinct()
+        .join(events, events.c.identifier_hash == bindings.c.identifier_hash)
+        .where(bindings.c.status == BindingStatus.ACTIVE, events.c.status == EventStatus.UNMATCHED,
+               events.c.payload.is_not(None), events.c.received_at >= now - _claim_window(now))
+    ).all()
+    keys: dict[int, set[str]] = {}
+    for account_id, key in pairs:
+        keys.setdefault(account_id, set()).add(key)
+    # Every account (and household) the sweep may credit, locked at once in ascending order, as a batch does.
+    ledger.lock_accounts(set(keys) | {h[2] for h in holders.of(set(keys)).values() if h[2] is not None})
+    outcomes = [o for account_id in sorted(keys) for o in credit_waiting(account_id, keys[account_id], now=now)]
+    return sum(o.status is EventStatus.CREDITED for o in outcomes)
+
+
+def _claim_window(now: datetime) -> timedelta:
+    return rulebooks.rules_in_force(now).rulebook.claim_window
+
+
+def _revived(payload: dict[str, Any]) -> dict[str, Any]:
+    """An event as kept while unmatched (JSON) back as the feed's schema loads it."""
+    return {**payload, "occurred_at": datetime.fromisoformat(payload["occurred_at"]),
+            "inputs": {name: Decimal(str(value)) for name, value in payload.get("inputs", {}).items()}}
 
 
 def _claim(partner: Partner, events: list[dict[str, Any]], now: datetime,
@@ -198,24 +280,27 @@ def _award_run(batch: _Batch, events: list[dict[str, Any]], run: list[int], clai
     for (i, _claim), award in zip(claims, awards, strict=True):
         outcomes[i] = _rejected(events[i]["event_id"], award) if isinstance(award, DomainError) \
             else _outcome(events[i]["event_id"], award)
-    _record(events, run, claimed, outcomes)
+    _record(batch, run, claimed, outcomes)
 
 
 def _rejected(event_id: str, error: DomainError) -> Outcome:
     return Outcome(event_id, EventStatus.REJECTED, error.message)
 
 
-def _record(events: list[dict[str, Any]], indices: list[int], claimed: dict[int, _Claimed],
-            outcomes: list[Outcome | None]) -> None:
-    """Write the outcome onto each event's row (one statement); an unmatched event keeps its data, to be purged."""
+def _record(batch: _Batch, indices: list[int], claimed: dict[int, _Claimed], outcomes: list[Outcome | None]) -> None:
+    """Write the outcome onto each event's row (one statement); an unmatched event keeps its data and its
+    identifier's hash, to be credited if its binding is proven or consent arrives in time, or purged."""
     table = PartnerEvent.__table__
+    events = batch.events
     db.session.execute(
         sa.update(table).where(table.c.id == sa.bindparam("row"))
         .values(status=sa.bindparam("new_status"), reason=sa.bindparam("new_reason"),
-                action_id=sa.bindparam("new_action"), payload=sa.bindparam("new_payload", type_=table.c.payload.type)),
+                action_id=sa.bindparam("new_action"), payload=sa.bindparam("new_payload", type_=table.c.payload.type),
+                identifier_hash=sa.bindparam("new_key")),
         [{"row": claimed[i].id, "new_status": outcomes[i].status, "new_reason": outcomes[i].reason,
           "new_action": outcomes[i].action_id,
-          "new_payload": jsonable(events[i]) if outcomes[i].status is EventStatus.UNMATCHED else None}
+          "new_payload": jsonable(events[i]) if outcomes[i].status is EventStatus.UNMATCHED else None,
+          "new_key": batch.keys[i] if outcomes[i].status is EventStatus.UNMATCHED else None}
          for i in indices],
     )
 
@@ -292,5 +377,5 @@ def purge_unmatched(older_than: datetime) -> int:
         sa.update(PartnerEvent)
         .where(PartnerEvent.status == EventStatus.UNMATCHED, PartnerEvent.payload.is_not(None),
                PartnerEvent.received_at < older_than)
-        .values(payload=None)
+        .values(payload=None, identifier_hash=None)
     ).rowcount

@@ -18,8 +18,18 @@ class BindingSchema(Schema):
     id = fields.Integer()
     kind = fields.String()
     last4 = fields.String(metadata={"description": "Only the last four characters are kept in clear."})
-    status = fields.String()
+    status = fields.String(metadata={"description": "active (proven: partner data is matched to it), or pending "
+                                                    "(matches nothing yet)"})
+    awaiting = fields.Method("_awaiting", allow_none=True, metadata={
+        "type": "string",
+        "description": "For a pending binding, who must prove it: `partner` (you entered it: show the partner "
+                       "a binding code) or `you` (a partner proposed it: confirm it); null when active."})
     created_at = fields.DateTime()
+
+    def _awaiting(self, binding) -> str | None:
+        if binding.status != "pending":
+            return None
+        return "partner" if binding.proposed_by_partner_id is None else "you"
 
 
 class AuthorisationCreateSchema(Input):
@@ -101,6 +111,8 @@ class BindingCodeSchema(Schema):
 
 
 class BindingProposalSchema(Input):
+    """A proposal, or a confirmation, of an identifier for the person who showed you their binding code."""
+
     code = text(20, required=True, metadata={"description": "The code the person showed you."})
     kind = fields.String(required=True, validate=KINDS)
     identifier = text(80, required=True)

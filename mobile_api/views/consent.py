@@ -59,7 +59,9 @@ def my_bindings():
 @blp.doc(security=[BEARER])
 @holder_required
 def add_binding(body):
-    """Bind a card or meter to my account (only a hash of it is kept)."""
+    """Enter a card, meter or account number (only a hash of it is kept). It stays pending, matching no
+    partner data, until its partner confirms it is mine: show them a binding code. The answer is the same
+    whether or not anyone else has entered the number."""
     binding = consent.add_binding(g.account_id, BindingKind(body["kind"]), body["identifier"])
     commit()
     return binding
@@ -83,7 +85,8 @@ def binding_code(_body):
 @blp.doc(security=[BEARER])
 @holder_required
 def confirm_binding(_body, binding_id: int):
-    """Confirm a binding a partner proposed: only then is its data matched to me."""
+    """Confirm a binding a partner proposed: only then is its data matched to me (and its data that arrived
+    before, within the claim window, credited)."""
     binding = consent.confirm_binding(g.account_id, binding_id)
     commit()
     return binding

@@ -91,3 +91,18 @@ def propose_binding(body):
     binding = consent.propose_binding(g.partner, body["code"], BindingKind(body["kind"]), body["identifier"])
     commit()
     return binding
+
+
+@blp.post("/binding-confirmations")
+@blp.arguments(BindingProposalSchema)
+@blp.response(200, BindingSchema)
+@blp.doc(security=[SIGNED])
+@partner_required
+@partner_limit
+def confirm_binding(body):
+    """Confirm that an identifier the person entered in the app is theirs (they showed you their binding
+    code, and you checked the card or account is theirs). It is active at once, and your events for it
+    that were unmatched within the claim window are credited."""
+    binding = consent.confirm_by_partner(g.partner, body["code"], BindingKind(body["kind"]), body["identifier"])
+    commit()
+    return binding

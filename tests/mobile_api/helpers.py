@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from carbon_platform.services.identity import normalise_phone
@@ -49,3 +50,22 @@ def signed(key_id: str, secret: str, body: bytes, *, timestamp: int | None = Non
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     return {"X-Carbon-Key-Id": key_id, "X-Carbon-Timestamp": stamp,
             "X-Carbon-Signature": signature(secret, key_id, stamp, body), "Content-Type": "application/json"}
+
+
+def partner_post(client, partner: tuple, path: str, body: dict):
+    """A signed partner request; ``partner`` is (id, key id, secret)."""
+    _id, key_id, secret = partner
+    raw = json.dumps(body).encode()
+    return client.post(f"/api/v1/partner{path}", data=raw, headers=signed(key_id, secret, raw))
+
+
+def bind_proven(client, headers: dict, partner: tuple, kind: str, identifier: str) -> dict:
+    """A binding proven as in real life: the resident enters the number, shows the partner a binding code,
+    and the partner confirms it (signed). ``partner`` is (id, key id, secret)."""
+    entered = client.post("/api/v1/me/bindings", headers=headers, json={"kind": kind, "identifier": identifier})
+    assert entered.status_code == 201 and entered.json["status"] in ("pending", "active"), entered.json
+    code = client.post("/api/v1/me/binding-codes", headers=headers, json={}).json["code"]
+    confirmed = partner_post(client, partner, "/binding-confirmations",
+                             {"code": code, "kind": kind, "identifier": identifier})
+    assert confirmed.status_code == 200 and confirmed.json["status"] == "active", confirmed.get_data(as_text=True)
+    return confirmed.json

@@ -12,7 +12,7 @@ from carbon_platform.db import commit
 from carbon_platform.models import PartnerKind
 from carbon_platform.services import organisations
 from tests import factories as f
-from tests.mobile_api.helpers import assert_error, bearer, resident_headers, signed, sms_code, tokens
+from tests.mobile_api.helpers import assert_error, bearer, bind_proven, resident_headers, signed, sms_code, tokens
 
 BEIJING = timezone(timedelta(hours=8))
 ENTERPRISE_AUTH = "/api/v1/enterprise/auth"
@@ -97,8 +97,7 @@ def test_an_enterprise_authorises_a_pv_feed_and_its_readings_are_credited(client
         partner_id, key_id = partner.id, partner.key_id
         commit()
     headers = company["headers"]
-    assert client.post("/api/v1/me/bindings", headers=headers,
-                       json={"kind": "pv_inverter", "identifier": "INV-7788"}).status_code == 201
+    bind_proven(client, headers, (partner_id, key_id, secret), "pv_inverter", "INV-7788")
     assert client.post("/api/v1/me/authorisations", headers=headers,
                        json={"partner_id": partner_id, "scenario": "pv_generation"}).status_code == 201
     yesterday = (datetime.now(BEIJING) - timedelta(days=1)).replace(microsecond=0).isoformat()

@@ -34,8 +34,9 @@ def rider(partner_id) -> tuple[int, str]:
     """A fresh resident with a bound card who authorised the bus partner: (account id, card)."""
     card = f"8801{next(_cards)}"
     account_id = f.resident().account_id
-    consent.add_binding(account_id, BindingKind.TRANSIT_CARD, card)
-    consent.grant(account_id, db.session.get(Partner, partner_id), "bus_ride", frozenset({"partner:transit"}))
+    partner = db.session.get(Partner, partner_id)
+    f.proven_binding(account_id, partner, BindingKind.TRANSIT_CARD, card)
+    consent.grant(account_id, partner, "bus_ride", frozenset({"partner:transit"}))
     return account_id, card
 
 

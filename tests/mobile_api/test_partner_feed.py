@@ -16,7 +16,7 @@ from carbon_platform.services import feeds, organisations
 from mobile_api.schemas.consent import PartnerEventSchema
 from tests import factories as f
 from tests.concurrency import run_concurrently
-from tests.mobile_api.helpers import assert_error, resident_headers, signed
+from tests.mobile_api.helpers import assert_error, bind_proven, resident_headers, signed
 
 BEIJING = timezone(timedelta(hours=8))
 CARD = "8801 2345 6789"
@@ -32,9 +32,8 @@ def world(app, client):
         ids = {"bus": (bus.id, bus.key_id, bus_secret), "bins": (bins.id, bins.key_id, bins_secret)}
         commit()
     headers = resident_headers(client, app)
-    assert client.post("/api/v1/me/bindings", headers=headers,
-                       json={"kind": "transit_card", "identifier": CARD}).status_code == 201
-    client.post("/api/v1/me/bindings", headers=headers, json={"kind": "waste_card", "identifier": "BIN-0042"})
+    bind_proven(client, headers, ids["bus"], "transit_card", CARD)
+    bind_proven(client, headers, ids["bins"], "waste_card", "BIN-0042")
     return {"headers": headers, **ids}
 
 
@@ -74,13 +73,15 @@ def test_an_authorised_event_is_credited(client, world):
 
 def test_without_consent_or_binding_nothing_is_credited_and_revoking_stops_credits(client, world):
     assert send(client, world, "bus", event("e1")) == [("unmatched", 0)]
-    authorisation = authorise(client, world, "bus", "bus_ride")
+    assert pending(client, world) == 0
+    authorisation = authorise(client, world, "bus", "bus_ride")  # e1 waited for it, within the claim window
+    assert pending(client, world) == 33
     assert send(client, world, "bus", event("e2", card="0000 1111 2222")) == [("unmatched", 0)]
-    assert send(client, world, "bus", event("e3")) == [("credited", 33)]
+    assert send(client, world, "bus", event("e3", minutes_ago=25)) == [("credited", 33)]
     assert client.delete(f"/api/v1/me/authorisations/{authorisation}", headers=world["headers"], json={}
                          ).status_code == 204
     assert send(client, world, "bus", event("e4", minutes_ago=10)) == [("unmatched", 0)]
-    assert pending(client, world) == 33
+    assert pending(client, world) == 66
 
 
 def test_the_same_event_ten_times_is_one_credit(client, world):
@@ -176,13 +177,10 @@ def test_residents_see_partners_their_bindings_and_authorisations(client, app, w
     partners = client.get("/api/v1/partners", headers=world["headers"]).json
     assert {p["name"]: p["scenarios"] for p in partners}["泰安公交集团"] == ["brt_ride", "bus_ride"]
     bindings = client.get("/api/v1/me/bindings", headers=world["headers"]).json
-    assert sorted((b["kind"], b["last4"]) for b in bindings) == [("transit_card", "6789"), ("waste_card", "0042")]
+    assert sorted((b["kind"], b["last4"], b["status"], b["awaiting"]) for b in bindings) == [
+        ("transit_card", "6789", "active", None), ("waste_card", "0042", "active", None)]
     assert_error(client.post("/api/v1/me/authorisations", headers=world["headers"],
                              json={"partner_id": world["bus"][0], "scenario": "pv_generation"}), 422)
-    other = resident_headers(client, app)
-    assert_error(client.post("/api/v1/me/bindings", headers=other, json={"kind": "transit_card",
-                                                                         "identifier": "880123456789"}), 409,
-                 "identifier_taken")
 
 
 def test_unmatched_events_lose_their_data_after_the_retention_period_but_stay_recognised(app, client, world):
@@ -208,11 +206,16 @@ def test_a_partner_proposes_a_binding_with_the_persons_code_and_it_counts_once_c
     code = client.post("/api/v1/me/binding-codes", headers=world["headers"], json={}).json["code"]
     proposed = propose(client, world, "bus", code=code, kind="transit_card", identifier="7777 0000 1234")
     assert proposed.status_code == 201 and proposed.json["status"] == "pending" and proposed.json["last4"] == "1234"
+    assert proposed.json["awaiting"] == "you"
     card_event = event("p1", card="7777 0000 1234")
     assert send(client, world, "bus", card_event) == [("unmatched", 0)]  # pending: nothing is matched yet
+    assert pending(client, world) == 0
     confirmed = client.post(f"/api/v1/me/bindings/{proposed.json['id']}/confirm", headers=world["headers"], json={})
     assert confirmed.status_code == 200 and confirmed.json["status"] == "active"
+    assert pending(client, world) == 33  # p1, which arrived while the binding was pending
+    assert send(client, world, "bus", card_event) == [("duplicate", 0)]
     assert send(client, world, "bus", event("p2", card="7777 0000 1234", minutes_ago=20)) == [("credited", 33)]
+    assert pending(client, world) == 66
 
 
 def test_binding_codes_work_once_and_only_for_their_owner(client, app, world):
