@@ -1,6 +1,6 @@
 """administrators' session generation: logout, password change and deactivation end console sessions
 
-Revision ID: 0014d1
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-02 21:30:00.000000
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014d1'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None
