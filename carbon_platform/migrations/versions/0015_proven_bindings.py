@@ -1,7 +1,7 @@
 """proven bindings: one proven binding per identifier, any number pending; unmatched events keep its hash
 
-Revision ID: 0014b
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02 21:20:00
 
 A self-typed number no longer becomes active at once, so several people may hold a pending binding
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014b'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
