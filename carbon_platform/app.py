@@ -6,7 +6,7 @@ import os
 
 from flask import Flask
 
-from carbon_platform import config, db, health, sms
+from carbon_platform import config, db, health, sms, throttle
 from carbon_platform.extensions import babel, csrf, limiter, migrate
 from carbon_platform.extensions import db as sqlalchemy
 
@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, sqlalchemy, directory=MIGRATIONS_DIR, compare_type=True)
     limiter.init_app(app)
+    throttle.init_app(app)
     csrf.init_app(app)
     sms.init_app(app)
     health.init_app(app)
