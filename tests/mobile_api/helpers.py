@@ -40,12 +40,14 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     return body
 
 
-def signed(key_id: str, secret: str, body: bytes, *, timestamp: int | None = None) -> dict:
-    """Headers of a partner request signed over key_id.timestamp.raw_body."""
+def signed(key_id: str, secret: str, body: bytes, path: str, *, method: str = "POST",
+           timestamp: int | None = None) -> dict:
+    """Headers of a partner request to ``method path``, signed over key_id.timestamp.METHOD.path.raw_body."""
     import time
 
     from carbon_platform.services.partner_auth import signature
 
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     return {"X-Carbon-Key-Id": key_id, "X-Carbon-Timestamp": stamp,
-            "X-Carbon-Signature": signature(secret, key_id, stamp, body), "Content-Type": "application/json"}
+            "X-Carbon-Signature": signature(secret, key_id, stamp, method, path, body),
+            "Content-Type": "application/json"}

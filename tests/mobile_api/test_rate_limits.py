@@ -92,7 +92,7 @@ def partner(path, body):
             commit()
         raw = json.dumps(body).encode()
         return until_throttled(lambda: client.post(f"/api/v1/partner/{path}", data=raw,
-                                                   headers=signed(key_id, secret, raw)), 3)
+                                                   headers=signed(key_id, secret, raw, f"/api/v1/partner/{path}")), 3)
     return case
 
 
