@@ -225,10 +225,11 @@ def partner_load(cards: list[str], batches_per_connection: int, size: int, first
                                "inputs": {"distance_km": 3 + n % 7}})
             raw = json.dumps({"events": events}).encode()
             stamp = str(int(time.time()))
-            headers = {"Content-Type": "application/json", "X-Carbon-Key-Id": "pk_bench",
-                       "X-Carbon-Timestamp": stamp, "X-Carbon-Signature": signature(SECRET, "pk_bench", stamp, raw)}
+            path = "/api/v1/partner/events"
+            headers = {"Content-Type": "application/json", "X-Carbon-Key-Id": "pk_bench", "X-Carbon-Timestamp": stamp,
+                       "X-Carbon-Signature": signature(SECRET, "pk_bench", stamp, "POST", path, raw)}
             start = time.perf_counter()
-            status, content = connection.request("POST", "/api/v1/partner/events", headers, raw)
+            status, content = connection.request("POST", path, headers, raw)
             latencies.append((time.perf_counter() - start) * 1000)
             body = json.loads(content)
             assert status == 200, body

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from carbon_platform import config, db, health, sms
+from carbon_platform import config, db, health, sms, throttle
 from carbon_platform.extensions import babel, csrf, limiter, migrate
 from carbon_platform.extensions import db as sqlalchemy
 
@@ -17,10 +18,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     config.load(app, test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        # Trust only as many X-Forwarded-For/-Proto entries as there are proxies of ours (off by default).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, sqlalchemy, directory=MIGRATIONS_DIR, compare_type=True)
     limiter.init_app(app)
+    throttle.init_app(app)
     csrf.init_app(app)
     sms.init_app(app)
     health.init_app(app)

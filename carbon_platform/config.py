@@ -25,6 +25,10 @@ class Defaults:
     RATELIMIT_STORAGE_URI = ""  # overrides REDIS_URL for Flask-Limiter when set
     SMS_SENDER = "log"  # "log" (prints codes; development), "memory" (tests) or "module:Class"
     UPLOAD_FOLDER = ""  # empty means "<instance>/uploads"
+    # Reverse proxies in front of the app that append to X-Forwarded-For / X-Forwarded-Proto. 0: none, the
+    # headers are ignored (anyone could send them). Behind one nginx, 1; otherwise every client shares the
+    # proxy's address, so each per-address limit becomes one global bucket.
+    TRUSTED_PROXY_HOPS = 0
     # Login by one-time code.
     OTP_TTL_SECONDS = 300
     OTP_MAX_ATTEMPTS = 5
@@ -82,6 +86,9 @@ def load(app, test_config: dict | None) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = (
         app.config["RATELIMIT_STORAGE_URI"] or app.config["REDIS_URL"] or "memory://"
     )
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= 10:
+        raise RuntimeError(f"CARBON_TRUSTED_PROXY_HOPS must be a whole number from 0 to 10, not {hops!r}.")
     if app.config["ENV"] == "production":
         check_production(app.config)
         app.config["SESSION_COOKIE_SECURE"] = True

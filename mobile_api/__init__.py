@@ -47,8 +47,9 @@ def init_app(app) -> None:
     api.spec.components.security_scheme(
         "partnerSignature",
         {"type": "apiKey", "in": "header", "name": "X-Carbon-Signature",
-         "description": "hex HMAC-SHA256 of `key_id.timestamp.raw_body` with a live partner secret; send "
-                        "X-Carbon-Key-Id and X-Carbon-Timestamp (Unix seconds, ±300 s) too."},
+         "description": "hex HMAC-SHA256 of `key_id.timestamp.METHOD.path.raw_body` (path without the query "
+                        "string) with a live partner secret; send X-Carbon-Key-Id and X-Carbon-Timestamp (Unix "
+                        "seconds, ±300 s) too."},
     )
     for blueprint in (auth.blp, auth.staff_blp, auth.enterprise_blp, me.blp, enterprise.blp, actions.blp,
                       evidence.blp, consent.blp, households.blp, merchant.blp, partner.blp, rewards.blp,

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 
 from carbon_platform.errors import DomainError
+from carbon_platform.throttle import retry_after_seconds
 
 API_PREFIX = "/api/"
 
@@ -73,17 +74,23 @@ class Api(SmorestApi):
         if error.code >= 500:
             message = "Internal error."  # never leak internals
         headers = dict(data.get("headers") or {})
-        if error.code == 429 and getattr(error, "retry_after", None):
-            headers["Retry-After"] = str(error.retry_after)
+        if error.code == 429:
+            headers.update(retry_after_header(error))
         response = error_response(error.code, code, message, details, headers)
         if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
 
+def retry_after_header(error: Exception) -> dict:
+    """``Retry-After`` for a 429 (Flask-Limiter's, or a DomainError with a ``retry_after`` in seconds)."""
+    seconds = retry_after_seconds(error)
+    return {"Retry-After": str(seconds)} if seconds is not None else {}
+
+
 def handle_domain_error(error: DomainError):
     if is_api_request():
-        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+        headers = retry_after_header(error) if error.status == 429 else None
         return error_response(error.status, error.code, error.message, error.details, headers)
     # Pages handle their domain errors themselves; one that escapes becomes a plain HTML error.
     return default_exceptions.get(error.status, InternalServerError)(description=error.message)

@@ -32,6 +32,9 @@ class Partner(CreatedAt, Base):
     allowed_scenarios: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     # Flask-Limiter syntax, e.g. "600 per minute"; requests to the feed beyond it get 429.
     rate_limit: Mapped[str] = mapped_column(sa.String(64), default="600 per minute")
+    # Until then the partner may still sign the old way, without method and path (see services/partner_auth.py).
+    # None, as for every partner registered since: only the current form.
+    legacy_signature_until: Mapped[datetime | None]
 
     secrets: Mapped[list[PartnerSecret]] = relationship(back_populates="partner", order_by="PartnerSecret.id")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -138,4 +139,17 @@ def update_partner(partner: Partner, *, allowed_scenarios: list[str], rate_limit
     partner.rate_limit, partner.active = rate_limit.strip(), active
     audit.record(actor, "partner.update", partner, allowed_scenarios=partner.allowed_scenarios,
                  rate_limit=partner.rate_limit, active=active)
+    return partner
+
+
+def set_legacy_signature_until(key_id: str, until: datetime | None, *, actor: audit.Actor) -> Partner:
+    """Until when this partner may still sign without method and path (services/partner_auth.py); None: never."""
+    partner = db.session.execute(sa.select(Partner).where(Partner.key_id == key_id)).scalar_one_or_none()
+    if partner is None:
+        raise NotFound("no partner with that key id")
+    if until is not None and until.tzinfo is None:
+        raise InvalidInput("give the time with its offset, e.g. 2027-06-30T00:00:00Z", field="until")
+    partner.legacy_signature_until = until
+    audit.record(actor, "partner.legacy_signature", partner, key_id=key_id,
+                 until=until.isoformat() if until else None)
     return partner

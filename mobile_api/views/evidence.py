@@ -16,7 +16,8 @@ blp = Blueprint("evidence", __name__, url_prefix="/api/v1/evidence", description
 
 
 class PhotoUploadSchema(Schema):
-    photo = Upload(required=True, metadata={"description": "JPEG, PNG or WebP; at most 10 MiB and 40 megapixels."})
+    photo = Upload(required=True, metadata={"description": "JPEG, PNG or WebP; at most 10 MiB and 12 megapixels "
+                                                           "(baseline JPEG: 64, decoded at a reduced scale)."})
 
 
 class EvidenceSchema(Schema):

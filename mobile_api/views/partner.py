@@ -18,7 +18,7 @@ from mobile_api.schemas.common import Input, text
 from mobile_api.schemas.consent import BindingProposalSchema, BindingSchema, EventBatchSchema, EventResultsSchema
 
 blp = Blueprint("partner", __name__, url_prefix="/api/v1/partner",
-                description="Signed partner endpoints: HMAC-SHA256 over key_id.timestamp.raw_body.")
+                description="Signed partner endpoints: HMAC-SHA256 over key_id.timestamp.METHOD.path.raw_body.")
 SIGNED = {"partnerSignature": []}
 
 
@@ -32,6 +32,8 @@ def partner_required(view: Callable) -> Callable:
             request.headers.get(partner_auth.TIMESTAMP_HEADER),
             request.headers.get(partner_auth.SIGNATURE_HEADER),
             request.get_data(cache=True),
+            method=request.method,
+            path=request.script_root + request.path,  # as the partner addressed it, without the query string
         )
         return view(*args, **kwargs)
 

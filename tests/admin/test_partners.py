@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -14,6 +14,7 @@ from tests.admin.helpers import console, csrf_token
 from tests.mobile_api.helpers import signed
 
 BEIJING = timezone(timedelta(hours=8))
+EVENTS = "/api/v1/partner/events"
 
 
 def create(client, name="泰安公交集团", kind="transit"):
@@ -24,7 +25,8 @@ def create(client, name="泰安公交集团", kind="transit"):
 
 def ping(app, key_id, secret):
     raw = json.dumps({"echo": "hi"}).encode()
-    return app.test_client().post("/api/v1/partner/ping", data=raw, headers=signed(key_id, secret, raw))
+    path = "/api/v1/partner/ping"
+    return app.test_client().post(path, data=raw, headers=signed(key_id, secret, raw, path))
 
 
 def test_an_operator_creates_a_partner_whose_secret_is_shown_once_and_works(app):
@@ -67,10 +69,10 @@ def test_settings_limit_the_scenes_and_the_rate_and_switch_the_feed_off(app):
              "occurred_at": datetime.now(BEIJING).replace(microsecond=0).isoformat(), "inputs": {"distance_km": 3}}
     raw = json.dumps({"events": [event]}).encode()
     feed = app.test_client()
-    response = feed.post("/api/v1/partner/events", data=raw, headers=signed(key_id, secret, raw))
+    response = feed.post("/api/v1/partner/events", data=raw, headers=signed(key_id, secret, raw, EVENTS))
     assert response.json["results"][0]["status"] == "rejected"  # bus_ride is not among its scenes now
     assert "may not report bus_ride" in response.json["results"][0]["reason"]
-    statuses = [feed.post("/api/v1/partner/events", data=raw, headers=signed(key_id, secret, raw)).status_code
+    statuses = [feed.post("/api/v1/partner/events", data=raw, headers=signed(key_id, secret, raw, EVENTS)).status_code
                 for _ in range(3)]
     assert statuses == [200, 200, 429]  # 3 a minute, counted per partner
     settings(allowed_scenarios="", rate_limit="3 per minute")  # no "active": switched off
@@ -83,3 +85,17 @@ def test_auditors_see_partners_but_cannot_change_them(app):
     assert "新建合作方" not in page
     assert client.post("/admin/partners", data={"csrf_token": csrf_token(client, "/admin/partners"),
                                                 "name": "x", "kind": "transit"}).status_code == 403
+
+
+def test_the_console_shows_until_when_a_partner_may_sign_the_old_way(app):
+    client = console(app)
+    create(client)
+    assert "data-legacy-signature" not in client.get("/admin/partners").get_data(as_text=True)  # new: never
+    with app.app_context():
+        partner = db.session.execute(sa.select(Partner)).scalar_one()
+        partner.legacy_signature_until = datetime(2027, 4, 1, tzinfo=UTC)
+        db.session.commit()
+    page = client.get("/admin/partners").get_data(as_text=True)
+    assert "旧签名格式（不含请求方法和路径）可用至 2027-04-01 08:00" in page  # shown in Beijing time
+    client.get("/admin/lang/en")
+    assert "accepted until 2027-04-01 08:00" in client.get("/admin/partners").get_data(as_text=True)

@@ -17,6 +17,7 @@ from carbon_platform import create_app
 from carbon_platform.config import normalise_database_url
 from carbon_platform.db import LazyDescriptionCursor
 from carbon_platform.extensions import db
+from tests import factories as f
 from tests.conftest import TEST_CONFIG, dispose, make_app
 
 
@@ -208,3 +209,34 @@ def test_health_says_when_the_database_is_unreachable(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["database"] == "unreachable"
     dispose(app)
+
+
+def _codes_from(app, *addresses: str) -> list[int]:
+    """Statuses of login-code requests from clients at ``addresses``, as a proxy would forward them."""
+    client = app.test_client()
+    return [client.post("/api/v1/auth/codes", json={"phone": f.phone()},
+                        headers={"X-Forwarded-For": address}).status_code for address in addresses]
+
+
+@pytest.mark.parametrize("hops, statuses", [
+    (1, [202, 202, 429]),  # two residents behind the proxy, two buckets; the first one's second try is held
+    (0, [202, 429, 429]),  # no proxy trusted: the header is anyone's to send, so it is ignored
+])
+def test_trusted_proxy_hops_give_each_forwarded_address_its_own_bucket(database, tmp_path, hops, statuses):
+    app = make_app(database.fresh_url(tmp_path), TRUSTED_PROXY_HOPS=hops, OTP_SEND_LIMIT_PER_IP="1 per hour")
+    assert _codes_from(app, "203.0.113.7", "198.51.100.9", "203.0.113.7") == statuses
+    dispose(app)
+
+
+def test_only_the_trusted_number_of_hops_is_believed(database, tmp_path):
+    app = make_app(database.fresh_url(tmp_path), TRUSTED_PROXY_HOPS=1, OTP_SEND_LIMIT_PER_IP="1 per hour")
+    # A client that sends its own X-Forwarded-For cannot pick its bucket: the proxy appends the real address,
+    # and only that last entry is trusted.
+    assert _codes_from(app, "1.1.1.1, 203.0.113.7", "2.2.2.2, 203.0.113.7") == [202, 429]
+    dispose(app)
+
+
+@pytest.mark.parametrize("hops", [-1, "1", True, 1.5, 11])
+def test_trusted_proxy_hops_must_be_a_small_whole_number(tmp_path, hops):
+    with pytest.raises(RuntimeError, match="CARBON_TRUSTED_PROXY_HOPS"):
+        create_app({**TEST_CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "TRUSTED_PROXY_HOPS": hops})

@@ -41,22 +41,24 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     return body
 
 
-def signed(key_id: str, secret: str, body: bytes, *, timestamp: int | None = None) -> dict:
-    """Headers of a partner request signed over key_id.timestamp.raw_body."""
+def signed(key_id: str, secret: str, body: bytes, path: str, *, method: str = "POST",
+           timestamp: int | None = None) -> dict:
+    """Headers of a partner request to ``method path``, signed over key_id.timestamp.METHOD.path.raw_body."""
     import time
 
     from carbon_platform.services.partner_auth import signature
 
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     return {"X-Carbon-Key-Id": key_id, "X-Carbon-Timestamp": stamp,
-            "X-Carbon-Signature": signature(secret, key_id, stamp, body), "Content-Type": "application/json"}
+            "X-Carbon-Signature": signature(secret, key_id, stamp, method, path, body),
+            "Content-Type": "application/json"}
 
 
 def partner_post(client, partner: tuple, path: str, body: dict):
     """A signed partner request; ``partner`` is (id, key id, secret)."""
     _id, key_id, secret = partner
-    raw = json.dumps(body).encode()
-    return client.post(f"/api/v1/partner{path}", data=raw, headers=signed(key_id, secret, raw))
+    raw, url = json.dumps(body).encode(), f"/api/v1/partner{path}"
+    return client.post(url, data=raw, headers=signed(key_id, secret, raw, url))
 
 
 def bind_proven(client, headers: dict, partner: tuple, kind: str, identifier: str) -> dict:

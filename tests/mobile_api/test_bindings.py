@@ -134,8 +134,9 @@ def test_a_partner_confirms_only_with_the_persons_code_and_the_number_they_enter
     assert confirmed.status_code == 200 and (confirmed.json["status"], confirmed.json["awaiting"]) == ("active", None)
     assert_error(confirm(client, bus, code), 404, "binding_code_invalid")
     raw = json.dumps({"code": code_of(client, headers), "kind": "transit_card", "identifier": CARD}).encode()
-    assert_error(client.post("/api/v1/partner/binding-confirmations", data=raw.replace(b"8801", b"8802"),
-                             headers=signed(bus[1], bus[2], raw)), 401, "invalid_signature")
+    url = "/api/v1/partner/binding-confirmations"
+    assert_error(client.post(url, data=raw.replace(b"8801", b"8802"), headers=signed(bus[1], bus[2], raw, url)),
+                 401, "invalid_signature")
 
 
 def test_a_proposal_of_a_number_the_person_typed_in_awaits_their_confirmation(client, app, bus):

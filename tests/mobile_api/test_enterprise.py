@@ -104,7 +104,8 @@ def test_an_enterprise_authorises_a_pv_feed_and_its_readings_are_credited(client
     raw = json.dumps({"events": [{"event_id": "pv-1", "scenario": "pv_generation", "occurred_at": yesterday,
                                   "binding": {"kind": "pv_inverter", "id": "INV-7788"},
                                   "inputs": {"kwh": 300, "rated_kw": 5, "hours": 720}}]}).encode()
-    response = client.post("/api/v1/partner/events", data=raw, headers=signed(key_id, secret, raw))
+    path = "/api/v1/partner/events"
+    response = client.post(path, data=raw, headers=signed(key_id, secret, raw, path))
     assert response.status_code == 200, response.json
     [result] = response.json["results"]
     assert result["status"] == "credited", result

@@ -19,6 +19,7 @@ from tests.concurrency import run_concurrently
 from tests.mobile_api.helpers import assert_error, bind_proven, resident_headers, signed
 
 BEIJING = timezone(timedelta(hours=8))
+EVENTS = "/api/v1/partner/events"
 CARD = "8801 2345 6789"
 
 
@@ -56,7 +57,7 @@ def event(event_id, *, scenario="bus_ride", card=CARD, kind="transit_card", fact
 def send(client, world, partner, *events):
     _id, key_id, secret = world[partner]
     raw = json.dumps({"events": list(events)}).encode()
-    response = client.post("/api/v1/partner/events", data=raw, headers=signed(key_id, secret, raw))
+    response = client.post(EVENTS, data=raw, headers=signed(key_id, secret, raw, EVENTS))
     assert response.status_code == 200, response.get_data(as_text=True)
     return [(r["status"], r["points"]) for r in response.json["results"]]
 
@@ -154,20 +155,20 @@ def test_bad_signatures_are_401_and_write_nothing(app, client, world, tamper):
     _id, key_id, secret = world["bus"]
     raw = json.dumps({"events": [event("e1")]}).encode()
     now = int(datetime.now().timestamp())
-    headers = signed(key_id, secret, raw)
+    headers = signed(key_id, secret, raw, EVENTS)
     if tamper == "body":
         raw = raw.replace(b"6.2", b"9.9")
     elif tamper == "key":
-        headers = signed("pk_unknown", secret, raw)
+        headers = signed("pk_unknown", secret, raw, EVENTS)
     elif tamper in ("old", "ahead"):
-        headers = signed(key_id, secret, raw, timestamp=now - 301 if tamper == "old" else now + 301)
+        headers = signed(key_id, secret, raw, EVENTS, timestamp=now - 301 if tamper == "old" else now + 301)
     else:
         with app.app_context():
             partner = db.session.get(Partner, world["bus"][0])
             organisations.rotate_partner_secret(partner, actor=f.TEST_ACTOR)
             organisations.revoke_partner_secret(partner, partner.live_secrets()[0].id, actor=f.TEST_ACTOR)
             commit()
-    assert_error(client.post("/api/v1/partner/events", data=raw, headers=headers), 401, "invalid_signature")
+    assert_error(client.post(EVENTS, data=raw, headers=headers), 401, "invalid_signature")
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count()).select_from(PartnerEvent)).scalar_one() == 0
         assert db.session.execute(sa.select(sa.func.count()).select_from(Action)).scalar_one() == 0
@@ -198,7 +199,8 @@ def test_unmatched_events_lose_their_data_after_the_retention_period_but_stay_re
 def propose(client, world, partner, **body):
     _id, key_id, secret = world[partner]
     raw = json.dumps(body).encode()
-    return client.post("/api/v1/partner/bindings", data=raw, headers=signed(key_id, secret, raw))
+    path = "/api/v1/partner/bindings"
+    return client.post(path, data=raw, headers=signed(key_id, secret, raw, path))
 
 
 def test_a_partner_proposes_a_binding_with_the_persons_code_and_it_counts_once_confirmed(client, world):
