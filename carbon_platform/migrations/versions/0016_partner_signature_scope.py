@@ -3,8 +3,8 @@
 Partners registered before this migration keep the old form until 2027-04-01T00:00:00Z (docs/api.md);
 partners registered after it never had it (NULL).
 
-Revision ID: 0014e2
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-02 21:15:00
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014e2'
-down_revision = '0013'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
