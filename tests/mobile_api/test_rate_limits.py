@@ -13,10 +13,10 @@ from carbon_platform import seeding
 from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import limiter
-from carbon_platform.models import PartnerKind
+from carbon_platform.models import AdminRole, PartnerKind
 from carbon_platform.services import organisations
 from tests import factories as f
-from tests.admin.test_console import log_in
+from tests.admin.test_console import csrf_token, log_in
 from tests.mobile_api.helpers import assert_error, resident_headers, signed
 from tests.mobile_api.test_rewards import staff_token
 
@@ -101,6 +101,17 @@ def console_login(client, app):
     return until_throttled(lambda: log_in(client, "someone", "wrong-password"), 3)
 
 
+def console_password_change(client, app):
+    app.config["ADMIN_LOGIN_LIMIT"] = "1 per 15 minutes"
+    with app.app_context():
+        f.admin(AdminRole.OPERATOR, username="borrowed")
+        commit()
+    assert log_in(client, "borrowed", f.PASSWORD).status_code == 302
+    guess = {"csrf_token": csrf_token(client, "/admin/profile"), "current_password": "a wrong guess",
+             "new_password": "a-new-password-0123", "confirm": "a-new-password-0123"}
+    return until_throttled(lambda: client.post("/admin/profile/password", data=guess), 3)
+
+
 CASES = {
     "auth.send_code": codes("/api/v1/auth"),
     "auth.log_in": tokens("/api/v1/auth"),
@@ -118,7 +129,10 @@ CASES = {
         "event_id": "e1", "scenario": "bus_ride", "binding": {"kind": "transit_card", "id": "88012345"},
         "occurred_at": datetime.now(BEIJING).replace(microsecond=0).isoformat(), "inputs": {"distance_km": 3}}]}),
     "partner.propose_binding": partner("bindings", {"code": "WRONGCOD", "kind": "transit_card", "identifier": "8801"}),
+    "partner.confirm_binding": partner("binding-confirmations",
+                                       {"code": "WRONGCOD", "kind": "transit_card", "identifier": "8801"}),
     "admin.login": console_login,
+    "admin.change_password": console_password_change,
 }
 
 
