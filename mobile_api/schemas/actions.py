@@ -1,8 +1,8 @@
 """Self-reported actions, the resident's actions with their receipts, and reduction totals."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import ValidationError, fields, validate, validates
 
-from mobile_api.schemas.common import Input, text
+from mobile_api.schemas.common import Input, Output, text
 
 
 class ActionReportSchema(Input):
@@ -22,7 +22,7 @@ class ActionReportSchema(Input):
             raise ValidationError("at most 20 inputs")
 
 
-class ActionSchema(Schema):
+class ActionSchema(Output):
     id = fields.Integer()
     scenario = fields.String()
     channel = fields.String()
@@ -53,7 +53,7 @@ class ReceiptQuerySchema(Input):
     lang = fields.String(load_default="zh_CN", validate=validate.OneOf(["zh_CN", "en"]))
 
 
-class ReductionRowSchema(Schema):
+class ReductionRowSchema(Output):
     month = fields.String(metadata={"description": "Beijing calendar month, e.g. 2026-06"})
     scenario = fields.String()
     actions = fields.Integer()
