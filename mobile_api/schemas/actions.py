@@ -34,6 +34,8 @@ class ActionSchema(Output):
     grams = fields.Integer()
     points = fields.Integer()
     duplicate = fields.Boolean(metadata={"description": "true when this fact was already credited"})
+    release_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When this action's points become (or became) spendable, UTC; null when it earned none."})
 
 
 class ActionDetailSchema(ActionSchema):

@@ -8,6 +8,9 @@ from mobile_api.schemas.common import DistrictSchema, Input, Output, text
 class BalancesSchema(Output):
     available = fields.Integer(metadata={"description": "Points that can be spent now."})
     pending = fields.Integer(metadata={"description": "Points on hold until their release time."})
+    next_release_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When the soonest pending points become spendable (UTC); null when none are pending. A "
+                       "past time: they move at the next settlement."})
     expiring_soon = fields.Integer(metadata={"description": "Points that expire within expiring_within_days."})
     expiring_within_days = fields.Integer()
 
@@ -60,3 +63,5 @@ class PointsMovementSchema(Output):
     scenario = fields.String(allow_none=True)
     memo = fields.String()
     created_at = fields.DateTime()
+    release_at = fields.DateTime(allow_none=True, metadata={
+        "description": "For an earning: when its points become (or became) spendable, UTC; null otherwise."})
