@@ -14,9 +14,8 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=config.instance_path(), instance_relative_config=True)
     config.load(app, test_config)
-    os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
     migrate.init_app(app, sqlalchemy, directory=MIGRATIONS_DIR, compare_type=True)
