@@ -25,6 +25,11 @@ def test_a_self_report_is_credited_and_its_receipt_readable_in_both_languages(cl
     assert (response.json["status"], response.json["grams"], response.json["points"]) == ("credited", 202, 40)
     detail = client.get(f"/api/v1/me/actions/{response.json['id']}", headers=headers).json
     assert "步行" in detail["receipt_text"] and detail["receipt"]["rulebook_version"] == "2026.1"
+    # Numbers are numbers (the stored receipt keeps exact decimal text; the API answers JSON numbers).
+    assert detail["inputs"] == detail["receipt"]["inputs"] == {"steps": 12345}
+    assert [(f["value"], f["year"]) for f in detail["receipt"]["factors"]] == [(16.4, 2022)]
+    assert detail["receipt"]["steps"] == [["formula_value", 202.458], ["grams_floor", 202], ["grams_per_point", 5],
+                                          ["base_points", 40]]
     english = client.get(f"/api/v1/me/actions/{response.json['id']}?lang=en", headers=headers).json
     assert "Walking" in english["receipt_text"]
     me = client.get("/api/v1/me", headers=headers).json

@@ -68,13 +68,18 @@ def test_every_operation_has_a_unique_operation_id(client):
 def test_response_fields_are_required_nullable_models_typed_and_the_pagination_header_is_json_text(client):
     spec = spec_of(client)
     schemas = response_schemas(spec)
-    assert {"Me", "Balances", "Reward", "Voucher", "TokenPair", "Action", "District"} <= set(schemas)
+    assert {"Me", "Balances", "Reward", "Voucher", "TokenPair", "Action", "Receipt", "Factor"} <= set(schemas)
     for name, schema in schemas.items():
         assert set(schema.get("required", ())) == set(schema["properties"]), name
     me = spec["components"]["schemas"]["Me"]["properties"]
     assert me["household"] == {"allOf": [{"$ref": "#/components/schemas/MyHousehold"}], "nullable": True}
     assert me["district"] == {"allOf": [{"$ref": "#/components/schemas/District"}], "nullable": True}
     assert spec["components"]["schemas"]["TokenPair"]["properties"]["token_type"]["type"] == "string"
+    receipt = spec["components"]["schemas"]["Receipt"]["properties"]
+    assert spec["components"]["schemas"]["ActionDetail"]["properties"]["receipt"]["allOf"] == [
+        {"$ref": "#/components/schemas/Receipt"}]  # a typed model, no longer "any object"
+    assert receipt["inputs"]["additionalProperties"]["type"] == "number"
+    assert receipt["steps"]["items"]["items"] == {"oneOf": [{"type": "string"}, {"type": "number"}]}
     header = spec["paths"]["/api/v1/rewards"]["get"]["responses"]["200"]["headers"]["X-Pagination"]
     assert "schema" not in header  # OpenAPI 3.0: a header has a schema or a content, never both
     assert header["content"] == {"application/json": {"schema": {"$ref": "#/components/schemas/PaginationMetadata"}}}
