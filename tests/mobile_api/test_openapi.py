@@ -7,7 +7,7 @@ import importlib
 import subprocess
 import sys
 import urllib.request
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -142,13 +142,15 @@ def test_a_client_generated_from_the_served_document_logs_in_reads_me_browses_an
             with app.app_context():
                 someone = db.session.execute(sa.select(Resident)).scalar_one()
                 f.fund(someone.account_id, 500)
+                f.fund(someone.account_id, 50, hold_days=2)
                 accounts.update_profile(someone, district_code="370902")
                 households.create_household(someone, name="我家", address="泰山区", district_code="370902")
                 commit()
             me = me_get_me.sync(client=resident)
             assert isinstance(me.household, MyHousehold) and me.household.role == "head"
             assert isinstance(me.district, District) and me.district.code == "370902"
-            assert me.balances.available == 500
+            assert me.balances.available == 500 and me.balances.pending == 50
+            assert me.balances.next_release_at - datetime.now(UTC) > timedelta(days=1)  # an aware datetime
 
             mall = rewards_list_rewards.sync(client=resident)
             assert [type(r) for r in mall] == [Reward] and mall[0].id == reward_id and mall[0].points_price == 300
