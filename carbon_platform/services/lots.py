@@ -174,7 +174,8 @@ def next_release(account_id: int) -> datetime | None:
 
 
 def release_times(journal_ids: Iterable[int | None]) -> dict[int, datetime]:
-    """For each earning journal among ``journal_ids``: when its lot's points became, or become, spendable."""
+    """For each journal among ``journal_ids`` that opened a lot (earn, adjust, refund): when its points became,
+    or become, spendable."""
     wanted = {j for j in journal_ids if j is not None}
     if not wanted:
         return {}

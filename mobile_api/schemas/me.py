@@ -64,4 +64,5 @@ class PointsMovementSchema(Output):
     memo = fields.String()
     created_at = fields.DateTime()
     release_at = fields.DateTime(allow_none=True, metadata={
-        "description": "For an earning: when its points become (or became) spendable, UTC; null otherwise."})
+        "description": "For a movement that brought points (an earning, a positive adjustment, a refund): when they "
+                       "become (or became) spendable, UTC; null for the others."})
