@@ -15,9 +15,8 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=config.instance_path(), instance_relative_config=True)
     config.load(app, test_config)
-    os.makedirs(app.instance_path, exist_ok=True)
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
         # Trust only as many X-Forwarded-For/-Proto entries as there are proxies of ours (off by default).

@@ -18,7 +18,7 @@ class Defaults:
 
     ENV = "development"  # "production" turns on the start-up refusals and Secure cookies
     SECRET_KEY = DEV_SECRET_KEY
-    # Empty means "sqlite:///<instance>/carbon.db", resolved in create_app.
+    # Empty means "sqlite:///<instance>/carbon.db", resolved in create_app; <instance> is ``instance_path()``.
     DATABASE_URL = ""
     SQLITE_BUSY_TIMEOUT_MS = 30_000
     REDIS_URL = ""  # empty: rate limits kept in process memory (fine for one worker)
@@ -72,6 +72,21 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
 
+def instance_path() -> str:
+    """The folder of the default SQLite database and uploads: ``CARBON_INSTANCE_PATH``, else
+    ``$XDG_DATA_HOME/carbon-platform`` (``~/.local/share/carbon-platform``).
+
+    One place whatever the current directory and however the package was installed: Flask's own default
+    depends on the install (the checkout's ``instance/`` for an editable install, ``<venv>/var/…`` for a
+    wheel), so ``make run`` and a ``carbon-platform`` installed another way used two different databases.
+    Read when the app is created, never at import time.
+    """
+    if explicit := os.environ.get("CARBON_INSTANCE_PATH"):
+        return os.path.abspath(os.path.expanduser(explicit))
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(os.path.abspath(data_home), "carbon-platform")
+
+
 def load(app, test_config: dict | None) -> None:
     """Fill ``app.config``: defaults, then the environment, then the test mapping."""
     app.config.from_object(Defaults)
@@ -79,6 +94,7 @@ def load(app, test_config: dict | None) -> None:
     if test_config:
         app.config.update(test_config)
     if not app.config["DATABASE_URL"]:
+        os.makedirs(app.instance_path, exist_ok=True)  # SQLite makes the file, not its folder
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "carbon.db")
     if not app.config["UPLOAD_FOLDER"]:
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request
 
+from mobile_api import openapi
 from mobile_api.errors import API_PREFIX, Api, register
 
 #: Endpoints that take file uploads (multipart/form-data); every other endpoint takes JSON only.
@@ -40,7 +41,7 @@ def init_app(app) -> None:
         rewards,
     )
 
-    api = Api(app, spec_kwargs={"info": {"description": "碳惠泰安 carbon-inclusion platform API (v1)."}})
+    api = Api(app, spec_kwargs=openapi.spec_kwargs(info={"description": "碳惠泰安 carbon-inclusion platform API."}))
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Opaque access token from /auth/tokens."}
     )

@@ -56,10 +56,12 @@ from carbon_platform.services.journal import (  # noqa: F401 - the primitives ar
     post_many,
     request_hash,
 )
-from carbon_platform.services.lots import (  # noqa: F401 - settle_due and expiring_soon are part of this module's API
+from carbon_platform.services.lots import (  # noqa: F401 - settle_due, expiring_soon… are part of its API
     expiring_soon,
     lot_row,
+    next_release,
     open_lot,
+    release_times,
     settle,
     settle_due,
     take_points,

@@ -156,3 +156,30 @@ def expiring_soon(account_id: int, now: datetime | None = None, days: int | None
         )
     ).scalar_one()
     return int(total)
+
+
+def next_release(account_id: int) -> datetime | None:
+    """When the account's soonest pending points become spendable; None when none are pending.
+
+    A time already past means the points are due and move at the next settlement (a spend, or the
+    ``ledger settle`` job); reading never settles.
+    """
+    # ORDER BY … LIMIT 1 rather than MIN(): an aggregate loses the column's UTC type on SQLite.
+    return db.session.execute(
+        sa.select(PointLot.release_at)
+        .where(PointLot.account_id == account_id, PointLot.released_at.is_(None), PointLot.remaining > 0)
+        .order_by(PointLot.release_at)
+        .limit(1)
+    ).scalar()
+
+
+def release_times(journal_ids: Iterable[int | None]) -> dict[int, datetime]:
+    """For each journal among ``journal_ids`` that opened a lot (earn, adjust, refund): when its points became,
+    or become, spendable."""
+    wanted = {j for j in journal_ids if j is not None}
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        sa.select(PointLot.journal_id, PointLot.released_at, PointLot.release_at).where(PointLot.journal_id.in_(wanted))
+    )
+    return {journal_id: released_at or release_at for journal_id, released_at, release_at in rows}

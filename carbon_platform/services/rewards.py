@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from carbon_platform.clock import utcnow
 from carbon_platform.errors import Conflict, InvalidInput, NotFound
@@ -112,6 +114,21 @@ def get(reward_id: int) -> Reward:
     if reward is None:
         raise NotFound("no such reward", reward_id=reward_id)
     return reward
+
+
+def eligible_in(district: str) -> sa.ColumnElement[bool]:
+    """Rewards open to residents of ``district``: those that list it, and those that list no district.
+
+    A condition in SQL, so that a filtered list is paginated after filtering (its total counts what the
+    filter returns). ``districts`` is a JSON array: PostgreSQL asks jsonb containment, SQLite ``json_each``.
+    """
+    everywhere = sa.func.json_array_length(Reward.districts) == 0
+    if db.session.get_bind().dialect.name == "postgresql":
+        listed = sa.cast(Reward.districts, JSONB).op("@>")(sa.cast(sa.literal(json.dumps([district])), JSONB))
+    else:
+        each = sa.func.json_each(Reward.districts).table_valued("value")
+        listed = sa.exists().select_from(each).where(each.c.value == district)
+    return sa.or_(everywhere, listed)
 
 
 def available_now(reward: Reward, now: datetime | None = None) -> bool:

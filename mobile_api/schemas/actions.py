@@ -1,8 +1,10 @@
 """Self-reported actions, the resident's actions with their receipts, and reduction totals."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from decimal import Decimal, InvalidOperation
 
-from mobile_api.schemas.common import Input, text
+from marshmallow import ValidationError, fields, validate, validates
+
+from mobile_api.schemas.common import Input, Output, text
 
 
 class ActionReportSchema(Input):
@@ -22,7 +24,7 @@ class ActionReportSchema(Input):
             raise ValidationError("at most 20 inputs")
 
 
-class ActionSchema(Schema):
+class ActionSchema(Output):
     id = fields.Integer()
     scenario = fields.String()
     channel = fields.String()
@@ -34,13 +36,92 @@ class ActionSchema(Schema):
     grams = fields.Integer()
     points = fields.Integer()
     duplicate = fields.Boolean(metadata={"description": "true when this fact was already credited"})
+    release_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When this action's points become (or became) spendable, UTC; null when it earned none."})
+
+
+def as_number(value) -> int | float | str:
+    """Decimal text as stored ("16.4", "12345") as a JSON number: an integer when whole. The stored text is exact;
+    a float's shortest repr writes the same digits back."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return value  # never for validated inputs (decimals only); kept rather than a 500
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+class DecimalNumber(fields.Number):
+    """A decimal the rules engine keeps as text: a number in the response (dump only)."""
+
+    num_type = Decimal
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else as_number(value)
+
+
+class ReceiptStep(fields.Field):
+    """One calculation step, ``[name, value]``, with its value as a number."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        name, number = value
+        return [name, as_number(number)]
+
+
+class NamesSchema(Output):
+    zh = fields.String()
+    en = fields.String()
+
+
+class FactorSchema(Output):
+    id = fields.String()
+    value = DecimalNumber()
+    unit = fields.String()
+    source = fields.String()
+    year = fields.Integer(allow_none=True)
+
+
+class AdjustmentSchema(Output):
+    kind = fields.String(metadata={"description": "cap, annual_cap, campaign, budget or participant_limit"})
+    ref = fields.String(metadata={"description": "Where in the rulebook: caps[1], a campaign id…"})
+    limit = fields.Integer(allow_none=True)
+    used = fields.Integer(allow_none=True)
+    before = fields.Integer()
+    after = fields.Integer()
+    per = fields.String(allow_none=True)
+    scope = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    grams_after = fields.Integer(allow_none=True)
+
+
+class ReceiptSchema(Output):
+    """How the credit was computed; the numbers the engine keeps as exact decimal text are numbers here."""
+
+    rulebook = fields.String()
+    rulebook_version = fields.String()
+    scenario = fields.String()
+    scenario_name = fields.Nested(NamesSchema)
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    detail = fields.String(allow_none=True)
+    methodology_version = fields.String(allow_none=True)
+    formula = fields.String(allow_none=True)
+    factors = fields.List(fields.Nested(FactorSchema))
+    inputs = fields.Dict(keys=fields.String(), values=DecimalNumber())
+    steps = fields.List(ReceiptStep(metadata={
+        "type": "array", "minItems": 2, "maxItems": 2, "items": {"oneOf": [{"type": "string"}, {"type": "number"}]},
+        "description": "[step name, value], e.g. [\"formula_value\", 202.458]"}))
+    adjustments = fields.List(fields.Nested(AdjustmentSchema))
+    grams = fields.Integer()
+    base_points = fields.Integer()
+    campaign_points = fields.Dict(keys=fields.String(), values=fields.Integer())
+    points = fields.Integer()
 
 
 class ActionDetailSchema(ActionSchema):
-    inputs = fields.Dict()
+    inputs = fields.Dict(keys=fields.String(), values=DecimalNumber(), metadata={"description": "As reported."})
     evidence = fields.List(fields.Integer(), metadata={"description": "Ids of the photos supporting it."})
     review_note = fields.String(allow_none=True, metadata={"description": "The reviewer's note, if any."})
-    receipt = fields.Dict(metadata={"description": "The full calculation receipt."})
+    receipt = fields.Nested(ReceiptSchema, metadata={"description": "The full calculation receipt."})
     receipt_text = fields.String(metadata={"description": "The receipt for people, in the requested language."})
 
 
@@ -53,7 +134,7 @@ class ReceiptQuerySchema(Input):
     lang = fields.String(load_default="zh_CN", validate=validate.OneOf(["zh_CN", "en"]))
 
 
-class ReductionRowSchema(Schema):
+class ReductionRowSchema(Output):
     month = fields.String(metadata={"description": "Beijing calendar month, e.g. 2026-06"})
     scenario = fields.String()
     actions = fields.Integer()

@@ -1,15 +1,15 @@
 """Login by SMS code and token refresh."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from mobile_api.schemas.common import Input, strict_int, text
+from mobile_api.schemas.common import Input, Output, strict_int, text
 
 
 class CodeRequestSchema(Input):
     phone = text(20, required=True, metadata={"description": "Mainland mobile number, e.g. 13800138000."})
 
 
-class CodeSentSchema(Schema):
+class CodeSentSchema(Output):
     expires_in = fields.Integer(metadata={"description": "Seconds the code stays valid."})
 
 
@@ -31,7 +31,7 @@ class RefreshRequestSchema(Input):
     refresh_token = text(100, required=True)
 
 
-class TokenPairSchema(Schema):
+class TokenPairSchema(Output):
     token_type = fields.Constant("Bearer")
     access_token = fields.String()
     refresh_token = fields.String()

@@ -12,6 +12,11 @@ class Input(Schema):
         unknown = RAISE
 
 
+class Output(Schema):
+    """Every response body. Its fields are always present, so the OpenAPI document marks them all required
+    (``mobile_api.openapi``); a field that may be left out says ``metadata={"optional": True}``."""
+
+
 class NoBody(Input):
     """For unsafe endpoints that take no fields: any field sent is an error, an empty body is fine."""
 
@@ -25,7 +30,7 @@ def text(max_length: int, **kwargs) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
-class DistrictSchema(Schema):
+class DistrictSchema(Output):
     code = fields.String()
     name_zh = fields.String()
     name_en = fields.String()

@@ -1,10 +1,10 @@
 """Bindings, authorisations and partner events."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from carbon_platform.models import BindingKind
 from carbon_platform.services.feeds import MAX_BATCH
-from mobile_api.schemas.common import Input, text
+from mobile_api.schemas.common import Input, Output, text
 
 KINDS = validate.OneOf([k.value for k in BindingKind])
 
@@ -14,7 +14,7 @@ class BindingCreateSchema(Input):
     identifier = text(80, required=True, metadata={"description": "Card, meter, inverter or account number."})
 
 
-class BindingSchema(Schema):
+class BindingSchema(Output):
     id = fields.Integer()
     kind = fields.String()
     last4 = fields.String(metadata={"description": "Only the last four characters are kept in clear."})
@@ -37,7 +37,7 @@ class AuthorisationCreateSchema(Input):
     scenario = text(64, required=True)
 
 
-class AuthorisationSchema(Schema):
+class AuthorisationSchema(Output):
     id = fields.Integer()
     partner_id = fields.Integer()
     partner_name = fields.String()
@@ -45,7 +45,7 @@ class AuthorisationSchema(Schema):
     created_at = fields.DateTime()
 
 
-class PartnerSummarySchema(Schema):
+class PartnerSummarySchema(Output):
     id = fields.Integer()
     name = fields.String()
     kind = fields.String()
@@ -92,7 +92,7 @@ class EventBatchSchema(Input):
                          validate=validate.Length(min=1, max=MAX_BATCH))
 
 
-class EventOutcomeSchema(Schema):
+class EventOutcomeSchema(Output):
     event_id = fields.String()
     status = fields.String(metadata={"description": "credited, review, quarantined, duplicate, unmatched, rejected, "
                                                     "cancelled or superseded"})
@@ -101,11 +101,11 @@ class EventOutcomeSchema(Schema):
     points = fields.Integer()
 
 
-class EventResultsSchema(Schema):
+class EventResultsSchema(Output):
     results = fields.List(fields.Nested(EventOutcomeSchema))
 
 
-class BindingCodeSchema(Schema):
+class BindingCodeSchema(Output):
     code = fields.String(metadata={"description": "Show it to the partner; it works once, for 15 minutes."})
     expires_at = fields.DateTime()
 

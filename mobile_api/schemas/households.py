@@ -1,8 +1,8 @@
 """Households: create, invite, join, leave, hand over headship."""
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
-from mobile_api.schemas.common import DistrictSchema, Input, strict_int, text
+from mobile_api.schemas.common import DistrictSchema, Input, Output, strict_int, text
 
 
 class HouseholdCreateSchema(Input):
@@ -11,7 +11,7 @@ class HouseholdCreateSchema(Input):
     district = fields.String(required=True)
 
 
-class MemberSchema(Schema):
+class MemberSchema(Output):
     resident_id = fields.Integer()
     display_name = fields.String()
     role = fields.String()
@@ -19,7 +19,7 @@ class MemberSchema(Schema):
     lifetime_grams = fields.Integer()
 
 
-class HouseholdSchema(Schema):
+class HouseholdSchema(Output):
     id = fields.Integer()
     name = fields.String()
     address = fields.String()
@@ -33,7 +33,7 @@ class InvitationCreateSchema(Input):
     phone = text(20, metadata={"description": "If given, only this phone number can accept."})
 
 
-class InvitationSchema(Schema):
+class InvitationSchema(Output):
     code = fields.String(metadata={"description": "Shown once; give it to the person you invite."})
     expires_at = fields.DateTime()
 

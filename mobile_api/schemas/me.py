@@ -1,28 +1,31 @@
 """The resident's own profile, balances and points history."""
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
-from mobile_api.schemas.common import DistrictSchema, Input, text
+from mobile_api.schemas.common import DistrictSchema, Input, Output, text
 
 
-class BalancesSchema(Schema):
+class BalancesSchema(Output):
     available = fields.Integer(metadata={"description": "Points that can be spent now."})
     pending = fields.Integer(metadata={"description": "Points on hold until their release time."})
+    next_release_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When the soonest pending points become spendable (UTC); null when none are pending. A "
+                       "past time: they move at the next settlement."})
     expiring_soon = fields.Integer(metadata={"description": "Points that expire within expiring_within_days."})
     expiring_within_days = fields.Integer()
 
 
-class ReductionSchema(Schema):
+class ReductionSchema(Output):
     lifetime_grams = fields.Integer(metadata={"description": "Certified reduction, grams CO2e."})
 
 
-class MyHouseholdSchema(Schema):
+class MyHouseholdSchema(Output):
     id = fields.Integer()
     name = fields.String()
     role = fields.String()
 
 
-class AccountSummary(Schema):
+class AccountSummary(Output):
     balances = fields.Nested(BalancesSchema)
     reduction = fields.Nested(ReductionSchema)
     account_frozen = fields.Boolean()
@@ -52,7 +55,7 @@ class ProfileUpdateSchema(Input):
     real_name = fields.String(allow_none=True, metadata={"description": "Optional; null removes it."})
 
 
-class PointsMovementSchema(Schema):
+class PointsMovementSchema(Output):
     journal_id = fields.Integer()
     kind = fields.String(metadata={"description": "earn, spend, release, expire, reverse or adjust"})
     points = fields.Integer(metadata={"description": "Change to available plus pending points."})
@@ -60,3 +63,6 @@ class PointsMovementSchema(Schema):
     scenario = fields.String(allow_none=True)
     memo = fields.String()
     created_at = fields.DateTime()
+    release_at = fields.DateTime(allow_none=True, metadata={
+        "description": "For a movement that brought points (an earning, a positive adjustment, a refund): when they "
+                       "become (or became) spendable, UTC; null for the others."})

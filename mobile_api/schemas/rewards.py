@@ -1,8 +1,8 @@
 """The reward mall, vouchers, and scanning at the till."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from mobile_api.schemas.common import Input, text
+from mobile_api.schemas.common import Input, Output, text
 
 
 class RewardQuerySchema(Input):
@@ -11,7 +11,7 @@ class RewardQuerySchema(Input):
     affordable = fields.Boolean(metadata={"description": "Only rewards my available points cover."})
 
 
-class RewardSchema(Schema):
+class RewardSchema(Output):
     id = fields.Integer()
     merchant_id = fields.Integer()
     merchant_name = fields.String()
@@ -31,7 +31,7 @@ class RewardSchema(Schema):
     face_value_fen = fields.Integer(metadata={"description": "Face value in fen (¥0.01)."})
 
 
-class VoucherSchema(Schema):
+class VoucherSchema(Output):
     id = fields.Integer()
     reward_id = fields.Integer()
     reward_name_zh = fields.String()
@@ -63,7 +63,7 @@ class ConsumeSchema(ScanSchema):
                                metadata={"description": "Unique per scan; send the same one when retrying it."})
 
 
-class ScanResultSchema(Schema):
+class ScanResultSchema(Output):
     outcome = fields.String(metadata={"description": "valid, consumed, already_used, expired or cancelled"})
     voucher_id = fields.Integer()
     reward_name_zh = fields.String()
@@ -79,7 +79,7 @@ class ConsumptionQuerySchema(Input):
     end = fields.AwareDateTime(required=True)
 
 
-class ConsumptionSchema(Schema):
+class ConsumptionSchema(Output):
     voucher_id = fields.Integer()
     reward_id = fields.Integer()
     reward_name_zh = fields.String()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import g, request
@@ -12,7 +13,7 @@ from carbon_platform.db import commit
 from carbon_platform.errors import InvalidInput, NotFound
 from carbon_platform.extensions import db, limiter
 from carbon_platform.models import Action, ActionStatus, Evidence
-from carbon_platform.services import earning, evidence, rulebooks
+from carbon_platform.services import earning, evidence, ledger, rulebooks
 from mobile_api.auth import BEARER, holder_required
 from mobile_api.blueprint import Blueprint
 from mobile_api.paging import page
@@ -31,8 +32,13 @@ blp = Blueprint("actions", __name__, url_prefix="/api/v1", description="Green ac
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def action_body(action: Action | earning.ActionRow, *, duplicate: bool = False) -> dict:
-    return {"id": action.id, "scenario": action.scenario, "channel": action.channel, "status": action.status.value,
+def action_body(action: Action | earning.ActionRow, *, duplicate: bool = False,
+                released: dict[int, datetime] | None = None) -> dict:
+    """``released``: release times of a page of actions (``ledger.release_times``); read here if not given."""
+    if released is None:
+        released = ledger.release_times([action.journal_id])
+    return {"release_at": released.get(action.journal_id) if action.points else None,
+            "id": action.id, "scenario": action.scenario, "channel": action.channel, "status": action.status.value,
             "reason": action.reason, "detail": action.detail, "occurred_at": action.occurred_at,
             "received_at": action.received_at, "grams": action.grams, "points": action.points,
             "duplicate": duplicate}
@@ -96,7 +102,8 @@ def my_actions(query, pagination_parameters):
         conditions.append(Action.scenario == query["scenario"])
     rows = page(sa.select(Action).where(*conditions).order_by(Action.occurred_at.desc(), Action.id.desc()),
                 pagination_parameters)
-    return [action_body(a) for a in rows]
+    released = ledger.release_times(a.journal_id for a in rows)
+    return [action_body(a, released=released) for a in rows]
 
 
 @blp.get("/me/actions/<int:action_id>")

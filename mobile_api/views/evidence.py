@@ -11,6 +11,7 @@ from carbon_platform.extensions import limiter
 from carbon_platform.services import evidence
 from mobile_api.auth import BEARER, holder_required
 from mobile_api.blueprint import Blueprint
+from mobile_api.schemas.common import Output
 
 blp = Blueprint("evidence", __name__, url_prefix="/api/v1/evidence", description="Evidence photos.")
 
@@ -20,7 +21,7 @@ class PhotoUploadSchema(Schema):
                                                            "(baseline JPEG: 64, decoded at a reduced scale)."})
 
 
-class EvidenceSchema(Schema):
+class EvidenceSchema(Output):
     id = fields.Integer()
     width = fields.Integer()
     height = fields.Integer()

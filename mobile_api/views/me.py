@@ -22,6 +22,7 @@ def account_summary(account) -> dict:
         "balances": {
             "available": account.points_available,
             "pending": account.points_pending,
+            "next_release_at": ledger.next_release(account.id),
             "expiring_soon": ledger.expiring_soon(account.id),
             "expiring_within_days": current_app.config["EXPIRING_SOON_DAYS"],
         },
@@ -96,8 +97,9 @@ def points_history(pagination_parameters):
     rows = db.session.execute(
         query.limit(pagination_parameters.page_size).offset(pagination_parameters.first_item)
     ).all()
+    released = ledger.release_times(j.id for j, _p, _gr in rows)
     return [
         {"journal_id": j.id, "kind": j.kind.value, "points": int(p), "grams": int(gr), "scenario": j.scenario,
-         "memo": j.memo, "created_at": j.created_at}
+         "memo": j.memo, "created_at": j.created_at, "release_at": released.get(j.id)}
         for j, p, gr in rows
     ]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from flask import g
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from mobile_api.auth import BEARER, staff_required
 from mobile_api.blueprint import Blueprint
+from mobile_api.schemas.common import Output
 
 blp = Blueprint("merchant", __name__, url_prefix="/api/v1/merchant", description="Merchant staff.")
 
 
-class StaffMeSchema(Schema):
+class StaffMeSchema(Output):
     id = fields.Integer()
     display_name = fields.String()
     role = fields.String()

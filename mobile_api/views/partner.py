@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import g, request
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
@@ -14,7 +14,7 @@ from carbon_platform.extensions import limiter
 from carbon_platform.models import BindingKind
 from carbon_platform.services import consent, feeds, partner_auth
 from mobile_api.blueprint import Blueprint
-from mobile_api.schemas.common import Input, text
+from mobile_api.schemas.common import Input, Output, text
 from mobile_api.schemas.consent import BindingProposalSchema, BindingSchema, EventBatchSchema, EventResultsSchema
 
 blp = Blueprint("partner", __name__, url_prefix="/api/v1/partner",
@@ -48,7 +48,7 @@ class PingSchema(Input):
     echo = text(200, metadata={"description": "Returned as sent."})
 
 
-class PongSchema(Schema):
+class PongSchema(Output):
     key_id = fields.String()
     partner = fields.String()
     echo = fields.String(allow_none=True)

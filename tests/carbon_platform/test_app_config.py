@@ -51,10 +51,19 @@ def test_settings_come_from_carbon_environment_variables(monkeypatch, tmp_path):
     dispose(app)
 
 
-def test_the_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
+def test_the_default_database_is_sqlite_in_the_instance_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("CARBON_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CARBON_INSTANCE_PATH", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     app = create_app({"SMS_SENDER": "memory"})
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{app.instance_path}/carbon.db"
+    # Whatever the current directory and however the package is installed (see config.instance_path).
+    assert app.instance_path == str(tmp_path / "carbon-platform")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/carbon-platform/carbon.db"
+    assert app.config["UPLOAD_FOLDER"] == str(tmp_path / "carbon-platform" / "uploads")
+    dispose(app)
+    monkeypatch.setenv("CARBON_INSTANCE_PATH", str(tmp_path / "mine"))
+    app = create_app({"SMS_SENDER": "memory"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/mine/carbon.db"
     dispose(app)
 
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
+from click.testing import CliRunner, Result
+from flask.cli import ScriptInfo
 
+from carbon_platform import cli
+from carbon_platform.cli import main
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import Administrator, AuditEvent, CarbonAccount, District, Resident
 from tests import factories as f
+from tests.conftest import dispose
 
 
 def test_seed_reference_loads_tai_an_districts_idempotently(app, runner):
@@ -90,3 +97,66 @@ def test_release_and_expire_are_separate_idempotent_commands(app, runner):
     with app.app_context():
         account = db.session.get(CarbonAccount, account_id)
         assert (account.points_available, account.points_pending) == (0, 0)
+
+
+def run_cli(args: list[str], **env) -> Result:
+    """The console script itself (not the test app's CLI), with only the given CARBON_ settings."""
+    env = {"CARBON_DATABASE_URL": None, "CARBON_INSTANCE_PATH": None, "CARBON_SMS_SENDER": "memory", **env}
+    made = []
+
+    def create_app():  # the script's own factory, kept to close its connections (the process would exit)
+        made.append(cli._create_app())
+        return made[-1]
+
+    try:
+        result = CliRunner().invoke(main, args, env=env, obj=ScriptInfo(create_app=create_app, set_debug_flag=False))
+    finally:
+        for app in made:
+            dispose(app)
+    # A ClickException ends as SystemExit(1) with its one line; anything else is the traceback we refuse.
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+def test_without_a_database_url_the_cli_uses_the_one_documented_default_and_never_creates_it_silently(tmp_path):
+    # The default location is a SQLite file by definition, so this case has no PostgreSQL twin; the next test
+    # runs on both databases.
+    default = tmp_path / "carbon-platform" / "carbon.db"
+    refused = run_cli(["seed", "reference"], XDG_DATA_HOME=str(tmp_path))
+    assert refused.exit_code == 1 and not default.exists()
+    assert refused.output.strip().splitlines() == [
+        f"Error: no database at {default} (CARBON_DATABASE_URL to use another): run `carbon-platform db upgrade`"]
+    built = run_cli(["db", "upgrade"], XDG_DATA_HOME=str(tmp_path))
+    assert built.exit_code == 0 and f"database: {default}" in built.output and default.exists()
+    assert "reference data: 10 districts" in run_cli(["seed", "reference"], XDG_DATA_HOME=str(tmp_path)).output
+    moved = tmp_path / "elsewhere"
+    assert f"no database at {moved / 'carbon.db'} " in run_cli(["ledger", "verify"], XDG_DATA_HOME=str(tmp_path),
+                                                                CARBON_INSTANCE_PATH=str(moved)).output
+    # `make run` runs this same console script and sets no location, so it uses this same default.
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "CARBON_DATABASE_URL" not in makefile and "CARBON_INSTANCE_PATH" not in makefile
+
+
+def test_a_command_against_a_database_without_the_schema_says_run_db_upgrade_in_one_line(database, tmp_path):
+    if database.name == "sqlite":
+        path = tmp_path / "empty.db"
+        sqlite3.connect(path).close()  # the file exists, with no tables in it
+        url = f"sqlite:///{path}"
+    else:
+        engine = sa.create_engine(database.url)
+        with engine.begin() as connection:  # an empty schema in our own test database
+            connection.exec_driver_sql("DROP SCHEMA IF EXISTS cli_empty CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA cli_empty")
+        url = f"{database.url}?options=-csearch_path%3Dcli_empty"
+    try:
+        for args in (["seed", "reference"], ["ledger", "verify"], ["admin", "create", "--username", "x"], ["serve"]):
+            result = run_cli(args, CARBON_DATABASE_URL=url)
+            assert result.exit_code == 1, (args, result.output)
+            [line] = result.output.strip().splitlines()
+            assert line.startswith("Error: the database at ") and line.endswith(
+                " has no schema: run `carbon-platform db upgrade`"), line
+    finally:
+        if database.name == "postgresql":
+            with engine.begin() as connection:
+                connection.exec_driver_sql("DROP SCHEMA cli_empty CASCADE")
+            engine.dispose()

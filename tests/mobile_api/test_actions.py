@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from tests.mobile_api.helpers import assert_error, resident_headers
 
@@ -25,10 +25,23 @@ def test_a_self_report_is_credited_and_its_receipt_readable_in_both_languages(cl
     assert (response.json["status"], response.json["grams"], response.json["points"]) == ("credited", 202, 40)
     detail = client.get(f"/api/v1/me/actions/{response.json['id']}", headers=headers).json
     assert "步行" in detail["receipt_text"] and detail["receipt"]["rulebook_version"] == "2026.1"
+    # Numbers are numbers (the stored receipt keeps exact decimal text; the API answers JSON numbers).
+    assert detail["inputs"] == detail["receipt"]["inputs"] == {"steps": 12345}
+    assert [(f["value"], f["year"]) for f in detail["receipt"]["factors"]] == [(16.4, 2022)]
+    assert detail["receipt"]["steps"] == [["formula_value", 202.458], ["grams_floor", 202], ["grams_per_point", 5],
+                                          ["base_points", 40]]
     english = client.get(f"/api/v1/me/actions/{response.json['id']}?lang=en", headers=headers).json
     assert "Walking" in english["receipt_text"]
     me = client.get("/api/v1/me", headers=headers).json
     assert me["balances"]["pending"] == 40 and me["reduction"]["lifetime_grams"] == 202
+    # The points are held: the action, my balance and my history all say until when (UTC).
+    release_at = datetime.fromisoformat(response.json["release_at"])
+    assert release_at.utcoffset() == timedelta(0) and release_at > datetime.now(UTC)
+    assert me["balances"]["next_release_at"] == response.json["release_at"] == detail["release_at"]
+    listed = client.get("/api/v1/me/actions", headers=headers).json
+    assert [a["release_at"] for a in listed] == [response.json["release_at"]]
+    history = client.get("/api/v1/me/points/history", headers=headers).json
+    assert [(m["kind"], m["release_at"]) for m in history] == [("earn", response.json["release_at"])]
 
 
 def test_retries_are_safe_and_a_changed_body_is_refused(client, headers):

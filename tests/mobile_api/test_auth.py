@@ -25,7 +25,8 @@ def test_first_login_opens_a_carbon_account(client, app):
     me = client.get("/api/v1/me", headers=bearer(body))
     assert me.status_code == 200
     assert me.json["phone"] == "+86" + phone
-    assert me.json["balances"] == {"available": 0, "pending": 0, "expiring_soon": 0, "expiring_within_days": 30}
+    assert me.json["balances"] == {"available": 0, "pending": 0, "next_release_at": None, "expiring_soon": 0,
+                                   "expiring_within_days": 30}
     assert me.json["display_name"] == f"泰安市民{phone[-4:]}"
 
 

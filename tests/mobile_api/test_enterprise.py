@@ -34,7 +34,8 @@ def test_the_contact_logs_in_and_sees_the_enterprise_account(client, company):
     me = client.get("/api/v1/enterprise/me", headers=company["headers"])
     assert me.status_code == 200, me.json
     assert me.json["id"] == company["id"] and me.json["name"] == "泰安绿能光伏科技有限公司"
-    assert me.json["balances"] == {"available": 0, "pending": 0, "expiring_soon": 0, "expiring_within_days": 30}
+    assert me.json["balances"] == {"available": 0, "pending": 0, "next_release_at": None, "expiring_soon": 0,
+                                   "expiring_within_days": 30}
     assert me.json["district"]["code"] == "370900-hitech"
 
 

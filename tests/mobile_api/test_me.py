@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import sqlalchemy as sa
 
+from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import Resident
@@ -30,6 +32,7 @@ def resident_with_history(app, client):
 def test_me_shows_balances_expiring_points_and_lifetime_reduction(client, app):
     headers = resident_with_history(app, client)
     me = client.get("/api/v1/me", headers=headers).json
+    assert me["balances"].pop("next_release_at") is not None  # the 40 held points (see the test below)
     assert me["balances"] == {"available": 130, "pending": 40, "expiring_soon": 70, "expiring_within_days": 30}
     assert me["reduction"] == {"lifetime_grams": 3500}
     assert me["household"] is None and me["account_frozen"] is False
@@ -72,3 +75,35 @@ def test_points_history_is_paginated_newest_first(client, app):
     second = client.get("/api/v1/me/points/history?page=2&page_size=2", headers=headers).json
     assert [m["grams"] for m in second] == [400, 2500]
     assert_error(client.get("/api/v1/me/points/history?page_size=1000", headers=headers), 422)
+
+
+def test_pending_points_say_when_they_become_spendable_in_balance_and_history(client, app):
+    phone = f.phone()
+    headers = resident_headers(client, app, phone)
+    now = utcnow().replace(microsecond=0)
+    with app.app_context():
+        account_id = db.session.execute(sa.select(Resident.account_id)).scalar_one()
+        f.fund(account_id, 100, now=now)  # spendable at once
+        f.fund(account_id, 40, hold_days=5, now=now)
+        f.fund(account_id, 25, hold_days=2, now=now)
+        commit()
+    balances = client.get("/api/v1/me", headers=headers).json["balances"]
+    assert balances["pending"] == 65
+    assert balances["next_release_at"] == (now + timedelta(days=2)).isoformat()  # the soonest lot, in UTC
+    assert balances["next_release_at"].endswith("+00:00")
+    history = client.get("/api/v1/me/points/history", headers=headers).json
+    assert [(m["points"], m["release_at"]) for m in history] == [
+        (25, (now + timedelta(days=2)).isoformat()), (40, (now + timedelta(days=5)).isoformat()),
+        (100, now.isoformat())]
+    with app.app_context():
+        list(ledger.settle_due(now + timedelta(days=3)))
+        ledger.spend(account_id, points=10, idempotency_key=f.key(), now=now + timedelta(days=3))
+        commit()
+    balances = client.get("/api/v1/me", headers=headers).json["balances"]
+    assert (balances["pending"], balances["next_release_at"]) == (40, (now + timedelta(days=5)).isoformat())
+    kinds = {m["kind"]: m["release_at"] for m in client.get("/api/v1/me/points/history", headers=headers).json}
+    assert kinds["spend"] is None and kinds["release"] is None
+    with app.app_context():
+        list(ledger.settle_due(now + timedelta(days=6)))
+        commit()
+    assert client.get("/api/v1/me", headers=headers).json["balances"]["next_release_at"] is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -80,6 +81,23 @@ def test_browse_filters_by_district_merchant_and_what_i_can_afford(client, mall)
     detail = client.get(f"/api/v1/rewards/{mall['coffee']}", headers=mall["resident"]).json
     assert (detail["points_price"], detail["face_value_fen"], detail["stock"]) == (300, 1500, 5)
     assert_error(client.get(f"/api/v1/rewards/{mall['coffee']}/picture", headers=mall["resident"]), 404)
+
+
+def test_the_district_filter_is_applied_before_paging_so_the_header_counts_what_it_returns(client, app, mall):
+    with app.app_context():
+        merchant = db.session.get(Merchant, mall["merchant_id"])
+        for i in range(4):  # cheap rewards of another district: they filled the first page before the filter
+            f.reward(merchant, name_zh=f"岱岳区{i}", name_en=f"Daiyue {i}", points_price=1 + i, districts=["370911"])
+        f.reward(merchant, name_zh="两区通用", name_en="Both districts", points_price=50,
+                 districts=["370902", "370911"])
+        commit()
+    url = "/api/v1/rewards?district=370902&page_size=2"
+    first, second = (client.get(f"{url}&page={n}", headers=mall["resident"]) for n in (1, 2))
+    assert [r["name_en"] for r in first.json + second.json] == ["Both districts", "A low-carbon coffee",
+                                                                 "Green tea"]
+    header = json.loads(first.headers["X-Pagination"])
+    assert (header["total"], header["total_pages"], len(first.json)) == (3, 2, 2)
+    assert json.loads(second.headers["X-Pagination"])["total"] == 3
 
 
 def test_redeem_once_per_key_and_each_refusal_has_its_code(client, mall):
