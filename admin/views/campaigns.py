@@ -146,7 +146,8 @@ def draft_campaign():
 @requires("campaigns.manage")
 def control_campaign(campaign_id: str, change: str):
     if not ConfirmForm().validate_on_submit():
-        abort(400)
+        flash(_("表单已过期，请重试"), "error")
+        return campaign_list(), 400
     try:
         getattr(campaigns, change)(campaign_id, admin_id=current_admin().id, actor=_actor())
     except DomainError as exc:

@@ -11,7 +11,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from admin.forms import ReasonForm
-from admin.paging import paginate
+from admin.paging import INT64_MAX, paginate, url_filters, whole_number
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.clock import CITY_TZ, as_utc, utcnow
@@ -26,14 +26,14 @@ from carbon_platform.services.identity import normalise_phone
 @blueprint.get("/vouchers")
 @requires("vouchers.view")
 def voucher_search():
-    filters = {name: request.args.get(name, "").strip() for name in ("q", "status", "merchant_id")}
+    filters = url_filters("q", "status", "merchant_id")
     query = sa.select(Voucher)
     if filters["q"]:
         query = query.where(_matching(filters["q"]))
     if filters["status"] in {s.value for s in VoucherStatus}:
         query = query.where(Voucher.status == VoucherStatus(filters["status"]))
-    if filters["merchant_id"].isdigit():
-        query = query.where(Voucher.merchant_id == int(filters["merchant_id"]))
+    if (merchant_id := whole_number(filters["merchant_id"])) is not None:
+        query = query.where(Voucher.merchant_id == merchant_id)
     listing = paginate(query.order_by(Voucher.id.desc()))
     return render_template("admin/vouchers/list.html", listing=listing, filters=filters, form=ReasonForm(),
                            statuses=[s.value for s in VoucherStatus])
@@ -45,7 +45,8 @@ def _matching(q: str):
         found = vouchers.find_by_code(q)
         return Voucher.id == (found.id if found else -1)
     if q.isdigit() and len(q) != 11:
-        return Voucher.id == int(q)
+        number = whole_number(q, INT64_MAX)  # vouchers have 64-bit ids
+        return Voucher.id == number if number is not None else sa.false()
     try:
         phone = normalise_phone(q)
     except DomainError:
