@@ -99,8 +99,24 @@ def register_partner(*, name: str, kind: PartnerKind, actor: audit.Actor) -> tup
     return partner, secret
 
 
-def rotate_partner_secret(partner: Partner, *, actor: audit.Actor) -> str:
-    """Add a new secret; if two were live, the older one is revoked (two stay live for rotation)."""
+class AlreadyRotated(Conflict):
+    code, message = "secret_already_rotated", "The secret has been rotated since; it was not rotated again."
+
+
+def rotate_partner_secret(partner: Partner, *, actor: audit.Actor, after: int | None = None) -> str:
+    """Add a new secret; if two were live, the older one is revoked (two stay live for rotation).
+
+    ``after``: the id of the newest secret the caller saw. If a newer one exists, this rotation already
+    happened (a reloaded page re-posting its form, a second administrator at the same moment):
+    AlreadyRotated, and nothing changes. Rotating twice would revoke the secret the partner still uses.
+    """
+    # The partner's row is the rotation's lock: two rotations take turns and the second sees the first.
+    db.session.execute(sa.select(Partner.id).where(Partner.id == partner.id).with_for_update())
+    db.session.expire(partner, ["secrets"])
+    newest = db.session.execute(sa.select(sa.func.max(PartnerSecret.id))
+                                .where(PartnerSecret.partner_id == partner.id)).scalar()
+    if after is not None and newest != after:
+        raise AlreadyRotated(partner_id=partner.id)
     live = partner.live_secrets()
     now = utcnow()
     for old in live[: max(0, len(live) - MAX_LIVE_SECRETS + 1)]:
