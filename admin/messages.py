@@ -31,6 +31,9 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "secret_already_rotated": lambda d: _(
         "密钥已经轮换过（例如刷新了显示新密钥的页面），这次没有再轮换。上次显示的新密钥有效；"
         "如果没有记下，请再轮换一次。"),
+    "invalid_rate_limit": lambda d: _("请求速率的写法如 “600 per minute”（每分钟 600 次）。"),
+    "campaign_over": lambda d: _("这个活动已经结束。"),
+    "voucher_not_open": lambda d: _("这张券已不能取消（已使用、已取消或已过期）。"),
     "stock_too_low": lambda d: _("库存不足，不能减少这么多。"),
     "stock_too_high": lambda d: _("库存不能超过 %(n)s。", n=d.get("maximum")),
 }

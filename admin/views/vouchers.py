@@ -11,6 +11,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from admin.forms import ReasonForm
+from admin.messages import message_for
 from admin.paging import INT64_MAX, paginate, url_filters, whole_number
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
@@ -68,7 +69,7 @@ def cancel_voucher(voucher_id: int):
         vouchers.cancel(voucher, reason=form.reason.data, actor=audit.Actor.admin(current_admin()))
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(message_for(exc), "error")
         return redirect(url_for("admin.voucher_search", q=str(voucher_id)))
     commit()
     flash(_("已取消券 %(id)s，退还 %(points)s 积分", id=voucher_id, points=voucher.refunded_points), "success")

@@ -149,7 +149,8 @@ def update_partner(partner: Partner, *, allowed_scenarios: list[str], rate_limit
     try:
         parse_many(rate_limit)
     except ValueError:
-        raise InvalidInput("write the rate like '600 per minute'", field="rate_limit") from None
+        raise InvalidInput("write the rate like '600 per minute'", code="invalid_rate_limit",
+                           field="rate_limit") from None
     partner.allowed_scenarios = sorted({s.strip() for s in allowed_scenarios if s.strip()})
     partner.rate_limit, partner.active = rate_limit.strip(), active
     audit.record(actor, "partner.update", partner, allowed_scenarios=partner.allowed_scenarios,

@@ -73,7 +73,8 @@ def test_settings_limit_the_scenes_and_the_rate_and_switch_the_feed_off(app):
         return client.post(f"/admin/partners/{partner_id}/settings",
                            data={"csrf_token": csrf_token(client, "/admin/partners"), **values})
 
-    assert settings(allowed_scenarios="brt_ride", rate_limit="every other tuesday", active="y").status_code == 400
+    refused = settings(allowed_scenarios="brt_ride", rate_limit="every other tuesday", active="y")
+    assert refused.status_code == 400 and "请求速率的写法" in refused.get_data(as_text=True)  # in Chinese
     assert settings(allowed_scenarios="brt_ride", rate_limit="3 per minute", active="y").status_code == 302
     event = {"event_id": "e1", "scenario": "bus_ride", "binding": {"kind": "transit_card", "id": "88012345"},
              "occurred_at": datetime.now(BEIJING).replace(microsecond=0).isoformat(), "inputs": {"distance_km": 3}}
