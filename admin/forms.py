@@ -56,6 +56,12 @@ def finite(_form, field) -> None:
         raise StopValidation(_l("请输入一个数字"))
 
 
+def plausible_time(_form, field) -> None:
+    """A Beijing time in 2000-2100: year 1 or 9999 would overflow when converted to UTC (a 500)."""
+    if field.data is not None and not 2000 <= field.data.year <= 2100:
+        raise StopValidation(_l("请填写 2000 到 2100 年之间的时间"))
+
+
 ROLE_NAMES = {
     AdminRole.SUPER_ADMIN: _l("超级管理员"),
     AdminRole.OPERATOR: _l("运营"),
@@ -153,8 +159,8 @@ class RewardForm(ConsoleForm):
     limit_count = IntegerField(_l("每人限兑次数"), validators=[Optional(), within(1, INT32_MAX)])
     limit_period = SelectField(_l("限兑周期"), choices=LIMIT_PERIODS)
     districts = StringField(_l("限定区县代码（逗号分隔，留空为全市）"), validators=[Length(max=500)])
-    starts_at = DateTimeLocalField(_l("上架时间（北京时间）"), validators=[Optional()])
-    ends_at = DateTimeLocalField(_l("下架时间（北京时间）"), validators=[Optional()])
+    starts_at = DateTimeLocalField(_l("上架时间（北京时间）"), validators=[Optional(), plausible_time])
+    ends_at = DateTimeLocalField(_l("下架时间（北京时间）"), validators=[Optional(), plausible_time])
     voucher_days = IntegerField(_l("券有效天数"), validators=[DataRequired(), within(1, MAX_VOUCHER_DAYS)])
     face_value_yuan = DecimalField(_l("面值（元，用于结算）"), places=2,
                                    validators=[Optional(), finite, within(0, Decimal(MAX_AMOUNT) / 100)])
@@ -185,7 +191,8 @@ class RulebookForm(ConsoleForm):
 
 
 class SubmitForm(ConsoleForm):
-    effective_from = DateTimeLocalField(_l("生效时间（北京时间，留空为批准后立即生效）"), validators=[Optional()])
+    effective_from = DateTimeLocalField(_l("生效时间（北京时间，留空为批准后立即生效）"),
+                                        validators=[Optional(), plausible_time])
 
 
 class DecisionForm(ConsoleForm):
@@ -197,8 +204,8 @@ class CampaignForm(ConsoleForm):
                      validators=[DataRequired(), Regexp(r"^[a-z][a-z0-9_]{2,63}$")])
     name_zh = StringField(_l("名称（中文）"), validators=[DataRequired(), Length(max=80)])
     name_en = StringField(_l("名称（英文）"), validators=[DataRequired(), Length(max=120)])
-    starts_at = DateTimeLocalField(_l("开始（北京时间）"), validators=[DataRequired()])
-    ends_at = DateTimeLocalField(_l("结束（北京时间，不含）"), validators=[DataRequired()])
+    starts_at = DateTimeLocalField(_l("开始（北京时间）"), validators=[DataRequired(), plausible_time])
+    ends_at = DateTimeLocalField(_l("结束（北京时间，不含）"), validators=[DataRequired(), plausible_time])
     scenarios = StringField(_l("场景（逗号分隔，留空为全部）"), validators=[Length(max=500)])
     districts = StringField(_l("区县代码（逗号分隔，留空为全市）"), validators=[Length(max=500)])
     account_types = StringField(_l("账户类型（resident、household、enterprise，逗号分隔，留空为全部）"),

@@ -230,10 +230,11 @@ def decide(version: RulebookVersion, *, approve: bool, admin_id: int, actor: aud
         raise SelfApproval("a second administrator must decide; you submitted this version")
     if not approve and not note.strip():
         raise InvalidInput("say why it is rejected", code="reason_required", field="note")
-    version.decided_by_id, version.decided_at, version.decision_note = admin_id, now, note.strip()[:500] or None
-    if approve:
+    if approve:  # checked before anything changes: a refusal leaves the submission exactly as it was
         effective_from = max(version.effective_from or now, now)
         check_base(version, effective_from, lock=True)
+    version.decided_by_id, version.decided_at, version.decision_note = admin_id, now, note.strip()[:500] or None
+    if approve:
         version.status = RulebookStatus.PUBLISHED
         version.effective_from = effective_from
         audit.record(actor, "rulebook.publish", version, rulebook=version.rulebook, version=version.version,

@@ -172,3 +172,15 @@ def test_bulk_approval_with_ids_no_action_can_have_is_a_400_page(app, admin):
     response = admin.post("/admin/review/bulk-approve", data={
         "csrf_token": csrf_token(admin, "/admin/review"), "action_ids": [HUGE, "²", "9223372036854775808"]})
     assert response.status_code == 400 and "请选择 1 到 50 条行为" in response.get_data(as_text=True)
+
+
+def test_times_in_year_1_or_9999_re_render_the_form_instead_of_overflowing(app, admin, shop):
+    """Converting 0001-01-01 00:00 Beijing time to UTC falls before year 1: an OverflowError, a 500."""
+    merchant_id, _reward_id = shop
+    for when in ("0001-01-01T00:00", "9999-12-31T23:59"):
+        page = f"/admin/merchants/{merchant_id}"
+        response = admin.post(f"{page}/rewards", data={"csrf_token": csrf_token(admin, page), **REWARD,
+                                                       "starts_at": when})
+        assert response.status_code == 400 and "2000 到 2100" in response.get_data(as_text=True), when
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Reward)).scalar_one() == 1

@@ -165,3 +165,12 @@ def test_approving_a_draft_made_before_a_newer_version_was_published_is_refused_
         version = rulebooks.in_force(utcnow())[0]
         assert version.version == "2026.3"
         assert [c["id"] for c in version.document["campaigns"]].count("bus_double") == 1
+
+
+def test_an_effective_time_in_year_1_is_a_400_page_and_submits_nothing(app, rides):
+    page = new_draft(rides, changed_source(app)).headers["Location"]
+    response = post(rides, f"{page}/submit", {"effective_from": "0001-01-01T00:00"}, page)
+    assert response.status_code == 400 and "生效时间格式不对" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(sa.select(RulebookVersion.status).where(
+            RulebookVersion.version == "2026.2")).scalar_one() is RulebookStatus.DRAFT
