@@ -1,5 +1,13 @@
-"""Console forms (Flask-WTF: every one carries a CSRF token)."""
+"""Console forms (Flask-WTF: every one carries a CSRF token).
 
+Every form is a ``ConsoleForm``: no text field may carry a NUL byte, and every number is bounded by what
+its column (or the ledger) can hold, so bad input re-renders the form with a message instead of a 500.
+"""
+
+import secrets
+from decimal import Decimal
+
+from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -7,6 +15,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     DecimalField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectChoice,
@@ -14,9 +23,44 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, StopValidation
 
 from carbon_platform.models import AdminRole, PartnerKind
+from carbon_platform.models.base import INT32_MAX
+from carbon_platform.services.journal import MAX_AMOUNT
+from carbon_platform.services.rewards import MAX_VOUCHER_DAYS
+
+NUL_MESSAGE = _l("不能包含空字符")
+
+
+class ConsoleForm(FlaskForm):
+    """A console form that also refuses NUL bytes in any text (PostgreSQL text cannot hold one)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and "\x00" in field.data:
+                field.errors = [*field.errors, NUL_MESSAGE]
+                valid = False
+        return valid
+
+
+def within(minimum: int | Decimal, maximum: int | Decimal) -> NumberRange:
+    """NumberRange with the console's own (translated) message."""
+    return NumberRange(min=minimum, max=maximum, message=_l("须在 %(min)s 到 %(max)s 之间"))
+
+
+def finite(_form, field) -> None:
+    """Refuse NaN, sNaN and Infinity, which DecimalField accepts and arithmetic then fails on."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation(_l("请输入一个数字"))
+
+
+def plausible_time(_form, field) -> None:
+    """A Beijing time in 2000-2100: year 1 or 9999 would overflow when converted to UTC (a 500)."""
+    if field.data is not None and not 2000 <= field.data.year <= 2100:
+        raise StopValidation(_l("请填写 2000 到 2100 年之间的时间"))
+
 
 ROLE_NAMES = {
     AdminRole.SUPER_ADMIN: _l("超级管理员"),
@@ -27,59 +71,80 @@ ROLE_NAMES = {
 }
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ConsoleForm):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=256)])
 
 
-class AdminCreateForm(FlaskForm):
+class AdminCreateForm(ConsoleForm):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("显示名称"), validators=[DataRequired(), Length(max=64)])
     role = SelectField(_l("角色"), choices=[SelectChoice(r.value, ROLE_NAMES[r]) for r in AdminRole])
     password = PasswordField(_l("初始密码"), validators=[DataRequired(), Length(min=10, max=256)])
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(ConsoleForm):
     current_password = PasswordField(_l("当前密码"), validators=[DataRequired(), Length(max=256)])
     new_password = PasswordField(_l("新密码（至少 10 个字符）"), validators=[DataRequired(), Length(min=10, max=256)])
     confirm = PasswordField(_l("再次输入新密码"),
                             validators=[DataRequired(), EqualTo("new_password", message=_l("两次输入的新密码不一致"))])
 
 
-class ReviewDecisionForm(FlaskForm):
+class ReviewDecisionForm(ConsoleForm):
     note = StringField(_l("说明（驳回或补充材料时必填，居民可见）"), validators=[Length(max=500)])
 
 
-class PartnerCreateForm(FlaskForm):
+#: How many one-time form tokens a session remembers as used (a reload re-posts one of the last few).
+SPENT_KEPT = 20
+
+
+def spent(token: str) -> bool:
+    """Whether ``token`` (a form's one-time ``once`` field) was used in this session already."""
+    return token in session.get("spent_forms", [])
+
+
+def spend(token: str) -> None:
+    """Remember ``token`` as used, with the effect it guards (the browser keeps it with the session)."""
+    session["spent_forms"] = [*session.get("spent_forms", []), token][-SPENT_KEPT:]
+
+
+class PartnerCreateForm(ConsoleForm):
+    # A one-time token: the reloaded secret page re-posts it, and it is refused (no second partner).
+    once = HiddenField(validators=[DataRequired(), Length(max=64)], default=lambda: secrets.token_urlsafe(16))
     name = StringField(_l("名称"), validators=[DataRequired(), Length(max=128)])
     kind = SelectField(_l("类型"), choices=[SelectChoice(k.value, k.value) for k in PartnerKind])
 
 
-class PartnerSettingsForm(FlaskForm):
+class PartnerRotateForm(ConsoleForm):
+    # The newest secret the page showed: a reloaded secret page re-posts it, and finds it outdated.
+    after = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,18}$")])
+
+
+class PartnerSettingsForm(ConsoleForm):
     allowed_scenarios = StringField(_l("允许上报的场景（逗号分隔，留空为该类型的全部场景）"),
                                     validators=[Length(max=1000)])
     rate_limit = StringField(_l("请求速率"), validators=[DataRequired(), Length(max=64)])
     active = BooleanField(_l("启用"))
 
 
-class AdjustmentForm(FlaskForm):
+class AdjustmentForm(ConsoleForm):
     target = StringField(_l("居民手机号或账户号"), validators=[DataRequired(), Length(max=20)])
-    points = IntegerField(_l("积分（负数为扣减）"), validators=[DataRequired()])
+    points = IntegerField(_l("积分（负数为扣减）"), validators=[DataRequired(), within(-MAX_AMOUNT, MAX_AMOUNT)])
     reason = StringField(_l("原因"), validators=[DataRequired(), Length(min=4, max=500)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(ConsoleForm):
     """An empty form for POST-only buttons (log out): just the CSRF token."""
 
 
-class MerchantForm(FlaskForm):
+class MerchantForm(ConsoleForm):
     name = StringField(_l("商户名称"), validators=[DataRequired(), Length(max=128)])
     district = SelectField(_l("所在区县"), choices=[])  # filled from the districts table
     uscc = StringField(_l("统一社会信用代码"), validators=[DataRequired(), Length(min=18, max=18)])
     address = StringField(_l("地址"), validators=[Length(max=200)])
 
 
-class StaffForm(FlaskForm):
+class StaffForm(ConsoleForm):
     phone = StringField(_l("手机号"), validators=[DataRequired(), Length(max=20)])
     display_name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=40)])
     role = SelectField(_l("岗位"), choices=[SelectChoice("cashier", _l("收银员")), SelectChoice("manager", _l("店长"))])
@@ -91,71 +156,75 @@ LIMIT_PERIODS = [SelectChoice("", _l("不限")), SelectChoice("day", _l("每天"
                  SelectChoice("month", _l("每月")), SelectChoice("year", _l("每年")), SelectChoice("ever", _l("累计"))]
 
 
-class RewardForm(FlaskForm):
+class RewardForm(ConsoleForm):
     name_zh = StringField(_l("名称（中文）"), validators=[DataRequired(), Length(max=80)])
     name_en = StringField(_l("名称（英文）"), validators=[DataRequired(), Length(max=120)])
     description_zh = TextAreaField(_l("说明（中文）"), validators=[Length(max=2000)])
     description_en = TextAreaField(_l("说明（英文）"), validators=[Length(max=2000)])
-    points_price = IntegerField(_l("所需积分"), validators=[DataRequired(), NumberRange(min=1)])
-    stock = IntegerField(_l("初始库存"), validators=[Optional(), NumberRange(min=0)])
-    limit_count = IntegerField(_l("每人限兑次数"), validators=[Optional(), NumberRange(min=1)])
+    points_price = IntegerField(_l("所需积分"), validators=[DataRequired(), within(1, MAX_AMOUNT)])
+    stock = IntegerField(_l("初始库存"), validators=[Optional(), within(0, MAX_AMOUNT)])
+    limit_count = IntegerField(_l("每人限兑次数"), validators=[Optional(), within(1, INT32_MAX)])
     limit_period = SelectField(_l("限兑周期"), choices=LIMIT_PERIODS)
     districts = StringField(_l("限定区县代码（逗号分隔，留空为全市）"), validators=[Length(max=500)])
-    starts_at = DateTimeLocalField(_l("上架时间（北京时间）"), validators=[Optional()])
-    ends_at = DateTimeLocalField(_l("下架时间（北京时间）"), validators=[Optional()])
-    voucher_days = IntegerField(_l("券有效天数"), validators=[DataRequired(), NumberRange(min=1, max=3650)])
-    face_value_yuan = DecimalField(_l("面值（元，用于结算）"), places=2, validators=[Optional(), NumberRange(min=0)])
+    starts_at = DateTimeLocalField(_l("上架时间（北京时间）"), validators=[Optional(), plausible_time])
+    ends_at = DateTimeLocalField(_l("下架时间（北京时间）"), validators=[Optional(), plausible_time])
+    voucher_days = IntegerField(_l("券有效天数"), validators=[DataRequired(), within(1, MAX_VOUCHER_DAYS)])
+    face_value_yuan = DecimalField(_l("面值（元，用于结算）"), places=2,
+                                   validators=[Optional(), finite, within(0, Decimal(MAX_AMOUNT) / 100)])
     funder = SelectField(_l("出资方"), choices=FUNDERS)
     sponsor = StringField(_l("赞助方名称"), validators=[Length(max=80)])
     refund_on_expiry = BooleanField(_l("过期未用退还积分"), default=True)
     active = BooleanField(_l("上架"), default=True)
 
 
-class StockForm(FlaskForm):
-    delta = IntegerField(_l("库存变化（负数为减少）"), validators=[DataRequired()])
+class StockForm(ConsoleForm):
+    delta = IntegerField(_l("库存变化（负数为减少）"), validators=[DataRequired(), within(-MAX_AMOUNT, MAX_AMOUNT)])
     reason = StringField(_l("原因"), validators=[DataRequired(), Length(min=2, max=200)])
 
 
-class PictureForm(FlaskForm):
+class PictureForm(ConsoleForm):
     picture = FileField(_l("图片（JPEG、PNG 或 WebP）"), validators=[FileRequired()])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(ConsoleForm):
     reason = StringField(_l("原因"), validators=[DataRequired(), Length(min=2, max=200)])
 
 
-class RulebookForm(FlaskForm):
+class RulebookForm(ConsoleForm):
     source = TextAreaField(_l("规则（YAML）"), validators=[DataRequired(), Length(max=400_000)])
     note = StringField(_l("修改说明"), validators=[Length(max=500)])
+    # The published version the editor started from: approving is refused if another is published since.
+    based_on = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,10}$")])
 
 
-class SubmitForm(FlaskForm):
-    effective_from = DateTimeLocalField(_l("生效时间（北京时间，留空为批准后立即生效）"), validators=[Optional()])
+class SubmitForm(ConsoleForm):
+    effective_from = DateTimeLocalField(_l("生效时间（北京时间，留空为批准后立即生效）"),
+                                        validators=[Optional(), plausible_time])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(ConsoleForm):
     note = StringField(_l("意见（驳回时必填）"), validators=[Length(max=500)])
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(ConsoleForm):
     id = StringField(_l("活动编号（小写字母、数字和下划线）"),
                      validators=[DataRequired(), Regexp(r"^[a-z][a-z0-9_]{2,63}$")])
     name_zh = StringField(_l("名称（中文）"), validators=[DataRequired(), Length(max=80)])
     name_en = StringField(_l("名称（英文）"), validators=[DataRequired(), Length(max=120)])
-    starts_at = DateTimeLocalField(_l("开始（北京时间）"), validators=[DataRequired()])
-    ends_at = DateTimeLocalField(_l("结束（北京时间，不含）"), validators=[DataRequired()])
+    starts_at = DateTimeLocalField(_l("开始（北京时间）"), validators=[DataRequired(), plausible_time])
+    ends_at = DateTimeLocalField(_l("结束（北京时间，不含）"), validators=[DataRequired(), plausible_time])
     scenarios = StringField(_l("场景（逗号分隔，留空为全部）"), validators=[Length(max=500)])
     districts = StringField(_l("区县代码（逗号分隔，留空为全市）"), validators=[Length(max=500)])
     account_types = StringField(_l("账户类型（resident、household、enterprise，逗号分隔，留空为全部）"),
                                 validators=[Length(max=100)])
     multiplier = DecimalField(_l("积分倍数（如 2 为双倍）"), places=2,
-                              validators=[Optional(), NumberRange(min=1, max=10)])
-    fixed_bonus = IntegerField(_l("每次额外积分"), validators=[Optional(), NumberRange(min=1)])
-    first_time_bonus = IntegerField(_l("首次参与奖励积分"), validators=[Optional(), NumberRange(min=1)])
-    streak_actions = IntegerField(_l("连续挑战：次数"), validators=[Optional(), NumberRange(min=2)])
+                              validators=[Optional(), finite, within(1, 10)])
+    fixed_bonus = IntegerField(_l("每次额外积分"), validators=[Optional(), within(1, MAX_AMOUNT)])
+    first_time_bonus = IntegerField(_l("首次参与奖励积分"), validators=[Optional(), within(1, MAX_AMOUNT)])
+    streak_actions = IntegerField(_l("连续挑战：次数"), validators=[Optional(), within(2, INT32_MAX)])
     streak_per = SelectField(_l("连续挑战：周期"), choices=[
         SelectChoice("", "—"), SelectChoice("day", _l("每天")), SelectChoice("week", _l("每周")),
         SelectChoice("month", _l("每月"))])
-    streak_points = IntegerField(_l("连续挑战：奖励积分"), validators=[Optional(), NumberRange(min=1)])
-    budget_points = IntegerField(_l("总预算（积分）"), validators=[DataRequired(), NumberRange(min=1)])
-    per_participant_points = IntegerField(_l("每人上限（积分）"), validators=[Optional(), NumberRange(min=1)])
+    streak_points = IntegerField(_l("连续挑战：奖励积分"), validators=[Optional(), within(1, MAX_AMOUNT)])
+    budget_points = IntegerField(_l("总预算（积分）"), validators=[DataRequired(), within(1, MAX_AMOUNT)])
+    per_participant_points = IntegerField(_l("每人上限（积分）"), validators=[Optional(), within(1, MAX_AMOUNT)])

@@ -1,4 +1,10 @@
-"""One page of a list: the page number comes from the URL (with the filters, so a page can be shared)."""
+"""One page of a list: the page number comes from the URL (with the filters, so a page can be shared).
+
+Filters read from the URL go through ``url_filters``/``url_filter`` (text) and ``whole_number`` (ids): a NUL
+byte, which PostgreSQL cannot take in text, is a ``BadFilter`` (a 400 page in the console's language, see
+admin/views/__init__.py), and a number too large for its column or written in non-ASCII digits matches
+nothing instead of failing in the database.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,43 @@ import sqlalchemy as sa
 from flask import request
 
 from carbon_platform.extensions import db
+from carbon_platform.models.base import INT32_MAX
 
 PAGE_SIZE = 30
+INT64_MAX = 2**63 - 1
+
+
+class BadFilter(Exception):
+    """A filter in the URL the database cannot be asked about (it holds a NUL byte)."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+def url_filter(name: str, default: str = "") -> str:
+    """The ``?name=`` filter, stripped; BadFilter if it holds a NUL byte."""
+    value = request.args.get(name, default).strip()
+    if "\x00" in value:
+        raise BadFilter(name)
+    return value
+
+
+def url_filters(*names: str) -> dict[str, str]:
+    """``url_filter`` for each name: the dict the list templates keep in their links."""
+    return {name: url_filter(name) for name in names}
+
+
+def whole_number(text: str, maximum: int = INT32_MAX) -> int | None:
+    """``text`` as an id or count the database can compare, or None.
+
+    ``str.isdigit`` alone is not enough: it accepts "²" (which ``int`` refuses) and numbers larger
+    than the column, which PostgreSQL answers with an error instead of "no rows".
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= maximum else None
 
 
 @dataclass(frozen=True)

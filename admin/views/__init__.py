@@ -1,9 +1,12 @@
 """The console's blueprint; each area adds its views from its own module."""
 
-from flask import Blueprint
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 
 from admin.forms import ROLE_NAMES
+from admin.paging import BadFilter
 from admin.permissions import can, current_admin
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates",
@@ -18,6 +21,26 @@ def inject_admin():
         "locale": str(get_locale()),
         "role_name": lambda role: ROLE_NAMES[role],
     }
+
+
+def _bad_request(reason: str, title: str, message: str, back: str):
+    # A page in the console's language with the way back, rather than a bare error page or a 500.
+    return render_template("admin/bad_request.html", reason=reason, title=title, message=message, back=back), 400
+
+
+@blueprint.errorhandler(BadFilter)
+def bad_filter(error: BadFilter):
+    return _bad_request("filter", _("筛选条件无效"),
+                        _("筛选条件“%(name)s”包含无法查询的字符（空字符），未执行查询。", name=error.name),
+                        request.path)
+
+
+@blueprint.errorhandler(CSRFError)
+def form_expired(_error: CSRFError):
+    # Back to the page the form was on when the browser says so (and it is ours), else the dashboard.
+    referrer = request.referrer or ""
+    back = referrer if referrer.startswith(request.host_url + "admin/") else url_for("admin.dashboard")
+    return _bad_request("csrf", _("表单已过期"), _("表单已过期或无效，未做任何更改。请返回页面后重新提交。"), back)
 
 
 @blueprint.after_request

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask import render_template, request
 
-from admin.paging import paginate
+from admin.paging import paginate, url_filters
 from admin.permissions import requires
 from admin.views import blueprint
 from carbon_platform.errors import DomainError
@@ -15,7 +15,7 @@ from points_rules import Receipt
 @blueprint.get("/actions")
 @requires("actions.view")
 def action_search():
-    filters = {name: request.args.get(name, "").strip() for name in ("phone", "scenario", "status", "channel")}
+    filters = url_filters("phone", "scenario", "status", "channel")
     query = sa.select(Action)
     if filters["phone"]:
         try:

@@ -5,7 +5,8 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 
 from admin.forms import AdjustmentForm, ReviewDecisionForm
-from admin.paging import paginate
+from admin.messages import message_for
+from admin.paging import paginate, whole_number
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.db import commit
@@ -22,8 +23,8 @@ def _account_id(target: str) -> int:
     try:
         phone = normalise_phone(target)
     except DomainError:
-        if target.isdigit():
-            return int(target)
+        if (account_id := whole_number(target)) is not None:
+            return account_id
         raise NotFound("no resident or account like that") from None
     account_id = db.session.execute(sa.select(Resident.account_id).where(Resident.phone == phone)).scalar()
     if account_id is None:
@@ -58,7 +59,7 @@ def request_adjustment():
                                      actor=audit.Actor.admin(current_admin()))
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(message_for(exc), "error")
         return _page(form, 400)
     commit()
     if adjustment.status is AdjustmentStatus.APPLIED:
@@ -74,7 +75,8 @@ def request_adjustment():
 def decide_adjustment(adjustment_id: int, decision: str):
     form = ReviewDecisionForm()
     if not form.validate_on_submit():
-        return redirect(url_for("admin.adjustments")), 400
+        flash(_("表单已过期，请重试"), "error")
+        return _page(status=400)
     actor = audit.Actor.admin(current_admin())
     try:
         if decision == "approve":
@@ -83,8 +85,8 @@ def decide_adjustment(adjustment_id: int, decision: str):
             service.reject(adjustment_id, actor=actor, note=form.note.data)
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("admin.adjustments")), exc.status
+        flash(message_for(exc), "error")
+        return _page(status=exc.status)
     commit()
     flash(_("已处理 #%(id)s", id=adjustment_id), "success")
     return redirect(url_for("admin.adjustments"))

@@ -1,9 +1,9 @@
 """The audit log: filterable, newest first; filters live in the URL."""
 
 import sqlalchemy as sa
-from flask import render_template, request
+from flask import render_template
 
-from admin.paging import paginate
+from admin.paging import paginate, url_filters
 from admin.permissions import requires
 from admin.views import blueprint
 from carbon_platform.models import AuditEvent
@@ -13,7 +13,7 @@ PAGE_SIZE = 50
 
 def filtered_events() -> tuple[sa.Select, dict[str, str]]:
     """The events the URL's filters select, newest first (the page and the CSV show the same)."""
-    filters = {name: request.args.get(name, "").strip() for name in ("action", "actor")}
+    filters = url_filters("action", "actor")
     query = sa.select(AuditEvent)
     if filters["action"]:
         query = query.where(AuditEvent.action.startswith(filters["action"], autoescape=True))

@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from admin.forms import CampaignForm, ConfirmForm
+from admin.messages import message_for
 from admin.paging import paginate
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
@@ -135,7 +136,7 @@ def draft_campaign():
         return _edit_page(form, editing=None, status=400)
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(message_for(exc), "error")
         return _edit_page(form, editing=None, status=400)
     commit()
     flash(_("已生成规则草稿：先看模拟结果，再提交另一位管理员批准发布"), "success")
@@ -146,12 +147,13 @@ def draft_campaign():
 @requires("campaigns.manage")
 def control_campaign(campaign_id: str, change: str):
     if not ConfirmForm().validate_on_submit():
-        abort(400)
+        flash(_("表单已过期，请重试"), "error")
+        return campaign_list(), 400
     try:
         getattr(campaigns, change)(campaign_id, admin_id=current_admin().id, actor=_actor())
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(message_for(exc), "error")
         return redirect(url_for("admin.campaign_list"))
     commit()
     flash({"pause": _("已暂停"), "resume": _("已恢复"), "end": _("已结束")}[change], "success")

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import Response, abort, redirect, render_template, request, url_for
 
+from admin.paging import url_filter
 from admin.permissions import requires
 from admin.views import blueprint
 from carbon_platform.clock import utcnow
@@ -40,7 +41,7 @@ def _period() -> tuple[charts.Period, dict]:
     if last < first:
         first, last = last, first
     first = max(first, last - timedelta(days=731))  # two years at most: a chart, not an export
-    district = request.args.get("district", "").strip() or None
+    district = url_filter("district") or None
     return charts.Period(first, last, district), {"from": first.isoformat(), "to": last.isoformat(),
                                                    "district": district or ""}
 

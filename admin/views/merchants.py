@@ -7,11 +7,12 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 
 from admin.forms import ConfirmForm, MerchantForm, PictureForm, RewardForm, StaffForm, StockForm
-from admin.paging import paginate
+from admin.messages import message_for
+from admin.paging import paginate, url_filters
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.clock import CITY_TZ, as_utc
@@ -46,7 +47,7 @@ def _merchant_form(form: MerchantForm | None = None) -> MerchantForm:
 @blueprint.get("/merchants")
 @requires("merchants.view")
 def merchants(form: MerchantForm | None = None, status: int = 200):
-    filters = {"q": request.args.get("q", "").strip()}
+    filters = url_filters("q")
     query = sa.select(Merchant)
     if filters["q"]:
         query = query.where(Merchant.name.contains(filters["q"], autoescape=True))
@@ -68,7 +69,7 @@ def create_merchant():
                                                    actor=_actor())
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(message_for(exc), "error")
         return merchants(form, 400)
     commit()
     return redirect(url_for("admin.merchant", merchant_id=merchant.id))
@@ -98,7 +99,7 @@ def add_staff(merchant_id: int):
                                 role=StaffRole(form.role.data), actor=_actor())
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(message_for(exc), "error")
         return merchant(merchant_id, staff_form=form, status=400)
     commit()
     flash(_("已添加店员"), "success")
@@ -109,7 +110,8 @@ def add_staff(merchant_id: int):
 @requires("merchants.manage")
 def staff_active(merchant_id: int, staff_id: int, change: str):
     if not ConfirmForm().validate_on_submit():
-        abort(400)
+        flash(_("表单已过期，请重试"), "error")
+        return merchant(merchant_id, status=400)
     staff = _get(MerchantStaff, staff_id)
     if staff.merchant_id != merchant_id:
         abort(404)
@@ -153,7 +155,7 @@ def create_reward(merchant_id: int):
         reward = rewards.create(shop, stock=form.stock.data or 0, actor=_actor(), **_reward_fields(form))
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(message_for(exc), "error")
         return merchant(merchant_id, reward_form=form, status=400)
     commit()
     return redirect(url_for("admin.reward", reward_id=reward.id))
@@ -203,7 +205,7 @@ def update_reward(reward_id: int):
         rewards.update(item, actor=_actor(), **_reward_fields(form))
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(message_for(exc), "error")
         return reward(reward_id, form, 400)
     commit()
     flash(_("已保存"), "success")
@@ -221,7 +223,7 @@ def change_stock(reward_id: int):
         rewards.change_stock(item, form.delta.data, reason=form.reason.data, actor=_actor())
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(message_for(exc), "error")
         return reward(reward_id, status=400)
     commit()
     flash(_("库存已更新"), "success")
@@ -239,7 +241,7 @@ def reward_picture(reward_id: int):
         rewards.set_picture(item, form.picture.data.read(), actor=_actor())
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(message_for(exc), "error")
         return reward(reward_id, status=400)
     commit()
     return redirect(url_for("admin.reward", reward_id=reward_id))

@@ -1,10 +1,16 @@
-"""Partners: create (the secret is shown once), rotate secrets, allowed scenes, rate, on/off."""
+"""Partners: create (the secret is shown once), rotate secrets, allowed scenes, rate, on/off.
+
+A new secret is shown once, in the answer to the POST that made it (never stored in a session or a
+redirect). Reloading that page re-posts the form: the creation form's one-time token and the rotation's
+"newest secret seen" make the repeat a refusal (409, the list with a message), never a second secret.
+"""
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from admin.forms import ConfirmForm, PartnerCreateForm, PartnerSettingsForm
+from admin.forms import PartnerCreateForm, PartnerRotateForm, PartnerSettingsForm, spend, spent
+from admin.messages import message_for
 from admin.paging import paginate
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
@@ -19,7 +25,7 @@ def _list(form=None, status=200):
     listing = paginate(sa.select(Partner).order_by(Partner.id))
     return render_template("admin/partners/list.html", partners=listing.items, listing=listing, filters={},
                            form=form or PartnerCreateForm(),
-                           settings=PartnerSettingsForm(), confirm=ConfirmForm()), status
+                           settings=PartnerSettingsForm(), rotate=PartnerRotateForm()), status
 
 
 def _partner(partner_id: int) -> Partner:
@@ -47,23 +53,35 @@ def create_partner():
     if not form.validate_on_submit():
         flash(_("请填写名称和类型"), "error")
         return _list(form, 400)
+    if spent(form.once.data):
+        flash(_("这个表单已经提交过（例如刷新了显示密钥的页面），没有再创建合作方。"), "error")
+        return _list(status=409)
     try:
         partner, secret = organisations.register_partner(name=form.name.data, kind=PartnerKind(form.kind.data),
                                                          actor=audit.Actor.admin(current_admin()))
     except DomainError as exc:
-        flash(exc.message, "error")
+        db.session.rollback()
+        flash(message_for(exc), "error")
         return _list(form, 400)
     commit()
+    spend(form.once.data)
     return _secret_page(partner, secret)
 
 
 @blueprint.post("/partners/<int:partner_id>/rotate")
 @requires("partners.manage")
 def rotate_partner_secret(partner_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    partner = _partner(partner_id)
-    secret = organisations.rotate_partner_secret(partner, actor=audit.Actor.admin(current_admin()))
+    form, partner = PartnerRotateForm(), _partner(partner_id)
+    if not form.validate_on_submit():
+        flash(_("表单已过期，请重试"), "error")
+        return _list(status=400)
+    try:
+        secret = organisations.rotate_partner_secret(partner, actor=audit.Actor.admin(current_admin()),
+                                                     after=int(form.after.data))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(message_for(exc), "error")
+        return _list(status=exc.status)
     commit()
     return _secret_page(partner, secret)
 
@@ -82,7 +100,7 @@ def partner_settings(partner_id: int):
                                      actor=audit.Actor.admin(current_admin()))
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(message_for(exc), "error")
         return _list(status=400)
     commit()
     flash(_("已保存 %(name)s", name=partner.name), "success")

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from admin.forms import ReasonForm
-from admin.paging import paginate
+from admin.paging import paginate, url_filter, whole_number
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.db import commit
@@ -44,7 +44,8 @@ def _search(kind: str, q: str):
     model, _account_kind = KINDS[kind]
     query = sa.select(model)
     if q:
-        conditions = [model.account_id == int(q)] if q.isdigit() and len(q) < 11 else []
+        account_id = whole_number(q) if len(q) < 11 else None
+        conditions = [model.account_id == account_id] if account_id is not None else []
         if kind == "resident":
             try:
                 conditions.append(Resident.phone == normalise_phone(q))
@@ -61,7 +62,7 @@ def _search(kind: str, q: str):
 @blueprint.get("/people")
 @requires("people.view")
 def people():
-    filters = {"kind": request.args.get("kind", "resident"), "q": request.args.get("q", "").strip()}
+    filters = {"kind": url_filter("kind", "resident"), "q": url_filter("q")}
     if filters["kind"] not in KINDS:
         filters["kind"] = "resident"
     listing = paginate(_search(filters["kind"], filters["q"]))

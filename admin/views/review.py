@@ -5,7 +5,8 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 
 from admin.forms import ReviewDecisionForm
-from admin.paging import paginate
+from admin.messages import message_for
+from admin.paging import INT64_MAX, paginate, url_filters, whole_number
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.db import commit
@@ -19,7 +20,7 @@ from points_rules import Receipt
 @blueprint.get("/review")
 @requires("review.view")
 def review_queue():
-    filters = {"scenario": request.args.get("scenario", "").strip(), "reason": request.args.get("reason", "").strip()}
+    filters = url_filters("scenario", "reason")
     listing = paginate(review.queue(scenario=filters["scenario"] or None, reason=filters["reason"] or None))
     actions = listing.items
     receipts = {a.id: Receipt.from_dict(a.receipt).render("en" if request.args.get("lang") == "en" else "zh_CN")
@@ -43,13 +44,22 @@ def evidence_photo(evidence_id: int, size: str):
     return send_file(evidence.path_of(photo, thumbnail=size == "thumbnail"), mimetype="image/jpeg", max_age=0)
 
 
+def _queue_with_error(message: str, status: int):
+    """The queue again, the message above it (never a bare redirect page with an error status)."""
+    flash(message, "error")
+    return review_queue(), status
+
+
+def _status_of(error: DomainError) -> int:
+    return error.status if error.status in (404, 409) else 400
+
+
 @blueprint.post("/review/<int:action_id>/<any(approve, reject, evidence):decision>")
 @requires("review.act")
 def decide(action_id: int, decision: str):
     form = ReviewDecisionForm()
     if not form.validate_on_submit():
-        flash(_("表单已过期，请重试"), "error")
-        return redirect(url_for("admin.review_queue")), 400
+        return _queue_with_error(_("表单已过期，请重试"), 400)
     actor = audit.Actor.admin(current_admin())
     try:
         if decision == "approve":
@@ -60,8 +70,7 @@ def decide(action_id: int, decision: str):
             review.request_evidence(action_id, actor=actor, message=form.note.data)
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("admin.review_queue")), exc.status if exc.status in (404, 409) else 400
+        return _queue_with_error(message_for(exc), _status_of(exc))
     commit()
     flash(_("已处理 #%(id)s", id=action_id), "success")
     return redirect(url_for("admin.review_queue"))
@@ -71,14 +80,14 @@ def decide(action_id: int, decision: str):
 @requires("review.act")
 def bulk_approve():
     if not ReviewDecisionForm().validate_on_submit():
-        abort(400)
-    ids = [int(v) for v in request.form.getlist("action_ids") if v.isdigit()]
+        return _queue_with_error(_("表单已过期，请重试"), 400)
+    # An id no action can have (too large, not ASCII digits) is dropped, not sent to the database.
+    ids = [n for n in (whole_number(v, INT64_MAX) for v in request.form.getlist("action_ids")) if n is not None]
     try:
         approved = review.approve_many(ids, actor=audit.Actor.admin(current_admin()))
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("admin.review_queue")), exc.status if exc.status == 409 else 400
+        return _queue_with_error(message_for(exc), _status_of(exc))
     commit()
     flash(_("已批量通过 %(n)s 条", n=len(approved)), "success")
     return redirect(url_for("admin.review_queue"))

@@ -11,7 +11,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from admin.forms import DecisionForm, RulebookForm, SubmitForm
-from admin.paging import paginate
+from admin.messages import message_for
+from admin.paging import paginate, whole_number
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.clock import CITY_TZ, as_utc, utcnow
@@ -63,7 +64,9 @@ def rulebook_versions():
 
 
 def _editor(form: RulebookForm, *, draft: RulebookVersion | None, problems=(), status: int = 200):
-    return render_template("admin/rulebooks/edit.html", form=form, draft=draft,
+    base_id = draft.based_on_id if draft else whole_number(form.based_on.data or "")
+    base = db.session.get(RulebookVersion, base_id) if base_id else None
+    return render_template("admin/rulebooks/edit.html", form=form, draft=draft, base=base,
                            lines=listing_lines(form.source.data or "", list(problems)) if problems else None,
                            problems=list(problems)), status
 
@@ -71,8 +74,11 @@ def _editor(form: RulebookForm, *, draft: RulebookVersion | None, problems=(), s
 @blueprint.get("/rulebooks/new")
 @requires("rules.manage")
 def new_rulebook():
-    active = _active()
-    form = RulebookForm(formdata=None, source=rulebooks.source_of(active) if active else "")
+    # From the latest published version (a scheduled one, if any): a draft of anything older would be
+    # refused at approval, since publishing it would undo the newer one.
+    base = rulebooks.latest_published()
+    form = RulebookForm(formdata=None, source=rulebooks.source_of(base) if base else "",
+                        based_on=str(base.id) if base else "")
     return _editor(form, draft=None)
 
 
@@ -94,14 +100,15 @@ def _save(form: RulebookForm, *, draft: RulebookVersion | None):
         return _editor(form, draft=draft, status=400)
     try:
         saved = rulebooks.save_draft(form.source.data.replace("\r\n", "\n"), admin_id=current_admin().id,
-                                     actor=_actor(), note=form.note.data or "", draft=draft)
+                                     actor=_actor(), note=form.note.data or "", draft=draft,
+                                     based_on_id=whole_number(form.based_on.data or ""))
     except rulebooks.RulebookInvalid as exc:
         db.session.rollback()
         flash(_("规则有 %(n)s 处问题，已在对应行标出；未保存。", n=len(exc.problems)), "error")
         return _editor(form, draft=draft, problems=exc.problems, status=400)
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(message_for(exc), "error")
         return _editor(form, draft=draft, status=400)
     commit()
     flash(_("草稿已保存"), "success")
@@ -131,14 +138,25 @@ def rulebook_version(version_id: int):
     ).scalars().all()
     names = dict(db.session.execute(sa.select(Administrator.id, Administrator.username)).all())
     editable = version.status is RulebookStatus.DRAFT
+    latest = rulebooks.latest_published()
+    # Shown before anyone tries: approving a draft of an older version would be refused.
+    stale = (version.status in (RulebookStatus.DRAFT, RulebookStatus.PENDING) and latest is not None
+             and version.based_on_id != latest.id)
     form = RulebookForm(formdata=None, source=rulebooks.source_of(version), note=version.note) if editable else None
     return render_template(
         "admin/rulebooks/version.html", version=version, active=active, form=form,
         diff=rulebooks.diff(active, version) if active and active.id != version.id else [],
         what_if=what_if, what_if_days=days, days_choices=WHAT_IF_DAYS, forecasts=forecasts,
-        replayed_from=replayed_from, history=history, names=names,
+        replayed_from=replayed_from, history=history, names=names, latest=latest, stale=stale,
+        base=db.session.get(RulebookVersion, version.based_on_id) if version.based_on_id else None,
         submit_form=SubmitForm(), decision_form=DecisionForm(), source=rulebooks.source_of(version),
     )
+
+
+def _version_page_with_error(version_id: int, message: str, status: int):
+    """The version's page again with the message above it: the approver sees why, beside the diff."""
+    flash(message, "error")
+    return rulebook_version(version_id), status
 
 
 @blueprint.post("/rulebooks/<int:version_id>/submit")
@@ -146,16 +164,14 @@ def rulebook_version(version_id: int):
 def submit_rulebook(version_id: int):
     version, form = _version(version_id), SubmitForm()
     if not form.validate_on_submit():
-        flash(_("生效时间格式不对"), "error")
-        return redirect(url_for("admin.rulebook_version", version_id=version_id))
+        return _version_page_with_error(version_id, _("生效时间格式不对"), 400)
     when = form.effective_from.data
     effective_from = as_utc(when.replace(tzinfo=CITY_TZ)) if when else utcnow()
     try:
         rulebooks.submit(version, effective_from=effective_from, admin_id=current_admin().id, actor=_actor())
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("admin.rulebook_version", version_id=version_id))
+        return _version_page_with_error(version_id, message_for(exc), exc.status)
     commit()
     flash(_("已提交，等待另一位管理员批准"), "success")
     return redirect(url_for("admin.rulebook_version", version_id=version_id))
@@ -166,18 +182,13 @@ def submit_rulebook(version_id: int):
 def decide_rulebook(version_id: int, decision: str):
     version, form = _version(version_id), DecisionForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _version_page_with_error(version_id, _("表单已过期，请重试"), 400)
     try:
         rulebooks.decide(version, approve=decision == "approve", admin_id=current_admin().id, actor=_actor(),
                          note=form.note.data or "")
-    except rulebooks.SelfApproval as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return rulebook_version(version_id), 403
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("admin.rulebook_version", version_id=version_id))
+        return _version_page_with_error(version_id, message_for(exc), exc.status)
     commit()
     flash(_("已发布") if decision == "approve" else _("已驳回，退回草稿"), "success")
     return redirect(url_for("admin.rulebook_version", version_id=version_id))

@@ -11,7 +11,8 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from admin.forms import ReasonForm
-from admin.paging import paginate
+from admin.messages import message_for
+from admin.paging import INT64_MAX, paginate, url_filters, whole_number
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.clock import CITY_TZ, as_utc, utcnow
@@ -26,14 +27,14 @@ from carbon_platform.services.identity import normalise_phone
 @blueprint.get("/vouchers")
 @requires("vouchers.view")
 def voucher_search():
-    filters = {name: request.args.get(name, "").strip() for name in ("q", "status", "merchant_id")}
+    filters = url_filters("q", "status", "merchant_id")
     query = sa.select(Voucher)
     if filters["q"]:
         query = query.where(_matching(filters["q"]))
     if filters["status"] in {s.value for s in VoucherStatus}:
         query = query.where(Voucher.status == VoucherStatus(filters["status"]))
-    if filters["merchant_id"].isdigit():
-        query = query.where(Voucher.merchant_id == int(filters["merchant_id"]))
+    if (merchant_id := whole_number(filters["merchant_id"])) is not None:
+        query = query.where(Voucher.merchant_id == merchant_id)
     listing = paginate(query.order_by(Voucher.id.desc()))
     return render_template("admin/vouchers/list.html", listing=listing, filters=filters, form=ReasonForm(),
                            statuses=[s.value for s in VoucherStatus])
@@ -45,7 +46,8 @@ def _matching(q: str):
         found = vouchers.find_by_code(q)
         return Voucher.id == (found.id if found else -1)
     if q.isdigit() and len(q) != 11:
-        return Voucher.id == int(q)
+        number = whole_number(q, INT64_MAX)  # vouchers have 64-bit ids
+        return Voucher.id == number if number is not None else sa.false()
     try:
         phone = normalise_phone(q)
     except DomainError:
@@ -67,7 +69,7 @@ def cancel_voucher(voucher_id: int):
         vouchers.cancel(voucher, reason=form.reason.data, actor=audit.Actor.admin(current_admin()))
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(message_for(exc), "error")
         return redirect(url_for("admin.voucher_search", q=str(voucher_id)))
     commit()
     flash(_("已取消券 %(id)s，退还 %(points)s 积分", id=voucher_id, points=voucher.refunded_points), "success")

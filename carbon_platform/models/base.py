@@ -72,3 +72,6 @@ class CreatedAt:
 
 #: 64-bit integers for every amount (points, grams) and every high-volume primary key.
 BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+#: The largest value an INTEGER column holds on PostgreSQL (ids of small tables, counts like limit_count);
+#: what a console or API number must stay within before it reaches such a column.
+INT32_MAX = 2**31 - 1

@@ -39,3 +39,6 @@ class RulebookVersion(CreatedAt, Base):
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("administrators.id"))
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(sa.String(500))
+    # The published version a draft was made from. Approving is refused unless it is still the latest
+    # published version: otherwise publishing would silently undo what was published since (a lost update).
+    based_on_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rulebook_versions.id"))

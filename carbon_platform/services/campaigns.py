@@ -95,14 +95,16 @@ def end(campaign_id: str, *, admin_id: int | None, actor: audit.Actor) -> Campai
 
 
 def draft_with(campaign: dict[str, Any], *, admin_id: int, actor: audit.Actor, note: str = "") -> RulebookVersion:
-    """A draft of the version in force with ``campaign`` added (or replacing the one with its id)."""
-    version, _rulebook = current()
+    """A draft of the latest published version (the one in force, unless a later one is scheduled) with
+    ``campaign`` added (or replacing the one with its id). Built on the latest so approving it undoes
+    nothing (``rulebooks.check_base``)."""
+    version = rulebooks.latest_published() or current()[0]
     document = copy.deepcopy(version.document)
     others = [c for c in document.get("campaigns", []) if c.get("id") != campaign["id"]]
     document["campaigns"] = [*others, campaign]
     document["version"] = _next_version(version.version, campaign["id"])
     source = rulebooks.yaml_of(document)
-    return rulebooks.save_draft(source, admin_id=admin_id, actor=actor,
+    return rulebooks.save_draft(source, admin_id=admin_id, actor=actor, based_on_id=version.id,
                                 note=note or f"campaign {campaign['id']}")
 
 

@@ -100,8 +100,24 @@ def register_partner(*, name: str, kind: PartnerKind, actor: audit.Actor) -> tup
     return partner, secret
 
 
-def rotate_partner_secret(partner: Partner, *, actor: audit.Actor) -> str:
-    """Add a new secret; if two were live, the older one is revoked (two stay live for rotation)."""
+class AlreadyRotated(Conflict):
+    code, message = "secret_already_rotated", "The secret has been rotated since; it was not rotated again."
+
+
+def rotate_partner_secret(partner: Partner, *, actor: audit.Actor, after: int | None = None) -> str:
+    """Add a new secret; if two were live, the older one is revoked (two stay live for rotation).
+
+    ``after``: the id of the newest secret the caller saw. If a newer one exists, this rotation already
+    happened (a reloaded page re-posting its form, a second administrator at the same moment):
+    AlreadyRotated, and nothing changes. Rotating twice would revoke the secret the partner still uses.
+    """
+    # The partner's row is the rotation's lock: two rotations take turns and the second sees the first.
+    db.session.execute(sa.select(Partner.id).where(Partner.id == partner.id).with_for_update())
+    db.session.expire(partner, ["secrets"])
+    newest = db.session.execute(sa.select(sa.func.max(PartnerSecret.id))
+                                .where(PartnerSecret.partner_id == partner.id)).scalar()
+    if after is not None and newest != after:
+        raise AlreadyRotated(partner_id=partner.id)
     live = partner.live_secrets()
     now = utcnow()
     for old in live[: max(0, len(live) - MAX_LIVE_SECRETS + 1)]:
@@ -134,7 +150,8 @@ def update_partner(partner: Partner, *, allowed_scenarios: list[str], rate_limit
     try:
         parse_many(rate_limit)
     except ValueError:
-        raise InvalidInput("write the rate like '600 per minute'", field="rate_limit") from None
+        raise InvalidInput("write the rate like '600 per minute'", code="invalid_rate_limit",
+                           field="rate_limit") from None
     partner.allowed_scenarios = sorted({s.strip() for s in allowed_scenarios if s.strip()})
     partner.rate_limit, partner.active = rate_limit.strip(), active
     audit.record(actor, "partner.update", partner, allowed_scenarios=partner.allowed_scenarios,

@@ -32,7 +32,7 @@ def _pending(action_id: int) -> Action:
 def _note(text: str | None, field: str = "note") -> str:
     text = (text or "").strip()
     if not text or len(text) > 500:
-        raise InvalidInput("say why, in at most 500 characters", field=field)
+        raise InvalidInput("say why, in at most 500 characters", code="reason_required", field=field)
     return text
 
 
@@ -88,10 +88,10 @@ def approve_many(action_ids: list[int], *, actor: audit.Actor) -> list[Action]:
     """Approve routine actions together; anything larger needs a decision of its own."""
     ids = list(dict.fromkeys(action_ids))
     if not ids or len(ids) > BULK_LIMIT:
-        raise InvalidInput(f"choose 1 to {BULK_LIMIT} actions", field="action_ids")
+        raise InvalidInput(f"choose 1 to {BULK_LIMIT} actions", code="bulk_limit", field="action_ids", limit=BULK_LIMIT)
     large = db.session.execute(sa.select(Action.id).where(Action.id.in_(ids), Action.points > BULK_MAX_POINTS)
                                ).scalars().all()
     if large:
         raise InvalidInput(f"actions worth more than {BULK_MAX_POINTS} points are approved one by one",
-                           action_ids=sorted(large))
+                           code="bulk_too_large", action_ids=sorted(large), max_points=BULK_MAX_POINTS)
     return [approve(action_id, actor=actor, note="bulk") for action_id in sorted(ids)]

@@ -13,8 +13,12 @@ from carbon_platform.clock import utcnow
 from carbon_platform.errors import Conflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import District, Funder, LimitPeriod, Merchant, Reward, StockChange
+from carbon_platform.models.base import INT32_MAX
 from carbon_platform.services import audit, evidence
 from carbon_platform.services.accounts import clean_name
+from carbon_platform.services.journal import MAX_AMOUNT
+
+MAX_VOUCHER_DAYS = 3650
 
 EDITABLE = ("name_zh", "name_en", "description_zh", "description_en", "points_price", "limit_count", "limit_period",
             "districts", "starts_at", "ends_at", "voucher_days", "face_value_fen", "funder", "sponsor",
@@ -26,13 +30,18 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
     for name, length in (("name_zh", 80), ("name_en", 120)):
         if name in out:
             out[name] = clean_name(out[name], name, max_length=length)
-    for name in ("points_price", "voucher_days"):
-        if name in out and (type(out[name]) is not int or out[name] <= 0):
-            raise InvalidInput(f"{name} must be a positive whole number", field=name)
-    if "face_value_fen" in out and (type(out["face_value_fen"]) is not int or out["face_value_fen"] < 0):
-        raise InvalidInput("face_value_fen must be a whole number of fen, 0 or more", field="face_value_fen")
-    if out.get("limit_count") is not None and (type(out["limit_count"]) is not int or out["limit_count"] <= 0):
-        raise InvalidInput("limit_count must be a positive whole number", field="limit_count")
+    # Bounded by what the columns hold (and a price by what one ledger movement may be): an oversized
+    # number is the caller's error, never a database overflow.
+    for name, maximum in (("points_price", MAX_AMOUNT), ("voucher_days", MAX_VOUCHER_DAYS)):
+        if name in out and (type(out[name]) is not int or not 0 < out[name] <= maximum):
+            raise InvalidInput(f"{name} must be a whole number from 1 to {maximum}", field=name)
+    if "face_value_fen" in out and (type(out["face_value_fen"]) is not int
+                                    or not 0 <= out["face_value_fen"] <= MAX_AMOUNT):
+        raise InvalidInput(f"face_value_fen must be a whole number of fen from 0 to {MAX_AMOUNT}",
+                           field="face_value_fen")
+    if out.get("limit_count") is not None and (type(out["limit_count"]) is not int
+                                               or not 0 < out["limit_count"] <= INT32_MAX):
+        raise InvalidInput(f"limit_count must be a whole number from 1 to {INT32_MAX}", field="limit_count")
     if "limit_period" in out and out["limit_period"] is not None:
         out["limit_period"] = LimitPeriod(out["limit_period"])
     if "funder" in out:
@@ -47,8 +56,8 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def create(merchant: Merchant, *, stock: int, actor: audit.Actor, **fields: Any) -> Reward:
-    if type(stock) is not int or stock < 0:
-        raise InvalidInput("stock must be a whole number, 0 or more", field="stock")
+    if type(stock) is not int or not 0 <= stock <= MAX_AMOUNT:
+        raise InvalidInput(f"stock must be a whole number from 0 to {MAX_AMOUNT}", field="stock")
     fields = _checked(fields)
     reward = Reward(merchant=merchant, stock=0, **fields)
     _validate_window(reward)
@@ -81,16 +90,19 @@ def _validate_window(reward: Reward) -> None:
 
 def change_stock(reward: Reward, delta: int, *, reason: str, actor: audit.Actor) -> StockChange:
     """Add (or, negative, withdraw) stock; never below zero, even beside concurrent redemptions."""
-    if type(delta) is not int or delta == 0:
-        raise InvalidInput("a stock change is a non-zero whole number", field="delta")
+    if type(delta) is not int or delta == 0 or abs(delta) > MAX_AMOUNT:
+        raise InvalidInput(f"a stock change is a non-zero whole number of at most {MAX_AMOUNT}", field="delta")
     if not reason.strip():
         raise InvalidInput("a stock change needs a reason", field="reason")
     table = Reward.__table__
     stock_after = db.session.execute(
-        sa.update(table).where(table.c.id == reward.id, table.c.stock + delta >= 0)
+        sa.update(table).where(table.c.id == reward.id, table.c.stock + delta >= 0, table.c.stock + delta <= MAX_AMOUNT)
         .values(stock=table.c.stock + delta).returning(table.c.stock)
     ).scalar()
     if stock_after is None:
+        if delta > 0:  # the guard's other half: stock stays far from the column's limit
+            raise Conflict(f"stock cannot exceed {MAX_AMOUNT}", code="stock_too_high", reward_id=reward.id,
+                           maximum=MAX_AMOUNT)
         raise Conflict("not that much stock left to withdraw", code="stock_too_low", reward_id=reward.id)
     change = StockChange(reward_id=reward.id, delta=delta, stock_after=stock_after, reason=reason.strip()[:200],
                          actor=f"{actor.type}:{actor.name or actor.id}"[:80])

@@ -165,8 +165,13 @@ def yaml_of(document: dict[str, Any]) -> str:
 
 
 def save_draft(source: str, *, admin_id: int, actor: audit.Actor, note: str = "",
-               draft: RulebookVersion | None = None) -> RulebookVersion:
-    """Create a draft, or change one that is still a draft. Only a valid rulebook is saved."""
+               draft: RulebookVersion | None = None, based_on_id: int | None = None) -> RulebookVersion:
+    """Create a draft, or change one that is still a draft. Only a valid rulebook is saved.
+
+    A new draft records ``based_on_id``, the published version its text was taken from (None: there was
+    none); approving it later is refused if another version has been published since (``StaleDraft``).
+    A changed draft keeps the base it was made from.
+    """
     if draft is not None and draft.status is not RulebookStatus.DRAFT:
         raise Conflict(f"version {draft.version} is {draft.status.value}; only a draft can change",
                        code="not_a_draft")
@@ -180,7 +185,11 @@ def save_draft(source: str, *, admin_id: int, actor: audit.Actor, note: str = ""
         raise Conflict(f"version {rulebook.version} of {rulebook.id} exists; give the change a new version",
                        code="version_exists")
     if draft is None:
-        draft = RulebookVersion(status=RulebookStatus.DRAFT, created_by_id=admin_id)
+        if based_on_id is not None and db.session.execute(
+                sa.select(_versions.c.id).where(_versions.c.id == based_on_id,
+                                                _versions.c.status == RulebookStatus.PUBLISHED)).first() is None:
+            raise InvalidInput("a draft is based on a published version", code="invalid_base", field="based_on_id")
+        draft = RulebookVersion(status=RulebookStatus.DRAFT, created_by_id=admin_id, based_on_id=based_on_id)
         db.session.add(draft)
     draft.rulebook, draft.version, draft.document, draft.source = rulebook.id, rulebook.version, document, source
     draft.note = note.strip()[:500]
@@ -196,8 +205,10 @@ def submit(draft: RulebookVersion, *, effective_from: datetime, admin_id: int, a
     if draft.status is not RulebookStatus.DRAFT:
         raise Conflict(f"version {draft.version} is {draft.status.value}", code="not_a_draft")
     parse_source(source_of(draft))  # still valid (the schema may have moved on since it was saved)
+    effective_from = max(as_utc(effective_from), now)
+    check_base(draft, effective_from)  # refused now rather than at approval: the author can redo it at once
     draft.status, draft.submitted_by_id, draft.submitted_at = RulebookStatus.PENDING, admin_id, now
-    draft.effective_from = max(as_utc(effective_from), now)
+    draft.effective_from = effective_from
     draft.decided_by_id = draft.decided_at = draft.decision_note = None
     audit.record(actor, "rulebook.submit", draft, version=draft.version,
                  effective_from=draft.effective_from.isoformat())
@@ -209,23 +220,72 @@ def decide(version: RulebookVersion, *, approve: bool, admin_id: int, actor: aud
     """The second administrator's decision. Approving publishes (scheduled if effective_from is later);
     rejecting sends it back to draft with the note. Nobody decides their own submission."""
     now = utcnow() if now is None else now
+    # Locked and re-read: two approvers of the same submission, or of two drafts of one base, take turns.
+    db.session.execute(sa.select(RulebookVersion).where(RulebookVersion.id == version.id).with_for_update()
+                       .execution_options(populate_existing=True))
     if version.status is not RulebookStatus.PENDING:
         raise Conflict(f"version {version.version} is {version.status.value}, not awaiting a decision",
                        code="not_pending")
     if admin_id == version.submitted_by_id:
         raise SelfApproval("a second administrator must decide; you submitted this version")
     if not approve and not note.strip():
-        raise InvalidInput("say why it is rejected", field="note")
+        raise InvalidInput("say why it is rejected", code="reason_required", field="note")
+    if approve:  # checked before anything changes: a refusal leaves the submission exactly as it was
+        effective_from = max(version.effective_from or now, now)
+        check_base(version, effective_from, lock=True)
     version.decided_by_id, version.decided_at, version.decision_note = admin_id, now, note.strip()[:500] or None
     if approve:
         version.status = RulebookStatus.PUBLISHED
-        version.effective_from = max(version.effective_from or now, now)
+        version.effective_from = effective_from
         audit.record(actor, "rulebook.publish", version, rulebook=version.rulebook, version=version.version,
                      effective_from=version.effective_from.isoformat(), submitted_by=version.submitted_by_id)
     else:
         version.status = RulebookStatus.DRAFT
         audit.record(actor, "rulebook.reject", version, version=version.version, note=version.decision_note)
     return version
+
+
+class StaleDraft(Conflict):
+    """The draft was made from a version that is no longer the latest published one: publishing it
+    would silently undo what was published since. The author makes a new draft from the latest."""
+
+    code = "rulebook_draft_stale"
+
+
+def latest_published() -> RulebookVersion | None:
+    """The published version with the latest effective_from (in force now, or scheduled): what a new
+    draft must be based on for its approval to lose nothing."""
+    return db.session.execute(
+        sa.select(RulebookVersion).where(RulebookVersion.status == RulebookStatus.PUBLISHED)
+        .order_by(RulebookVersion.effective_from.desc(), RulebookVersion.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def check_base(draft: RulebookVersion, effective_from: datetime, *, lock: bool = False) -> None:
+    """Refuse to publish ``draft`` at ``effective_from`` unless its base is the latest published version
+    and it takes over only after its base has taken effect.
+
+    A draft without a recorded base (saved before bases were recorded) is stale whenever any version is
+    published: what it was made from is unknown, and guessing could undo a newer version.
+    ``lock``: hold the base's row until the commit, so two drafts of one base cannot both be approved
+    (the second approver's check then sees the first's version).
+    """
+    if lock and draft.based_on_id is not None:
+        db.session.execute(sa.select(_versions.c.id).where(_versions.c.id == draft.based_on_id).with_for_update())
+    latest = latest_published()
+    if latest is None or latest.id == draft.based_on_id:
+        if latest is not None and latest.effective_from and effective_from < as_utc(latest.effective_from):
+            raise StaleDraft(
+                f"version {draft.version} would take effect before {latest.version}, the version it is based on "
+                f"(from {as_utc(latest.effective_from).isoformat()}); submit it again with a later time",
+                code="rulebook_draft_early", base=latest.version,
+                base_effective_from=as_utc(latest.effective_from).isoformat())
+        return
+    base = db.session.get(RulebookVersion, draft.based_on_id) if draft.based_on_id is not None else None
+    raise StaleDraft(
+        f"version {draft.version} was made from {base.version if base else 'an unknown version'}; "
+        f"{latest.version} has been published since. Make a new draft from {latest.version}",
+        base=base.version if base else None, latest=latest.version)
 
 
 def diff(base: RulebookVersion | None, other: RulebookVersion) -> list[str]:

@@ -108,7 +108,7 @@ def find_by_code(code: str) -> Voucher | None:
     if code.startswith(CODE_PREFIX + "."):
         _prefix, _, rest = code.partition(".")
         voucher_id, _, mac = rest.partition(".")
-        if not voucher_id.isdigit() or len(voucher_id) > 18:
+        if not (voucher_id.isascii() and voucher_id.isdigit()) or len(voucher_id) > 18:  # "²".isdigit()
             return None
         voucher = db.session.get(Voucher, int(voucher_id))
         if voucher is None or not hmac.compare_digest(code_of(voucher), code):

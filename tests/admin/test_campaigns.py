@@ -114,3 +114,6 @@ def test_an_ended_campaign_cannot_be_paused_again(app, city):
         commit()
         with pytest.raises(Exception, match="over"):
             campaigns.pause("bus_double", admin_id=None, actor=audit.SYSTEM)
+    refused = post(city, "/admin/campaigns/bus_double/pause", {}, "/admin/campaigns")
+    assert refused.status_code == 302  # back to the list, which says why in the console's language
+    assert "这个活动已经结束" in city.get(refused.headers["Location"]).get_data(as_text=True)

@@ -122,3 +122,42 @@ def test_action_search_filters_and_shows_receipts(app, client, queued):
     assert "方法学" in page  # the receipt, in Chinese
     nobody = client.get("/admin/actions?phone=not-a-phone").get_data(as_text=True)
     assert "data-action=" not in nobody
+
+
+def test_a_refused_decision_shows_the_queue_with_the_reason_not_a_redirect_page(app, client, queued):
+    log_in(client, "checker")
+    response = decide(client, queued["heavy"], "reject")  # no reason
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Redirecting" not in html and "Location" not in response.headers
+    assert "请填写原因" in html and f'data-action="{queued["heavy"]}"' in html  # the queue, with the message
+    client.get("/admin/lang/en")
+    english = decide(client, queued["heavy"], "reject").get_data(as_text=True)
+    assert "Give a reason" in english and "say why" not in english  # the console's language, not the service's
+    assert decide(client, queued["heavy"], "reject", "称重记录异常").status_code == 302
+    again = decide(client, queued["heavy"], "approve")
+    assert again.status_code == 409 and "no longer waiting for review" in again.get_data(as_text=True)
+
+
+def test_bulk_approval_over_the_limit_shows_the_queue_with_the_limit(app, client, queued):
+    log_in(client, "checker")
+    token = csrf_token(client, "/admin/review")
+    response = client.post("/admin/review/bulk-approve",
+                           data={"csrf_token": token, "action_ids": [str(n) for n in range(1, 52)]})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Redirecting" not in html
+    assert "请选择 1 到 50 条行为" in html and f'data-action="{queued["install"]}"' in html
+    large = client.post("/admin/review/bulk-approve", data={"csrf_token": token, "action_ids": [queued["heavy"]]})
+    assert large.status_code == 400 and f"需要逐条审批：{queued['heavy']}" in large.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Action, queued["heavy"]).status is ActionStatus.REVIEW
+
+
+def test_an_expired_form_is_a_console_page_that_leads_back(app, client, queued):
+    log_in(client, "checker")
+    response = client.post(f"/admin/review/{queued['install']}/approve", data={"csrf_token": "expired"},
+                           headers={"Referer": "http://localhost/admin/review?scenario=pv_installation"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'data-bad-request="csrf"' in html and "表单已过期" in html
+    assert 'href="http://localhost/admin/review?scenario=pv_installation"' in html
+    with app.app_context():
+        assert db.session.get(Action, queued["install"]).status is ActionStatus.REVIEW

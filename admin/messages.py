@@ -1,0 +1,45 @@
+"""The console's wording for the domain errors it shows: Chinese first (English through the catalogue),
+chosen by the error's stable code. Services speak English (the API's language); a page must not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_babel import gettext as _
+
+from carbon_platform.errors import DomainError
+
+#: code → the message, given the error's details. Codes not listed fall back to the service's text.
+MESSAGES: dict[str, Callable[[dict], str]] = {
+    "rulebook_draft_stale": lambda d: _(
+        "此草稿基于版本 %(base)s，之后已发布版本 %(latest)s；发布它会撤销 %(latest)s 的改动。"
+        "请从 %(latest)s 新建草稿。", base=d.get("base") or _("（未知）"), latest=d.get("latest")),
+    "rulebook_draft_early": lambda d: _(
+        "此版本的生效时间早于它所基于的版本 %(base)s（%(at)s 起生效），否则会被该版本覆盖；"
+        "请重新提交，生效时间不早于该时间。", base=d.get("base"), at=d.get("base_effective_from")),
+    "self_approval": lambda d: _("需要另一位管理员决定：这是您自己提交的。"),
+    "not_pending": lambda d: _("这个版本不在等待审批。"),
+    "not_a_draft": lambda d: _("只有草稿可以修改或提交。"),
+    "version_exists": lambda d: _("这个版本号已经存在，请换一个版本号。"),
+    "invalid_base": lambda d: _("草稿必须基于一个已发布的版本。"),
+    "reason_required": lambda d: _("请填写原因（最多 500 字）。"),
+    "not_in_review": lambda d: _("这条行为已不在审核队列中。"),
+    "bulk_limit": lambda d: _("请选择 1 到 %(n)s 条行为。", n=d.get("limit")),
+    "bulk_too_large": lambda d: _("超过 %(n)s 积分的行为需要逐条审批：%(ids)s",
+                                  n=d.get("max_points"), ids=", ".join(map(str, d.get("action_ids", [])))),
+    "not_found": lambda d: _("没有找到。"),
+    "secret_already_rotated": lambda d: _(
+        "密钥已经轮换过（例如刷新了显示新密钥的页面），这次没有再轮换。上次显示的新密钥有效；"
+        "如果没有记下，请再轮换一次。"),
+    "invalid_rate_limit": lambda d: _("请求速率的写法如 “600 per minute”（每分钟 600 次）。"),
+    "campaign_over": lambda d: _("这个活动已经结束。"),
+    "voucher_not_open": lambda d: _("这张券已不能取消（已使用、已取消或已过期）。"),
+    "stock_too_low": lambda d: _("库存不足，不能减少这么多。"),
+    "stock_too_high": lambda d: _("库存不能超过 %(n)s。", n=d.get("maximum")),
+}
+
+
+def message_for(error: DomainError) -> str:
+    """What the console shows for ``error``, in the console's language."""
+    wording = MESSAGES.get(error.code)
+    return wording(error.details) if wording else error.message
