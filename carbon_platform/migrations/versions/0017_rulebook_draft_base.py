@@ -4,8 +4,8 @@ Approving a draft whose base is no longer the latest published version is refuse
 was published since). Drafts saved before this column existed keep NULL: their base is unknown, so the
 service treats them as stale and asks for a new draft rather than guessing.
 
-Revision ID: 0014d2
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-02 21:20:00
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0014d2'
-down_revision = '0013'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
