@@ -85,8 +85,10 @@ def stocked(app) -> Stocked:
         in_force = rulebooks.in_force(now)[0]
         running = rulebooks.publish(running_campaign(in_force.document), effective_from=now, actor=actor)
         source = rulebooks.source_of(running)
-        draft = rulebooks.save_draft(source.replace("2099.1", "2099.2", 1), admin_id=colleague.id, actor=actor)
-        pending = rulebooks.save_draft(source.replace("2099.1", "2099.3", 1), admin_id=colleague.id, actor=actor)
+        draft = rulebooks.save_draft(source.replace("2099.1", "2099.2", 1), admin_id=colleague.id, actor=actor,
+                                     based_on_id=running.id)
+        pending = rulebooks.save_draft(source.replace("2099.1", "2099.3", 1), admin_id=colleague.id, actor=actor,
+                                       based_on_id=running.id)
         rulebooks.submit(pending, effective_from=now, admin_id=colleague.id, actor=actor)
         reward = db.session.execute(sa.select(Reward).order_by(Reward.id)).scalars().first()
         rewards.set_picture(reward, picture(), actor=actor)
