@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request
 
+from mobile_api.auth import authenticate_request
 from mobile_api.errors import API_PREFIX, Api, register
 
 #: Endpoints that take file uploads (multipart/form-data); every other endpoint takes JSON only.
@@ -57,6 +58,7 @@ def init_app(app) -> None:
         app.extensions["csrf"].exempt(blueprint)  # bearer tokens, never cookies: CSRF cannot apply
     app.extensions["carbon_api"] = api
     app.before_request(guard_request_body)
+    app.before_request(authenticate_request)  # after the body's size is bounded, before anything parses it
     register(app)
     # Our own copy of the OpenAPI UI (vendored from npm by `make`), never a CDN.
     app.register_blueprint(
