@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, request
 
 from mobile_api.auth import authenticate_request
 from mobile_api.errors import API_PREFIX, Api, register
+from mobile_api.parsing import JSONProvider
 
 #: Endpoints that take file uploads (multipart/form-data); every other endpoint takes JSON only.
 UPLOAD_ENDPOINTS = {"evidence.upload"}
@@ -41,6 +42,7 @@ def init_app(app) -> None:
         rewards,
     )
 
+    app.json = JSONProvider(app)  # request.get_json() within the same limits as the API's parser
     api = Api(app, spec_kwargs={"info": {"description": "碳惠泰安 carbon-inclusion platform API (v1)."}})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Opaque access token from /auth/tokens."}

@@ -33,7 +33,7 @@ def review_queue():
                            listing=listing, filters=filters, form=ReviewDecisionForm())
 
 
-@blueprint.get("/evidence/<int:evidence_id>/<any(full, thumbnail):size>")
+@blueprint.get("/evidence/<bigint:evidence_id>/<any(full, thumbnail):size>")
 @requires("review.view")
 def evidence_photo(evidence_id: int, size: str):
     """Reviewers see the photos behind an action (the resident's own copy; nobody else's app can)."""
@@ -43,7 +43,7 @@ def evidence_photo(evidence_id: int, size: str):
     return send_file(evidence.path_of(photo, thumbnail=size == "thumbnail"), mimetype="image/jpeg", max_age=0)
 
 
-@blueprint.post("/review/<int:action_id>/<any(approve, reject, evidence):decision>")
+@blueprint.post("/review/<bigint:action_id>/<any(approve, reject, evidence):decision>")
 @requires("review.act")
 def decide(action_id: int, decision: str):
     form = ReviewDecisionForm()
