@@ -16,6 +16,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from carbon_platform.extensions import db
 from points_rules.periods import _CITY_OFFSET
@@ -209,7 +210,36 @@ def _needs_write_lock(statement: str, context) -> bool:
     return statement.lstrip().split(None, 1)[0].upper() not in _READS
 
 
+#: The integers the databases store: ``Integer`` columns (most ids) and ``BigInt`` ones (amounts, the ids of
+#: high-volume rows). PostgreSQL refuses a larger value even in a comparison (``id = %s::INTEGER``).
+MIN_INT32, MAX_INT32 = -(2**31), 2**31 - 1
+MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every URL, bounded to an ``Integer`` column: a larger id matches no route (404) rather than
+    reaching the database (PostgreSQL's "integer out of range", SQLite's OverflowError: a 500)."""
+
+    largest = MAX_INT32
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # Werkzeug's signature
+        super().__init__(map, fixed_digits, min, self.largest if max is None else max, signed)
+
+    def to_python(self, value: str):
+        if len(value) > len(str(MAX_INT64)):
+            raise ValidationError()  # before int(): Python refuses to convert strings of over 4,300 digits
+        return super().to_python(value)
+
+
+class BigIdConverter(IdConverter):
+    """``<bigint:…>``: the id of a ``BigInt`` primary key (actions, evidence, vouchers, journals…)."""
+
+    largest = MAX_INT64
+
+
 def init_app(app) -> None:
+    # Before any route is registered: the API's and the console's ids are bounded alike.
+    app.url_map.converters.update(int=IdConverter, bigint=BigIdConverter)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
                                                              app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     db.init_app(app)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, request
 
 from mobile_api import openapi
+from mobile_api.auth import authenticate_request
 from mobile_api.errors import API_PREFIX, Api, register
+from mobile_api.parsing import JSONProvider
 
 #: Endpoints that take file uploads (multipart/form-data); every other endpoint takes JSON only.
 UPLOAD_ENDPOINTS = {"evidence.upload"}
@@ -41,6 +43,7 @@ def init_app(app) -> None:
         rewards,
     )
 
+    app.json = JSONProvider(app)  # request.get_json() within the same limits as the API's parser
     api = Api(app, spec_kwargs=openapi.spec_kwargs(info={"description": "碳惠泰安 carbon-inclusion platform API."}))
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Opaque access token from /auth/tokens."}
@@ -59,6 +62,7 @@ def init_app(app) -> None:
         app.extensions["csrf"].exempt(blueprint)  # bearer tokens, never cookies: CSRF cannot apply
     app.extensions["carbon_api"] = api
     app.before_request(guard_request_body)
+    app.before_request(authenticate_request)  # after the body's size is bounded, before anything parses it
     register(app)
     # Our own copy of the OpenAPI UI (vendored from npm by `make`), never a CDN.
     app.register_blueprint(

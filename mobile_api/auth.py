@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 
 from carbon_platform.errors import AuthenticationFailed, Forbidden
 from carbon_platform.models import Audience, Enterprise, MerchantStaff, Resident
@@ -44,7 +44,7 @@ def _requires(loaders: Mapping[Audience, Loader]) -> Callable:
         g.auth_token = token
         setattr(g, name, subject)
 
-    return _before_view(authenticate)
+    return authenticated_by(authenticate)
 
 
 def _authenticate_holder() -> None:
@@ -58,18 +58,41 @@ def _authenticate_holder() -> None:
     g.holder, g.account_id = holder, holder.account_id
 
 
-def _before_view(authenticate: Callable[[], None]) -> Callable:
-    """A decorator that runs ``authenticate`` (which raises, or fills ``g``) before the view."""
+def authenticated_by(authenticate: Callable[[], None]) -> Callable:
+    """A decorator that makes a view authenticate with ``authenticate`` (which raises, or fills ``g``).
+
+    The view is marked with it, and ``authenticate_request`` runs it before anything else looks at the
+    request: flask-smorest's ``@blp.arguments`` wraps the view from outside and parses the body before the
+    view runs, so checking inside the view would validate strangers' bodies (and teach them the schema). The
+    wrapper is the fallback for a view called some other way; it does not authenticate twice."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
-            authenticate()
+            if g.get("authenticated_by") is not authenticate:
+                authenticate()
+                g.authenticated_by = authenticate
             return view(*args, **kwargs)
 
+        # Every decorator stacked on top copies this with functools.wraps (flask-smorest's own do), so the
+        # function Flask routes to carries it too.
+        wrapper.authenticate = authenticate
         return wrapper
 
     return decorator
+
+
+def authenticate_request() -> None:
+    """``before_request``: authenticate as the endpoint's view declares, before its body or query is parsed.
+
+    Runs after the body's type and size are checked (that reads nothing), so a partner's signature is computed
+    over a body already bounded in size."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    authenticate = getattr(view, "authenticate", None)
+    if authenticate is None or (request.method == "OPTIONS" and request.url_rule.provide_automatic_options):
+        return  # Flask answers OPTIONS itself, without calling the view
+    authenticate()
+    g.authenticated_by = authenticate
 
 
 def _invalid_token() -> AuthenticationFailed:
@@ -87,7 +110,7 @@ enterprise_required = _requires({Audience.ENTERPRISE: ("enterprise", Enterprise,
 #: A resident's or an enterprise's token, for the views about "my carbon account", which are the same for
 #: both: ``g.holder`` is an ``auth.TokenHolder`` (audience, id, account id) and ``g.account_id`` its account. Plain
 #: values, no mapped objects: these views query the account by ``g.account_id`` (awarding locks it first).
-holder_required = _before_view(_authenticate_holder)
+holder_required = authenticated_by(_authenticate_holder)
 #: Load ``g.staff`` (and through it the merchant) from an active merchant-staff access token.
 staff_required = _requires({Audience.MERCHANT_STAFF: (
     "staff", MerchantStaff, lambda staff: staff.active and staff.merchant.active)})

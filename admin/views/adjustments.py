@@ -70,7 +70,7 @@ def request_adjustment():
     return redirect(url_for("admin.adjustments"))
 
 
-@blueprint.post("/adjustments/<int:adjustment_id>/<any(approve, reject):decision>")
+@blueprint.post("/adjustments/<bigint:adjustment_id>/<any(approve, reject):decision>")
 @requires("adjustments.manage")
 def decide_adjustment(adjustment_id: int, decision: str):
     form = ReviewDecisionForm()

@@ -34,7 +34,7 @@ def review_queue():
                            listing=listing, filters=filters, form=ReviewDecisionForm())
 
 
-@blueprint.get("/evidence/<int:evidence_id>/<any(full, thumbnail):size>")
+@blueprint.get("/evidence/<bigint:evidence_id>/<any(full, thumbnail):size>")
 @requires("review.view")
 def evidence_photo(evidence_id: int, size: str):
     """Reviewers see the photos behind an action (the resident's own copy; nobody else's app can)."""
@@ -54,7 +54,7 @@ def _status_of(error: DomainError) -> int:
     return error.status if error.status in (404, 409) else 400
 
 
-@blueprint.post("/review/<int:action_id>/<any(approve, reject, evidence):decision>")
+@blueprint.post("/review/<bigint:action_id>/<any(approve, reject, evidence):decision>")
 @requires("review.act")
 def decide(action_id: int, decision: str):
     form = ReviewDecisionForm()

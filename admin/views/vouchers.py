@@ -55,7 +55,7 @@ def _matching(q: str):
     return Voucher.account_id.in_(sa.select(Resident.account_id).where(Resident.phone == phone))
 
 
-@blueprint.post("/vouchers/<int:voucher_id>/cancel")
+@blueprint.post("/vouchers/<bigint:voucher_id>/cancel")
 @requires("vouchers.manage")
 def cancel_voucher(voucher_id: int):
     form = ReasonForm()

@@ -48,7 +48,10 @@ def verify(key_id: str | None, timestamp: str | None, signed: str | None, body: 
            now: datetime | None = None) -> Partner:
     """The partner whose live secret signed this request (``method`` to ``path``), or AuthenticationFailed."""
     failure = AuthenticationFailed("the request signature is not valid", code="invalid_signature")
-    if not key_id or not timestamp or not signed or not timestamp.isdigit():
+    # ASCII digits, at most 12 (int() takes "²", and refuses 5,000 digits with a ValueError: a 500); a key id
+    # short and printable (it is looked up, and PostgreSQL cannot compare a NUL).
+    if (not key_id or not timestamp or not signed or not (timestamp.isascii() and timestamp.isdigit())
+            or len(timestamp) > 12 or len(key_id) > 64 or not key_id.isprintable()):
         raise failure
     now = now or utcnow()
     if abs(now.timestamp() - int(timestamp)) > WINDOW_SECONDS:

@@ -13,7 +13,8 @@ class ActionReportSchema(Input):
     inputs = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)),
                          values=fields.Decimal(allow_nan=False), load_default=dict,
                          metadata={"description": "The scenario's inputs, e.g. {\"distance_km\": 6.2}."})
-    evidence = fields.List(fields.Integer(strict=True), load_default=list, validate=validate.Length(max=5),
+    evidence = fields.List(fields.Integer(strict=True, metadata={"format": "int64"}), load_default=list,
+                           validate=validate.Length(max=5),
                            metadata={"description": "Ids of photos uploaded to /api/v1/evidence."})
     reference = text(200, metadata={"description": "An id of the underlying fact (a ticket number): the same "
                                                     "fact is credited once, whichever way it is reported."})

@@ -2,14 +2,70 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from carbon_platform.db import MAX_INT32, MAX_INT64, MIN_INT32, MIN_INT64
+
+#: Times a request may name: wide enough for any real action or report period, narrow enough that moving one
+#: between time zones (UTC, Beijing, the sender's ±14 h) never leaves the years 1 to 9999 Python can hold.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+class NoNul(validate.Validator):
+    """Refuses NUL characters: PostgreSQL's text and JSON columns cannot hold them."""
+
+    error = "NUL characters are not allowed."
+
+    def __call__(self, value: str) -> str:
+        if "\x00" in value:
+            raise ValidationError(self.error)
+        return value
+
+
+class SaneYear(validate.Validator):
+    """Refuses datetimes outside MIN_YEAR..MAX_YEAR (year 1 or 9999 with an offset overflows in conversion)."""
+
+    error = f"Must be between the years {MIN_YEAR} and {MAX_YEAR}."
+
+    def __call__(self, value):
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise ValidationError(self.error)
+        return value
+
+
+def harden(field: fields.Field) -> None:
+    """Add the bounds every input of its type needs, whatever the schema says: strings without NUL, integers
+    their column can store (32-bit, or 64-bit for a field whose metadata says ``"format": "int64"``; documented
+    as the OpenAPI minimum and maximum), sane years; inside lists,
+    tuples and dicts too (nested schemas are ``Input`` and harden their own fields)."""
+    if isinstance(field, fields.String):
+        field.validators.append(NoNul())
+    elif isinstance(field, fields.Integer):  # an Integer column unless documented as int64 (a BigInt one)
+        wide = field.metadata.get("format") == "int64"
+        field.validators.append(validate.Range(min=MIN_INT64 if wide else MIN_INT32,
+                                               max=MAX_INT64 if wide else MAX_INT32))
+    elif isinstance(field, (fields.DateTime, fields.Date)):  # and AwareDateTime, NaiveDateTime
+        field.validators.append(SaneYear())
+    elif isinstance(field, fields.List):
+        harden(field.inner)
+    elif isinstance(field, fields.Tuple):
+        for inner in field.tuple_fields:
+            harden(inner)
+    elif isinstance(field, fields.Mapping):
+        for inner in (field.key_field, field.value_field):
+            if inner is not None:
+                harden(inner)
 
 
 class Input(Schema):
-    """Every request body: unknown fields (``balance``, ``role``, ``owner_id``…) are an error."""
+    """Every request body and query: unknown fields (``balance``, ``role``, ``owner_id``…) are an error, and every
+    field is bounded to what the platform can store (``harden``), so bad input is a 422, never a 500."""
 
     class Meta:
         unknown = RAISE
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        harden(field_obj)  # a bound field is this instance's own copy: the declared one is left alone
 
 
 class Output(Schema):

@@ -32,6 +32,16 @@ blp = Blueprint("actions", __name__, url_prefix="/api/v1", description="Green ac
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
+def idempotency_key() -> str:
+    """The request's ``Idempotency-Key`` header: 1 to 100 printable characters (it is stored, and PostgreSQL
+    cannot store a NUL)."""
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if not key or len(key) > 100 or not key.isprintable():
+        raise InvalidInput(f"send an {IDEMPOTENCY_HEADER} header (1 to 100 printable characters)",
+                           code="idempotency_key_required")
+    return key
+
+
 def action_body(action: Action | earning.ActionRow, *, duplicate: bool = False,
                 released: dict[int, datetime] | None = None) -> dict:
     """``released``: release times of a page of actions (``ledger.release_times``); read here if not given."""
@@ -57,10 +67,7 @@ def report(body):
     Send an ``Idempotency-Key`` header: a retry with the same key returns the same action; the same key
     with a different body is refused (409).
     """
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if not key or len(key) > 100:
-        raise InvalidInput(f"send an {IDEMPOTENCY_HEADER} header (1 to 100 characters)",
-                           code="idempotency_key_required")
+    key = idempotency_key()
     rules = rulebooks.awarding_rules(utcnow())
     _require_evidence(rules.in_force.rulebook, body["scenario"], body["evidence"])
     for photo_id in body["evidence"]:
@@ -106,7 +113,7 @@ def my_actions(query, pagination_parameters):
     return [action_body(a, released=released) for a in rows]
 
 
-@blp.get("/me/actions/<int:action_id>")
+@blp.get("/me/actions/<bigint:action_id>")
 @blp.arguments(ReceiptQuerySchema, location="query")
 @blp.response(200, ActionDetailSchema)
 @blp.doc(security=[BEARER])

@@ -47,7 +47,7 @@ def _send(evidence_id: int, thumbnail: bool):
     return send_file(evidence.path_of(photo, thumbnail=thumbnail), mimetype="image/jpeg", max_age=0)
 
 
-@blp.get("/<int:evidence_id>")
+@blp.get("/<bigint:evidence_id>")
 @blp.response(200, content_type="image/jpeg")
 @blp.doc(security=[BEARER])
 @holder_required
@@ -56,7 +56,7 @@ def show(evidence_id: int):
     return _send(evidence_id, thumbnail=False)
 
 
-@blp.get("/<int:evidence_id>/thumbnail")
+@blp.get("/<bigint:evidence_id>/thumbnail")
 @blp.response(200, content_type="image/jpeg")
 @blp.doc(security=[BEARER])
 @holder_required

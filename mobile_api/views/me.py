@@ -11,6 +11,7 @@ from carbon_platform.models import Book, Journal, LedgerEntry
 from carbon_platform.services import accounts, households, ledger
 from mobile_api.auth import BEARER, holder_required, resident_required
 from mobile_api.blueprint import Blueprint
+from mobile_api.paging import past_the_end
 from mobile_api.schemas.me import MeSchema, PointsMovementSchema, ProfileUpdateSchema
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in resident.")
@@ -94,7 +95,7 @@ def points_history(pagination_parameters):
     pagination_parameters.item_count = db.session.execute(
         sa.select(sa.func.count(sa.distinct(LedgerEntry.journal_id))).where(LedgerEntry.account_id == account_id)
     ).scalar_one()
-    rows = db.session.execute(
+    rows = [] if past_the_end(pagination_parameters) else db.session.execute(
         query.limit(pagination_parameters.page_size).offset(pagination_parameters.first_item)
     ).all()
     released = ledger.release_times(j.id for j, _p, _gr in rows)

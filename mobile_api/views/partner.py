@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from flask import g, request
 from marshmallow import fields
 
@@ -13,6 +10,7 @@ from carbon_platform.db import commit
 from carbon_platform.extensions import limiter
 from carbon_platform.models import BindingKind
 from carbon_platform.services import consent, feeds, partner_auth
+from mobile_api.auth import authenticated_by
 from mobile_api.blueprint import Blueprint
 from mobile_api.schemas.common import Input, Output, text
 from mobile_api.schemas.consent import BindingProposalSchema, BindingSchema, EventBatchSchema, EventResultsSchema
@@ -22,22 +20,20 @@ blp = Blueprint("partner", __name__, url_prefix="/api/v1/partner",
 SIGNED = {"partnerSignature": []}
 
 
-def partner_required(view: Callable) -> Callable:
+def _verify_signature() -> None:
     """Verify the request signature and put the partner on ``g.partner``."""
+    g.partner = partner_auth.verify(
+        request.headers.get(partner_auth.KEY_HEADER),
+        request.headers.get(partner_auth.TIMESTAMP_HEADER),
+        request.headers.get(partner_auth.SIGNATURE_HEADER),
+        request.get_data(cache=True),
+        method=request.method,
+        path=request.script_root + request.path,  # as the partner addressed it, without the query string
+    )
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        g.partner = partner_auth.verify(
-            request.headers.get(partner_auth.KEY_HEADER),
-            request.headers.get(partner_auth.TIMESTAMP_HEADER),
-            request.headers.get(partner_auth.SIGNATURE_HEADER),
-            request.get_data(cache=True),
-            method=request.method,
-            path=request.script_root + request.path,  # as the partner addressed it, without the query string
-        )
-        return view(*args, **kwargs)
 
-    return wrapper
+#: Signed requests only; checked before the body is parsed (``mobile_api.auth.authenticated_by``).
+partner_required = authenticated_by(_verify_signature)
 
 
 #: Each partner's own request rate (set in the console), counted per partner across workers.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from flask import g, request, send_file, url_for
+from flask import g, send_file, url_for
 
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
@@ -29,7 +29,7 @@ from mobile_api.schemas.rewards import (
     VoucherQuerySchema,
     VoucherSchema,
 )
-from mobile_api.views.actions import IDEMPOTENCY_HEADER
+from mobile_api.views.actions import IDEMPOTENCY_HEADER, idempotency_key
 
 blp = Blueprint("rewards", __name__, url_prefix="/api/v1", description="The reward mall and my vouchers.")
 till = Blueprint("till", __name__, url_prefix="/api/v1/merchant", description="Scanning vouchers at the till.")
@@ -122,10 +122,7 @@ def redeem(_body, reward_id):
     Errors: ``out_of_stock``, ``insufficient_points``, ``limit_reached`` (409); ``not_eligible`` (403, another
     district's reward); ``reward_unavailable`` (409, not on sale now); ``idempotency_key_reused`` (409).
     """
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if not key or len(key) > 100:
-        raise InvalidInput(f"send an {IDEMPOTENCY_HEADER} header (1 to 100 characters)",
-                           code="idempotency_key_required")
+    key = idempotency_key()
     redemption = vouchers.redeem(g.resident, reward_id, client_key=key)
     commit()
     return voucher_body(redemption.voucher, replayed=redemption.replayed)
@@ -146,7 +143,7 @@ def my_vouchers(query, pagination_parameters):
     return [voucher_body(v) for v in rows]
 
 
-@blp.get("/me/vouchers/<int:voucher_id>")
+@blp.get("/me/vouchers/<bigint:voucher_id>")
 @blp.response(200, VoucherSchema)
 @blp.doc(security=[BEARER])
 @resident_required
@@ -155,7 +152,7 @@ def my_voucher(voucher_id):
     return voucher_body(vouchers.owned(voucher_id, g.resident.account_id))
 
 
-@blp.get("/me/vouchers/<int:voucher_id>/qr.png")
+@blp.get("/me/vouchers/<bigint:voucher_id>/qr.png")
 @blp.response(200, content_type="image/png")
 @blp.doc(security=[BEARER])
 @resident_required
@@ -165,7 +162,7 @@ def voucher_qr(voucher_id):
     return send_file(qr_png_path(voucher), mimetype="image/png", max_age=0)
 
 
-@blp.post("/me/vouchers/<int:voucher_id>/cancel")
+@blp.post("/me/vouchers/<bigint:voucher_id>/cancel")
 @blp.arguments(NoBody)
 @blp.response(200, VoucherSchema)
 @blp.doc(security=[BEARER])

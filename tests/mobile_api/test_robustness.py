@@ -3,6 +3,7 @@ error shape and writes nothing; the OpenAPI document and its UI are complete and
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -10,9 +11,10 @@ import sqlalchemy as sa
 
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
-from carbon_platform.services import households
+from carbon_platform.models import PartnerKind
+from carbon_platform.services import households, organisations
 from tests import factories as f
-from tests.mobile_api.helpers import assert_error, bearer, resident_headers, tokens
+from tests.mobile_api.helpers import assert_error, bearer, resident_headers, signed, tokens
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 WRONG_VALUE = {"string": 12345, "integer": "12", "number": "1.5", "boolean": "yes", "array": "x", "object": "x"}
@@ -34,7 +36,8 @@ def row_counts() -> dict[str, int]:
 
 @pytest.fixture
 def world(app, client):
-    """A resident in a household and a merchant cashier, both logged in."""
+    """A resident in a household, a merchant cashier and an enterprise's contact, all logged in, and a partner
+    with its signing secret: each endpoint gets past authentication, so its validation is what answers."""
     resident = resident_headers(client, app)
     with app.app_context():
         f.districts()
@@ -43,10 +46,31 @@ def world(app, client):
         someone = db.session.execute(sa.select(Resident)).scalar_one()
         household = households.create_household(someone, name="家", address="泰山区", district_code="370902")
         cashier = f.staff(f.merchant())
-        ids = {"household_id": household.id, "cashier_phone": cashier.phone.removeprefix("+86")}
+        company = f.enterprise()
+        partner, secret = organisations.register_partner(name="泰安公交集团", kind=PartnerKind.TRANSIT,
+                                                         actor=f.TEST_ACTOR)
+        ids = {"household_id": household.id, "cashier_phone": cashier.phone.removeprefix("+86"),
+               "contact_phone": company.contact_phone.removeprefix("+86")}
         commit()
+        partner = {"key_id": partner.key_id, "secret": secret}
     staff = bearer(tokens(client, app, ids["cashier_phone"], prefix="/api/v1/merchant/auth"))
-    return {"resident": resident, "staff": staff, "ids": ids}
+    enterprise = bearer(tokens(client, app, ids["contact_phone"], prefix="/api/v1/enterprise/auth"))
+    return {"resident": resident, "staff": staff, "enterprise": enterprise, "partner": partner, "ids": ids}
+
+
+def credentials(world: dict, path: str, kwargs: dict) -> dict:
+    """The headers that get a request to ``path`` past authentication (partners sign the exact body, so a
+    ``json`` case becomes the bytes that are signed)."""
+    if path.startswith("/api/v1/partner/"):
+        if "json" in kwargs:
+            kwargs.update(data=json.dumps(kwargs.pop("json")), content_type="application/json")
+        headers = signed(world["partner"]["key_id"], world["partner"]["secret"], kwargs["data"].encode())
+        headers.pop("Content-Type")  # each case sends its own
+        return headers
+    for prefix, holder in (("/api/v1/merchant/", "staff"), ("/api/v1/enterprise/", "enterprise")):
+        if path.startswith(prefix):
+            return world[holder]
+    return world["resident"]
 
 
 def concrete(path: str, ids: dict) -> str:
@@ -90,9 +114,9 @@ def test_every_unsafe_endpoint_refuses_bad_bodies_and_writes_nothing(app, client
     spec = client.get("/api/v1/openapi.json").json
     checked = 0
     for path, method in operations:
-        headers = world["staff"] if path.startswith("/api/v1/merchant/") else world["resident"]
         url = concrete(path, world["ids"])
         for case, kwargs, status, code in bad_requests(app, spec, path, method):
+            headers = credentials(world, path, kwargs)
             with app.app_context():
                 before = row_counts()
             response = client.open(url, method=method, headers=headers, **kwargs)
