@@ -57,12 +57,12 @@ def partner(app):
         return {"key_id": record.key_id, "secret": secret}
 
 
-def bad_credentials(scheme: str, partner: dict, body: bytes) -> dict[str, dict]:
+def bad_credentials(scheme: str, partner: dict, body: bytes, url: str, method: str) -> dict[str, dict]:
     if scheme == "bearerAuth":
         return {"no token": {}, "bad token": {"Authorization": "Bearer not-a-token"},
                 "not bearer": {"Authorization": "Basic dXNlcjpwYXNz"}}
-    good = signed(partner["key_id"], partner["secret"], body)
-    wrong = signed(partner["key_id"], "ps_not_the_secret", body)
+    good = signed(partner["key_id"], partner["secret"], body, url, method=method)
+    wrong = signed(partner["key_id"], "ps_not_the_secret", body, url, method=method)
     return {"no signature": {}, "wrong secret": {k: v for k, v in wrong.items() if k != "Content-Type"},
             "stale": {**good, "X-Carbon-Timestamp": str(int(time.time()) - 3600)}}
 
@@ -77,7 +77,7 @@ def test_every_secured_endpoint_answers_401_before_it_parses_anything(app, clien
         (scheme,) = security_of(operation)  # each endpoint has exactly one way in
         for case, kwargs in invalid_requests(path, method, operation):
             body = kwargs.get("data", "").encode() if isinstance(kwargs.get("data"), str) else b""
-            for credentials, headers in bad_credentials(scheme, partner, body).items():
+            for credentials, headers in bad_credentials(scheme, partner, body, kwargs["path"], method.upper()).items():
                 with app.app_context():
                     before = row_counts()
                 response = client.open(method=method.upper(), headers=headers, **kwargs)

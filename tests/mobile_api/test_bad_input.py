@@ -103,7 +103,8 @@ def test_years_outside_2000_to_2100_are_422(app, client, resident, partner, when
              "binding": {"kind": "transit_card", "id": "8801"}}
     body = json.dumps({"events": [event]}).encode()
     response = unchanged(app, client, lambda c: c.post("/api/v1/partner/events", data=body,
-                                                       headers=signed(partner["key_id"], partner["secret"], body)))
+                                                       headers=signed(partner["key_id"], partner["secret"], body,
+                                                                      "/api/v1/partner/events")))
     assert_error(response, 422, "validation_error")
     with app.app_context():
         cashier = f.staff(f.merchant()).phone.removeprefix("+86")
@@ -144,6 +145,7 @@ def test_a_page_past_the_end_is_empty(client, resident, path):
 @pytest.mark.parametrize("stamp", ["1" * 5000, "\u00b2", "17\u00b2"])  # "²".isdigit(), but int("²") fails
 def test_a_partner_timestamp_that_is_not_ascii_digits_is_401(app, client, partner, stamp):
     body = b'{"echo": "hi"}'
-    headers = {**signed(partner["key_id"], partner["secret"], body), "X-Carbon-Timestamp": stamp}
+    headers = {**signed(partner["key_id"], partner["secret"], body, "/api/v1/partner/ping"),
+               "X-Carbon-Timestamp": stamp}
     assert_error(client.post("/api/v1/partner/ping", data=body, headers=headers), 401, "invalid_signature")
 

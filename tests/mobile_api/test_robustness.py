@@ -58,13 +58,14 @@ def world(app, client):
     return {"resident": resident, "staff": staff, "enterprise": enterprise, "partner": partner, "ids": ids}
 
 
-def credentials(world: dict, path: str, kwargs: dict) -> dict:
+def credentials(world: dict, path: str, kwargs: dict, url: str, method: str) -> dict:
     """The headers that get a request to ``path`` past authentication (partners sign the exact body, so a
     ``json`` case becomes the bytes that are signed)."""
     if path.startswith("/api/v1/partner/"):
         if "json" in kwargs:
             kwargs.update(data=json.dumps(kwargs.pop("json")), content_type="application/json")
-        headers = signed(world["partner"]["key_id"], world["partner"]["secret"], kwargs["data"].encode())
+        headers = signed(world["partner"]["key_id"], world["partner"]["secret"], kwargs["data"].encode(), url,
+                         method=method.upper())
         headers.pop("Content-Type")  # each case sends its own
         return headers
     for prefix, holder in (("/api/v1/merchant/", "staff"), ("/api/v1/enterprise/", "enterprise")):
@@ -116,7 +117,7 @@ def test_every_unsafe_endpoint_refuses_bad_bodies_and_writes_nothing(app, client
     for path, method in operations:
         url = concrete(path, world["ids"])
         for case, kwargs, status, code in bad_requests(app, spec, path, method):
-            headers = credentials(world, path, kwargs)
+            headers = credentials(world, path, kwargs, url, method)
             with app.app_context():
                 before = row_counts()
             response = client.open(url, method=method, headers=headers, **kwargs)
