@@ -9,12 +9,6 @@ import json
 import re
 import time
 
-import pytest
-
-from carbon_platform.db import commit
-from carbon_platform.models import PartnerKind
-from carbon_platform.services import organisations
-from tests import factories as f
 from tests.mobile_api.helpers import assert_error, signed
 from tests.mobile_api.test_robustness import row_counts
 
@@ -46,15 +40,6 @@ def invalid_requests(path: str, method: str, operation: dict):
     yield "wrong types", {"path": url, "data": json.dumps({"events": "x", "code": 1, "phone": []}),
                           "content_type": "application/json"}
     yield "malformed JSON", {"path": url, "data": '{"phone": ', "content_type": "application/json"}
-
-
-@pytest.fixture
-def partner(app):
-    with app.app_context():
-        record, secret = organisations.register_partner(name="泰安公交集团", kind=PartnerKind.TRANSIT,
-                                                        actor=f.TEST_ACTOR)
-        commit()
-        return {"key_id": record.key_id, "secret": secret}
 
 
 def bad_credentials(scheme: str, partner: dict, body: bytes, url: str, method: str) -> dict[str, dict]:

@@ -9,8 +9,6 @@ import json
 import pytest
 
 from carbon_platform.db import commit
-from carbon_platform.models import PartnerKind
-from carbon_platform.services import organisations
 from mobile_api.parsing import MAX_DEPTH
 from tests import factories as f
 from tests.mobile_api.helpers import assert_error, bearer, signed, tokens
@@ -82,15 +80,6 @@ def test_nul_characters_are_422(app, client, resident, case):
     }
     body = assert_error(unchanged(app, client, calls[case]), 422)
     assert "NUL" in json.dumps(body["details"]) or body["code"] == "idempotency_key_required", body
-
-
-@pytest.fixture
-def partner(app):
-    with app.app_context():
-        record, secret = organisations.register_partner(name="泰安公交集团", kind=PartnerKind.TRANSIT,
-                                                        actor=f.TEST_ACTOR)
-        commit()
-        return {"key_id": record.key_id, "secret": secret}
 
 
 @pytest.mark.parametrize("when", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-05:00",

@@ -28,15 +28,6 @@ PING = "/api/v1/partner/ping"
 API_DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 
 
-@pytest.fixture
-def partner(app):
-    with app.app_context():
-        partner, secret = organisations.register_partner(name="泰安公交集团", kind=PartnerKind.TRANSIT,
-                                                         actor=f.TEST_ACTOR)
-        commit()
-        return {"id": partner.id, "key_id": partner.key_id, "secret": secret}
-
-
 def ping(client, headers, body=BODY):
     return client.post(PING, data=body, headers=headers)
 
