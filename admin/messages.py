@@ -35,6 +35,7 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "campaign_over": lambda d: _("这个活动已经结束。"),
     "voucher_not_open": lambda d: _("这张券已不能取消（已使用、已取消或已过期）。"),
     "stock_too_low": lambda d: _("库存不足，不能减少这么多。"),
+    "self_deactivation": lambda d: _("不能停用或启用自己的账号，请另一位超级管理员操作。"),
     "stock_too_high": lambda d: _("库存不能超过 %(n)s。", n=d.get("maximum")),
 }
 

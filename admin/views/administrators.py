@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from admin.forms import AdminCreateForm, ConfirmForm
+from admin.messages import message_for
 from admin.paging import paginate
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
@@ -51,12 +52,14 @@ def create_administrator():
 @requires("admins.manage")
 def administrator_active(admin_id: int, change: str):
     if not ConfirmForm().validate_on_submit():
-        abort(400)
+        flash(_("表单已过期，请重试"), "error")
+        return _list(AdminCreateForm(), 400)
     admin = db.session.get(Administrator, admin_id) or abort(404)
     try:
         admins.set_active(admin, change == "activate", actor=audit.Actor.admin(current_admin()))
-    except DomainError:  # only one: oneself (the list shows no button for it)
-        abort(409)
+    except DomainError as exc:  # only one: oneself (the list shows no button for it)
+        flash(message_for(exc), "error")
+        return _list(AdminCreateForm(), exc.status)
     commit()
     if change == "activate":
         flash(_("已启用管理员 %(name)s", name=admin.username), "success")

@@ -27,7 +27,7 @@ from carbon_platform.models import Partner
 WINDOW_SECONDS = 300
 KEY_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER = "X-Carbon-Key-Id", "X-Carbon-Timestamp", "X-Carbon-Signature"
 #: Until when partners registered before the method and path were signed may still send the old form.
-#: Migration 0014e2 gives them this date; docs/api.md states it. Change a partner's own date with
+#: Migration 0016 gives them this date; docs/api.md states it. Change a partner's own date with
 #: ``carbon-platform feeds legacy-signatures``.
 LEGACY_SIGNATURE_DEADLINE = datetime(2027, 4, 1, tzinfo=UTC)
 
@@ -49,9 +49,10 @@ def verify(key_id: str | None, timestamp: str | None, signed: str | None, body: 
     """The partner whose live secret signed this request (``method`` to ``path``), or AuthenticationFailed."""
     failure = AuthenticationFailed("the request signature is not valid", code="invalid_signature")
     # ASCII digits, at most 12 (int() takes "²", and refuses 5,000 digits with a ValueError: a 500); a key id
-    # short and printable (it is looked up, and PostgreSQL cannot compare a NUL).
+    # short and printable (it is looked up, and PostgreSQL cannot compare a NUL); a signature in ASCII
+    # (compare_digest raises a TypeError for a non-ASCII str, and a header may carry any latin-1 byte).
     if (not key_id or not timestamp or not signed or not (timestamp.isascii() and timestamp.isdigit())
-            or len(timestamp) > 12 or len(key_id) > 64 or not key_id.isprintable()):
+            or len(timestamp) > 12 or len(key_id) > 64 or not key_id.isprintable() or not signed.isascii()):
         raise failure
     now = now or utcnow()
     if abs(now.timestamp() - int(timestamp)) > WINDOW_SECONDS:

@@ -111,7 +111,8 @@ def find_by_code(code: str) -> Voucher | None:
         if not (voucher_id.isascii() and voucher_id.isdigit()) or len(voucher_id) > 18:  # "²".isdigit()
             return None
         voucher = db.session.get(Voucher, int(voucher_id))
-        if voucher is None or not hmac.compare_digest(code_of(voucher), code):
+        # Bytes, not str: compare_digest refuses a non-ASCII str with a TypeError (a 500 for a typed "é").
+        if voucher is None or not hmac.compare_digest(code_of(voucher).encode(), code.encode()):
             return None
         return voucher
     typed = code.upper().replace(" ", "").replace("-", "")

@@ -150,7 +150,12 @@ def test_nobody_deactivates_themselves_and_only_super_admins_deactivate(app):
     assert f"/admin/administrators/{boss_id}/deactivate" not in boss.get("/admin/administrators").get_data(
         as_text=True)
     token = csrf_token(boss, "/admin/administrators")
-    assert boss.post(f"/admin/administrators/{boss_id}/deactivate", data={"csrf_token": token}).status_code == 409
+    refused_self = boss.post(f"/admin/administrators/{boss_id}/deactivate", data={"csrf_token": token})
+    assert refused_self.status_code == 409  # the list again, saying why, never a bare error page
+    assert "不能停用或启用自己的账号" in refused_self.get_data(as_text=True)
+    boss.get("/admin/lang/en")
+    english = boss.post(f"/admin/administrators/{boss_id}/deactivate", data={"csrf_token": token})
+    assert "You cannot deactivate or reactivate your own account" in english.get_data(as_text=True)
     assert ops.post(f"/admin/administrators/{boss_id}/deactivate",
                     data={"csrf_token": csrf_token(ops, "/admin/dashboard")}).status_code == 403
     assert boss.get("/admin/dashboard").status_code == 200

@@ -138,3 +138,10 @@ def test_a_partner_timestamp_that_is_not_ascii_digits_is_401(app, client, partne
                "X-Carbon-Timestamp": stamp}
     assert_error(client.post("/api/v1/partner/ping", data=body, headers=headers), 401, "invalid_signature")
 
+
+
+def test_a_partner_signature_that_is_not_ascii_is_401(app, client, partner):
+    body = b'{"echo": "hi"}'
+    headers = {**signed(partner["key_id"], partner["secret"], body, "/api/v1/partner/ping"),
+               "X-Carbon-Signature": "\u00e9" * 64}  # latin-1 bytes in a header arrive as such a str
+    assert_error(client.post("/api/v1/partner/ping", data=body, headers=headers), 401, "invalid_signature")
