@@ -26,7 +26,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, StopValidation
 
 from carbon_platform.models import AdminRole, PartnerKind
-from carbon_platform.models.base import INT32_MAX
+from carbon_platform.models.base import MAX_INT32
 from carbon_platform.services.journal import MAX_AMOUNT
 from carbon_platform.services.rewards import MAX_VOUCHER_DAYS
 
@@ -163,7 +163,7 @@ class RewardForm(ConsoleForm):
     description_en = TextAreaField(_l("说明（英文）"), validators=[Length(max=2000)])
     points_price = IntegerField(_l("所需积分"), validators=[DataRequired(), within(1, MAX_AMOUNT)])
     stock = IntegerField(_l("初始库存"), validators=[Optional(), within(0, MAX_AMOUNT)])
-    limit_count = IntegerField(_l("每人限兑次数"), validators=[Optional(), within(1, INT32_MAX)])
+    limit_count = IntegerField(_l("每人限兑次数"), validators=[Optional(), within(1, MAX_INT32)])
     limit_period = SelectField(_l("限兑周期"), choices=LIMIT_PERIODS)
     districts = StringField(_l("限定区县代码（逗号分隔，留空为全市）"), validators=[Length(max=500)])
     starts_at = DateTimeLocalField(_l("上架时间（北京时间）"), validators=[Optional(), plausible_time])
@@ -221,7 +221,7 @@ class CampaignForm(ConsoleForm):
                               validators=[Optional(), finite, within(1, 10)])
     fixed_bonus = IntegerField(_l("每次额外积分"), validators=[Optional(), within(1, MAX_AMOUNT)])
     first_time_bonus = IntegerField(_l("首次参与奖励积分"), validators=[Optional(), within(1, MAX_AMOUNT)])
-    streak_actions = IntegerField(_l("连续挑战：次数"), validators=[Optional(), within(2, INT32_MAX)])
+    streak_actions = IntegerField(_l("连续挑战：次数"), validators=[Optional(), within(2, MAX_INT32)])
     streak_per = SelectField(_l("连续挑战：周期"), choices=[
         SelectChoice("", "—"), SelectChoice("day", _l("每天")), SelectChoice("week", _l("每周")),
         SelectChoice("month", _l("每月"))])

@@ -14,10 +14,9 @@ import sqlalchemy as sa
 from flask import request
 
 from carbon_platform.extensions import db
-from carbon_platform.models.base import INT32_MAX
+from carbon_platform.models.base import MAX_INT32
 
 PAGE_SIZE = 30
-INT64_MAX = 2**63 - 1
 
 
 class BadFilter(Exception):
@@ -41,7 +40,7 @@ def url_filters(*names: str) -> dict[str, str]:
     return {name: url_filter(name) for name in names}
 
 
-def whole_number(text: str, maximum: int = INT32_MAX) -> int | None:
+def whole_number(text: str, maximum: int = MAX_INT32) -> int | None:
     """``text`` as an id or count the database can compare, or None.
 
     ``str.isdigit`` alone is not enough: it accepts "²" (which ``int`` refuses) and numbers larger

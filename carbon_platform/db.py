@@ -19,6 +19,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from carbon_platform.extensions import db
+from carbon_platform.models.base import MAX_INT32, MAX_INT64
 from points_rules.periods import _CITY_OFFSET
 
 #: Statements that never need SQLite's write lock; anything else (INSERT, UPDATE, DELETE, DDL, SAVEPOINT…)
@@ -212,8 +213,6 @@ def _needs_write_lock(statement: str, context) -> bool:
 
 #: The integers the databases store: ``Integer`` columns (most ids) and ``BigInt`` ones (amounts, the ids of
 #: high-volume rows). PostgreSQL refuses a larger value even in a comparison (``id = %s::INTEGER``).
-MIN_INT32, MAX_INT32 = -(2**31), 2**31 - 1
-MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
 
 
 class IdConverter(IntegerConverter):

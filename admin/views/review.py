@@ -6,13 +6,14 @@ from flask_babel import gettext as _
 
 from admin.forms import ReviewDecisionForm
 from admin.messages import message_for
-from admin.paging import INT64_MAX, paginate, url_filters, whole_number
+from admin.paging import paginate, url_filters, whole_number
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import Evidence
+from carbon_platform.models.base import MAX_INT64
 from carbon_platform.services import audit, evidence, review
 from points_rules import Receipt
 
@@ -82,7 +83,7 @@ def bulk_approve():
     if not ReviewDecisionForm().validate_on_submit():
         return _queue_with_error(_("表单已过期，请重试"), 400)
     # An id no action can have (too large, not ASCII digits) is dropped, not sent to the database.
-    ids = [n for n in (whole_number(v, INT64_MAX) for v in request.form.getlist("action_ids")) if n is not None]
+    ids = [n for n in (whole_number(v, MAX_INT64) for v in request.form.getlist("action_ids")) if n is not None]
     try:
         approved = review.approve_many(ids, actor=audit.Actor.admin(current_admin()))
     except DomainError as exc:

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from admin.forms import ReasonForm
 from admin.messages import message_for
-from admin.paging import INT64_MAX, paginate, url_filters, whole_number
+from admin.paging import paginate, url_filters, whole_number
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
 from carbon_platform.clock import CITY_TZ, as_utc, utcnow
@@ -20,6 +20,7 @@ from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import Merchant, Resident, Voucher, VoucherStatus
+from carbon_platform.models.base import MAX_INT64
 from carbon_platform.services import audit, vouchers
 from carbon_platform.services.identity import normalise_phone
 
@@ -46,7 +47,7 @@ def _matching(q: str):
         found = vouchers.find_by_code(q)
         return Voucher.id == (found.id if found else -1)
     if q.isdigit() and len(q) != 11:
-        number = whole_number(q, INT64_MAX)  # vouchers have 64-bit ids
+        number = whole_number(q, MAX_INT64)  # vouchers have 64-bit ids
         return Voucher.id == number if number is not None else sa.false()
     try:
         phone = normalise_phone(q)

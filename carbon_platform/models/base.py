@@ -72,6 +72,7 @@ class CreatedAt:
 
 #: 64-bit integers for every amount (points, grams) and every high-volume primary key.
 BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-#: The largest value an INTEGER column holds on PostgreSQL (ids of small tables, counts like limit_count);
-#: what a console or API number must stay within before it reaches such a column.
-INT32_MAX = 2**31 - 1
+#: What an INTEGER (ids of small tables, counts like limit_count) and a BIGINT column hold on PostgreSQL:
+#: the one definition of the ranges a console or API number must stay within before it reaches a column.
+MIN_INT32, MAX_INT32 = -(2**31), 2**31 - 1
+MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1

@@ -13,7 +13,7 @@ from carbon_platform.clock import utcnow
 from carbon_platform.errors import Conflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import District, Funder, LimitPeriod, Merchant, Reward, StockChange
-from carbon_platform.models.base import INT32_MAX
+from carbon_platform.models.base import MAX_INT32
 from carbon_platform.services import audit, evidence
 from carbon_platform.services.accounts import clean_name
 from carbon_platform.services.journal import MAX_AMOUNT
@@ -40,8 +40,8 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(f"face_value_fen must be a whole number of fen from 0 to {MAX_AMOUNT}",
                            field="face_value_fen")
     if out.get("limit_count") is not None and (type(out["limit_count"]) is not int
-                                               or not 0 < out["limit_count"] <= INT32_MAX):
-        raise InvalidInput(f"limit_count must be a whole number from 1 to {INT32_MAX}", field="limit_count")
+                                               or not 0 < out["limit_count"] <= MAX_INT32):
+        raise InvalidInput(f"limit_count must be a whole number from 1 to {MAX_INT32}", field="limit_count")
     if "limit_period" in out and out["limit_period"] is not None:
         out["limit_period"] = LimitPeriod(out["limit_period"])
     if "funder" in out:

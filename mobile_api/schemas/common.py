@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from carbon_platform.db import MAX_INT32, MAX_INT64, MIN_INT32, MIN_INT64
+from carbon_platform.models.base import MAX_INT32, MAX_INT64, MIN_INT32, MIN_INT64
 
 #: Times a request may name: wide enough for any real action or report period, narrow enough that moving one
 #: between time zones (UTC, Beijing, the sender's ±14 h) never leaves the years 1 to 9999 Python can hold.
