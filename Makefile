@@ -13,7 +13,7 @@ CHROMIUM ?= /usr/bin/chromium
 export CARBON_TEST_CHROMIUM := $(CHROMIUM)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test install install-test vendor translations messages migrate lint bench clean help browser
+.PHONY: run test install install-test vendor translations messages migrate lint bench clean help browser h5
 
 help:
 	@echo "make run    install, migrate, load reference + demo data, serve on http://127.0.0.1:$(PORT)"
@@ -31,8 +31,8 @@ $(VENV)/.stamp-install-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(VENV)/.stamp-install $@
 
-install: $(VENV)/.stamp-install vendor translations
-install-test: $(VENV)/.stamp-install-test vendor translations browser
+install: $(VENV)/.stamp-install vendor translations h5
+install-test: $(VENV)/.stamp-install-test vendor translations browser h5
 
 # JavaScript libraries come from the npm registry, pinned by package-lock.json, and are served from
 # our own static files. --ignore-scripts: no package gets to run code (or phone home) on install.
@@ -47,6 +47,17 @@ $(SWAGGER_DIR)/.stamp: node_modules/.stamp
 $(ECHARTS_DIR)/.stamp: node_modules/.stamp
 	mkdir -p $(ECHARTS_DIR)
 	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(ECHARTS_DIR)/
+	touch $@
+
+# The H5 client (h5/: Vue 3 + Vant 4, built with Vite) is built into h5/dist, which Flask serves at /h5/.
+# Rebuilt only when its sources, its lock file or its build configuration changed.
+H5_SOURCES := $(shell find h5/src h5/public -type f 2>/dev/null) h5/index.html h5/vite.config.js
+h5: h5/dist/index.html
+h5/node_modules/.stamp: h5/package.json h5/package-lock.json
+	cd h5 && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+h5/dist/index.html: h5/node_modules/.stamp $(H5_SOURCES)
+	cd h5 && npm run --silent build -- --logLevel warn
 	touch $@
 
 # Debian's chromium (and a font that draws Chinese) for the browser tests, installed with apt when missing.

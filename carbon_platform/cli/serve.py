@@ -21,6 +21,8 @@ def serve(host: str, port: int):
     lines = [
         "",
         "碳惠泰安 is running:",
+        f"  居民手机端 residents     {base}/h5/",
+        f"  商户核销 merchant staff  {base}/h5/merchant",
         f"  管理后台 admin console   {base}/admin/",
         f"  API 文档 API docs        {base}/api/docs",
         f"  OpenAPI                  {base}/api/v1/openapi.json",
@@ -30,6 +32,8 @@ def serve(host: str, port: int):
         *(f"  admin  {a['username']:<10} {a['password']:<22} ({a['role']})" for a in demo["administrators"]),
         *(f"  resident +86 {r['phone']}  (the login code is printed here when requested)"
           for r in demo["residents"][:2]),
+        *(f"  staff    +86 {s['phone']}  ({s['role']}, {m['name']}; at {base}/h5/merchant/login)"
+          for m in demo["merchants"][:1] for s in m["staff"]),
         "",
     ]
     click.echo("\n".join(lines))
