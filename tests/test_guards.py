@@ -4,6 +4,7 @@ pure, and dependencies point one way (points_rules ← carbon_platform ← mobil
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import sysconfig
@@ -60,3 +61,23 @@ def test_the_web_packages_do_not_import_each_other():
     for package, other in (("mobile_api", "admin"), ("admin", "mobile_api")):
         offenders = [str(p) for p, names in imported_modules(package).items() if other in names]
         assert offenders == [], f"{package} imports {other}"
+
+
+def h5_sources() -> dict[str, str]:
+    folder = ROOT / "h5" / "src"
+    return {str(p.relative_to(folder)): p.read_text(encoding="utf-8")
+            for p in folder.rglob("*") if p.suffix in (".js", ".vue")}
+
+
+def test_the_h5_client_talks_only_to_the_public_api():
+    """The H5 client proves the public API is enough: its one network door is api/client.js, which speaks
+    only to /api/v1; no page fetches anything itself or reaches into the console."""
+    sources = h5_sources()
+    assert "api/client.js" in sources
+    for name, text in sources.items():
+        if name != "api/client.js":
+            assert "fetch(" not in text and "XMLHttpRequest" not in text and "sendBeacon" not in text, name
+        assert "/admin" not in text, name
+        for path in re.findall(r"['\"`](/api/[^'\"`]*)", text):
+            assert path.startswith("/api/v1"), (name, path)
+    assert "const BASE = '/api/v1'" in sources["api/client.js"]
