@@ -6,6 +6,7 @@ import os
 
 import sqlalchemy as sa
 from flask import g, send_file, url_for
+from marshmallow import RAISE
 from sqlalchemy.orm import joinedload
 
 from carbon_platform.clock import utcnow
@@ -73,8 +74,9 @@ def _on_sale():
 
 @blp.get("/merchants")
 @blp.response(200, MerchantListSchema)
+@blp.arguments(NoBody, location="query", unknown=RAISE)  # webargs excludes unknown query fields by default
 @blp.doc(security=[])
-def list_merchants():
+def list_merchants(_query):
     """Public: the merchants that have rewards on sale now, by name (for the mall's merchant filter)."""
     on_sale = _on_sale().with_only_columns(Reward.merchant_id).distinct().subquery()
     rows = db.session.execute(sa.select(Merchant).options(joinedload(Merchant.district))
