@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -136,7 +137,7 @@ def test_export_downloads_valid_json(app, phone, site):
     with page.expect_download() as download:
         page.locator("[data-test=export]").tap()
     assert re.fullmatch(r"carbon-export-.+\.json", download.value.suggested_filename)
-    body = json.loads(open(download.value.path(), encoding="utf-8").read())
+    body = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert number in json.dumps(body, ensure_ascii=False)
 
 
