@@ -157,7 +157,7 @@ export default {
       phonePlaceholder: '11-digit mobile number',
       phoneInvalid: 'Enter a valid 11-digit mobile number',
       code: 'Code',
-      codePlaceholder: '6-digit SMS code',
+      codePlaceholder: '6 digits',
       codeInvalid: 'Enter the 6-digit code',
       getCode: 'Get code',
       resend: 'Resend in {seconds} s',
@@ -278,7 +278,7 @@ export default {
       goodbyeText: 'Your personal data has been erased. Thank you for helping make Tai\'an greener.',
     },
     history: {
-      title: 'Points and reduction history',
+      title: 'History',
       chart: 'Monthly reduction by scenario',
       chartEmpty: 'No reduction credited yet.',
       unit: 'Unit: {unit}',
