@@ -62,6 +62,8 @@ class PointsMovementSchema(Output):
     grams = fields.Integer(metadata={"description": "Change to certified reduction."})
     scenario = fields.String(allow_none=True)
     memo = fields.String()
+    action_id = fields.Integer(allow_none=True, metadata={
+        "description": "The action this movement credited or reversed (GET /me/actions/{id}); null for the others."})
     created_at = fields.DateTime()
     release_at = fields.DateTime(allow_none=True, metadata={
         "description": "For a movement that brought points (an earning, a positive adjustment, a refund): when they "

@@ -9,7 +9,7 @@ from marshmallow import fields
 from carbon_platform.clock import city_day, utcnow
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
-from carbon_platform.models import Book, Journal, LedgerEntry
+from carbon_platform.models import Action, Book, Journal, LedgerEntry
 from carbon_platform.services import accounts, households, ledger, privacy
 from mobile_api.auth import BEARER, holder_required, resident_required
 from mobile_api.blueprint import Blueprint
@@ -102,11 +102,23 @@ def points_history(pagination_parameters):
         query.limit(pagination_parameters.page_size).offset(pagination_parameters.first_item)
     ).all()
     released = ledger.release_times(j.id for j, _p, _gr in rows)
+    actions = _actions_of([j for j, _p, _gr in rows])
     return [
         {"journal_id": j.id, "kind": j.kind.value, "points": int(p), "grams": int(gr), "scenario": j.scenario,
-         "memo": j.memo, "created_at": j.created_at, "release_at": released.get(j.id)}
+         "memo": j.memo, "action_id": actions.get(j.id), "created_at": j.created_at, "release_at": released.get(j.id)}
         for j, p, gr in rows
     ]
+
+
+def _actions_of(journals) -> dict[int, int]:
+    """Journal id → the action it credited, or (for a reversal) the action whose credit it reversed."""
+    credit_of = {j.id: j.reverses_id or j.id for j in journals}
+    if not credit_of:
+        return {}
+    by_credit = dict(db.session.execute(
+        sa.select(Action.journal_id, Action.id).where(Action.journal_id.in_(set(credit_of.values())))
+    ).all())
+    return {journal: by_credit[credit] for journal, credit in credit_of.items() if credit in by_credit}
 
 
 class ExportSchema(Output):
