@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from carbon_platform.db import commit, db
-from carbon_platform.models import CarbonAccount, Resident, Voucher, VoucherStatus
+from carbon_platform.models import CarbonAccount, Merchant, Resident, Voucher, VoucherStatus
 from carbon_platform.services import rewards, vouchers
 from tests import factories as f
 from tests.h5.conftest import logged_in_refresh_token, screenshot
@@ -222,7 +222,10 @@ def test_voucher_shows_its_qr_and_code_then_cancels_with_the_refund(app, phone, 
     mall = _mall(app)
     with app.app_context():
         me = db.session.get(Resident, mall["resident"])
-        voucher = vouchers.redeem(me, mall["tea"], client_key="tea-for-two").voucher
+        tea_house = db.session.get(Merchant, mall["tea_house"])
+        quick = f.reward(tea_house, name_zh="限时绿茶", name_en="Green tea, this week", points_price=300, stock=2,
+                         voucher_days=3)
+        voucher = vouchers.redeem(me, quick.id, client_key="tea-for-two").voucher
         commit()
         voucher_id, short_code = voucher.id, vouchers.short_code_of(voucher.id, voucher.nonce)
     assert _available(app, mall["account"]) == 700
@@ -246,7 +249,7 @@ def test_voucher_shows_its_qr_and_code_then_cancels_with_the_refund(app, phone, 
     code_text = page.locator("[data-test=short-code]").inner_text()
     assert code_text.replace(" ", "") == short_code
     text = page.locator("body").inner_text()
-    for words in ("调高屏幕亮度", "岱宗茶馆", "泰山区东岳大街 18 号", "有效期至"):
+    for words in ("调高屏幕亮度", "岱宗茶馆", "泰山区东岳大街 18 号", "有效期至", "3 天后到期"):
         assert words in text, words
 
     page.get_by_role("button", name="取消兑换").click()
