@@ -82,8 +82,12 @@ class Phone:
             locale=locale, timezone_id="Asia/Shanghai", service_workers="block", **options)
         context.set_default_timeout(15_000)
         if refresh_token:
+            # Once per tab: refresh tokens rotate, so seeding the first one again on a later page.goto would
+            # replay a used token (which revokes the session).
             context.add_init_script(
-                f"window.localStorage.setItem('carbon.h5.{audience}.refresh', {refresh_token!r})")
+                "if (!window.sessionStorage.getItem('carbon.test.seeded')) {"
+                f" window.localStorage.setItem('carbon.h5.{audience}.refresh', {refresh_token!r});"
+                " window.sessionStorage.setItem('carbon.test.seeded', '1') }")
         self.contexts.append(context)
         page = context.new_page()
         return page
