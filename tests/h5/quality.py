@@ -103,17 +103,20 @@ def build_city(app) -> dict[str, str]:
 # -- Walking the client: one phone per audience (logged out, resident, staff), every route of that audience.
 
 def walk(phone, site: str, tokens: dict[str, str], urls: dict[str, str], *, locale: str = "zh-CN",
-         size: str = "390x844", stored_language: str | None = None, before=None):
+         size: str = "390x844", before=None):
     """Yields (route, page) with each route's page loaded and settled. `tokens` maps "resident"/"merchant" to a
     refresh token; one context per audience keeps its rotating refresh token across the page loads."""
     for audience in (None, "resident", "merchant"):
         mine = [r for r in routes() if r.audience == audience]
         if not mine:
             continue
-        page = phone.open(size=size, locale=locale, refresh_token=tokens.get(audience) if audience else None,
-                          audience=audience or "resident")
-        if stored_language:
-            page.context.add_init_script(f"window.localStorage.setItem('carbon.h5.lang', {stored_language!r})")
+        page = phone.open(size=size, locale=locale)
+        if audience:
+            # Logged in once: the token is put where the client keeps it, not by an init script, which would put
+            # the first token back on every load after the client has rotated it (a reuse revokes the session).
+            page.goto(f"{site}/h5/manifest.webmanifest")
+            page.evaluate("([key, token]) => localStorage.setItem(key, token)",
+                          [f"carbon.h5.{audience}.refresh", tokens[audience]])
         if before:
             before(page)
         for route in mine:
