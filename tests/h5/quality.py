@@ -188,13 +188,17 @@ def untranslated(page, *, english: bool) -> list[str]:
 
 # -- Layout: nothing wider than the screen, touch targets of at least 44 px.
 
+# Not innerWidth: a phone browser widens its layout viewport to fit what overflows (innerWidth became 900 for a
+# 900 px element on a 390 px phone), while the root's clientWidth stays the device width the page asked for.
 _OVERFLOW = """() => {
-  const width = window.innerWidth
+  const width = document.documentElement.clientWidth
   if (document.documentElement.scrollWidth <= width) return []
   const wide = []
   for (const el of document.body.querySelectorAll('*')) {
     const r = el.getBoundingClientRect()
-    if (r.width && r.right > width + 1 && el.checkVisibility()) wide.push(el)
+    // fixed bars span the widened viewport: they follow the overflow, they do not cause it
+    if (r.width && r.right > width + 1 && el.checkVisibility() && getComputedStyle(el).position !== 'fixed')
+      wide.push(el)
   }
   // the outermost offenders only: their children overflow because they do
   const outer = wide.filter((el) => !wide.includes(el.parentElement))
