@@ -8,6 +8,9 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
+    // dist/.vite/manifest.json: which chunks the entry imports statically and which are loaded on demand
+    // (tests/h5/test_quality.py checks the first screen's gzip budget and that every page is its own chunk).
+    manifest: true,
     assetsInlineLimit: 4096,
     chunkSizeWarningLimit: 700,
   },

@@ -38,6 +38,7 @@ export const i18n = createI18n({
 
 function applyLanguage(language) {
   document.documentElement.lang = language
+  document.title = i18n.global.t('common.appName') // index.html's <title> is the Chinese name
   Locale.use(language === 'en' ? 'en-US' : 'zh-CN', language === 'en' ? enUS : zhCN)
 }
 
