@@ -69,10 +69,10 @@ def no_raw_keys(page):
 
 def ui_text(page) -> str:
     """The page's own words: without the data shown in its own language (a factor's cited source, a name
-    someone typed), which the page marks with data-own-language."""
+    someone typed), which the page marks with data-i18n-data."""
     return page.evaluate("""() => {
         const body = document.body.cloneNode(true)
-        body.querySelectorAll('[data-own-language], noscript, script').forEach((node) => node.remove())
+        body.querySelectorAll('[data-i18n-data], noscript, script').forEach((node) => node.remove())
         return body.innerText
     }""")
 
