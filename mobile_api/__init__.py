@@ -33,6 +33,7 @@ def init_app(app) -> None:
     from mobile_api.views import (
         actions,
         auth,
+        catalogue,
         consent,
         enterprise,
         evidence,
@@ -57,7 +58,7 @@ def init_app(app) -> None:
     )
     for blueprint in (auth.blp, auth.staff_blp, auth.enterprise_blp, me.blp, enterprise.blp, actions.blp,
                       evidence.blp, consent.blp, households.blp, merchant.blp, partner.blp, rewards.blp,
-                      rewards.till):
+                      rewards.till, catalogue.blp):
         api.register_blueprint(blueprint)
         app.extensions["csrf"].exempt(blueprint)  # bearer tokens, never cookies: CSRF cannot apply
     app.extensions["carbon_api"] = api

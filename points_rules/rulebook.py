@@ -89,6 +89,8 @@ class Input:
     max: Decimal | None
     required: bool
     default: Decimal | None
+    label_zh: str | None = None  # None in rulebooks published before labels existed
+    label_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class Scenario:
     #: (factor id, ((start, end, version), …)) for every factor it reads, with each version's instants.
     factor_versions: tuple[tuple[str, tuple[tuple[datetime, datetime, Factor], ...]], ...] = ()
     hold: timedelta = timedelta(0)  # this scenario's hold (its own hold_days, else the rulebook's)
+    description_zh: str | None = None  # None in rulebooks published before descriptions existed
+    description_en: str | None = None
 
     @cached_property
     def input_plan(self) -> tuple[tuple[str, Decimal | None, Decimal, Decimal, Input], ...]:
@@ -365,7 +369,7 @@ class _Builder:
                 self.error(f"{where}.max", "must not be below min")
             seen_inputs.add(item["name"])
             inputs.append(Input(item["name"], item["unit"], item["min"], item["max"], item["required"],
-                                item["default"]))
+                                item["default"], item["label_zh"], item["label_en"]))
         names = seen_inputs | set(factors)
         if raw["kind"] == "reduction":
             formula_path, source = f"{path}.methodology.formula", raw["methodology"]["formula"]
@@ -399,6 +403,7 @@ class _Builder:
             factor_ids=(factor_ids := tuple(sorted(used & set(factors)))), input_names=frozenset(seen_inputs),
             factor_versions=tuple((f, tuple((*v.in_force, v) for v in factors[f])) for f in factor_ids),
             hold=timedelta(days=default_hold if raw["hold_days"] is None else raw["hold_days"]),
+            description_zh=raw["description_zh"], description_en=raw["description_en"],
         )
 
     def campaign(self, index: int, raw: dict, scenario_ids: set[str]) -> Campaign:

@@ -57,6 +57,10 @@ class InputSchema(Strict):
     max = number(load_default=None)
     required = fields.Boolean(load_default=True)
     default = number(load_default=None)
+    # What the client shows beside the field. Optional: rulebooks published before labels existed still load
+    # (clients fall back to the input's name); the seed's test requires them for every input.
+    label_zh = text(load_default=None, max=64)
+    label_en = text(load_default=None, max=64)
 
 
 class MethodologySchema(Strict):
@@ -105,6 +109,9 @@ class ScenarioSchema(Strict):
     excludes = fields.List(fields.String(validate=IDENTIFIER), load_default=list,
                            metadata={"description": "scenarios the same account cannot also earn in a month"})
     notes = text(load_default=None, max=2000)
+    # What counts, in one or two plain sentences for residents. Optional for the same reason as input labels.
+    description_zh = text(load_default=None, max=500)
+    description_en = text(load_default=None, max=1000)
 
     @validates_schema
     def kind_has_its_rule(self, data, **_kwargs):

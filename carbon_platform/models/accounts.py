@@ -42,6 +42,8 @@ class CarbonAccount(CreatedAt, Base):
     frozen: Mapped[bool] = mapped_column(default=False)
     # Set when a reversal found fewer points than it had to take back (see LedgerShortfall).
     flagged: Mapped[bool] = mapped_column(default=False)
+    # Set when its holder deleted their account (services.privacy): it holds its grams, never points again.
+    closed_at: Mapped[datetime | None]
 
     def __repr__(self) -> str:
         return f"<CarbonAccount {self.id} {self.kind}>"
@@ -59,6 +61,8 @@ class Resident(CreatedAt, Base):
     district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("districts.id"))
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("carbon_accounts.id"), unique=True)
     last_login_at: Mapped[datetime | None]
+    # Set when the resident deleted their account: the row stays, emptied, so the ledger's figures keep a holder.
+    deleted_at: Mapped[datetime | None]
 
     account: Mapped[CarbonAccount] = relationship(lazy="joined", innerjoin=True)
     district: Mapped[District | None] = relationship()

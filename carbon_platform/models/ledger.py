@@ -57,6 +57,7 @@ class JournalKind(enum.StrEnum):
     REVERSE = "reverse"
     ADJUST = "adjust"
     REFUND = "refund"  # spent points given back (a cancelled voucher): one journal per lot they came from
+    CLOSE = "close"  # an account closed (its holder deleted it): the points left are cancelled (注销)
 
 
 class Journal(Base):

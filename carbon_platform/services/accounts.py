@@ -107,6 +107,8 @@ def enterprises_for_login(phone: str) -> list[Enterprise]:
 def set_frozen(account: CarbonAccount, frozen: bool, *, actor: audit.Actor, reason: str) -> CarbonAccount:
     if not reason.strip():
         raise InvalidInput("say why", field="reason")
+    if account.closed_at is not None and not frozen:
+        raise Conflict("this account was closed when its holder deleted it", code="account_closed")
     account.frozen = frozen
     audit.record(actor, "account.freeze" if frozen else "account.unfreeze", account, reason=reason)
     return account

@@ -260,6 +260,30 @@ def refund(spend_journal_id: int, *, idempotency_key: str, reason: str, now: dat
     return refunded
 
 
+def close(account_id: int, *, idempotency_key: str, reason: str, now: datetime | None = None) -> Journal | None:
+    """Cancel (注销) every point the account still holds, available and pending, because its holder deleted
+    it: one ``close`` journal into the expired book (points that will never be spent), taken from its lots.
+    The certified grams stay: they are the city's figures, not the holder's to take. None when no points are
+    left (nothing to journal)."""
+    now = utc_or_now(now)
+    account = lock_account(account_id)
+    settle(account, now)  # release what is due and expire what is past, as any debit does first
+    db.session.refresh(account)
+    held = account.points_available + account.points_pending
+    if held == 0:
+        return None
+    journal, created = claim_journal(JournalKind.CLOSE, idempotency_key, {"account": account_id, "points": -held},
+                                     account_id=account_id, now=now, memo=reason)
+    if not created:
+        return journal
+    taken = take_points(journal, account, held, now, books=(Book.AVAILABLE, Book.PENDING))
+    if sum(taken.values()) != held:  # balance and lots disagree: refuse rather than guess
+        raise AssertionError(f"account {account.id}: lots hold {sum(taken.values())} of {held} points")
+    post(journal, [*(Posting(account.id, book, -part) for book, part in taken.items() if part),
+                   Posting(None, Book.EXPIRED, held)])
+    return journal
+
+
 def reverse(journal_id: int, *, idempotency_key: str, reason: str, now: datetime | None = None) -> Journal:
     """Take back an earning: from its own lot first, then from the holder's other points.
 
@@ -293,8 +317,8 @@ def reverse(journal_id: int, *, idempotency_key: str, reason: str, now: datetime
     taken: dict[Book, int] = defaultdict(int)
     expired = 0
     if lot is not None:
-        # Points of this lot that expired never served the holder: they go back from the expired
-        # book to issuance, and are not taken from the holder's other points.
+        # Points of this lot that expired (or were cancelled when its account closed) never served the
+        # holder: they go back from the expired book to issuance, and are not taken from its other points.
         expired = _expired_from(lot)
         if lot.remaining:
             taken[lot.book] += lot.remaining
@@ -326,7 +350,7 @@ def _expired_from(lot: PointLot) -> int:
         db.session.execute(
             sa.select(sa.func.coalesce(sa.func.sum(LotAllocation.points), 0))
             .join(Journal, Journal.id == LotAllocation.journal_id)
-            .where(LotAllocation.lot_id == lot.id, Journal.kind == JournalKind.EXPIRE)
+            .where(LotAllocation.lot_id == lot.id, Journal.kind.in_([JournalKind.EXPIRE, JournalKind.CLOSE]))
         ).scalar_one()
     )
 

@@ -323,12 +323,19 @@ def expire_due(now: datetime | None = None, batch: int = 200):
             return
         for voucher_id, account_id in due:
             ledger.lock_account(account_id)
-            voucher = db.session.get(Voucher, voucher_id)
-            if _leave_issued(voucher, S.EXPIRED, now, unexpired=False, closed_at=now,
-                             close_reason="not used before it expired"):
-                _give_back(voucher, now, refund=voucher.reward.refund_on_expiry, restock=False)
+            if expire(db.session.get(Voucher, voucher_id), now):
                 yield voucher_id
         db.session.flush()
+
+
+def expire(voucher: Voucher, now: datetime) -> bool:
+    """Close one voucher past its expiry (its account locked by the caller), refunding per the reward's
+    policy; False when it had already left ``issued``."""
+    if not _leave_issued(voucher, S.EXPIRED, now, unexpired=False, closed_at=now,
+                         close_reason="not used before it expired"):
+        return False
+    _give_back(voucher, now, refund=voucher.reward.refund_on_expiry, restock=False)
+    return True
 
 
 # -- settlement and liability ----------------------------------------------------------------------
@@ -388,5 +395,5 @@ def owned(voucher_id: int, account_id: int) -> Voucher:
     return voucher
 
 
-__all__ = ["Redemption", "Scan", "cancel", "code_of", "consume", "consumptions", "expire_due", "find_by_code",
+__all__ = ["Redemption", "Scan", "cancel", "code_of", "consume", "consumptions", "expire", "expire_due", "find_by_code",
            "liability", "owned", "redeem", "settlement", "short_code_of", "verify"]

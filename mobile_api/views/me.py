@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, g
+from marshmallow import fields
 
+from carbon_platform.clock import city_day, utcnow
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import Book, Journal, LedgerEntry
-from carbon_platform.services import accounts, households, ledger
+from carbon_platform.services import accounts, households, ledger, privacy
 from mobile_api.auth import BEARER, holder_required, resident_required
 from mobile_api.blueprint import Blueprint
 from mobile_api.paging import past_the_end
+from mobile_api.schemas.common import NoBody, Output
 from mobile_api.schemas.me import MeSchema, PointsMovementSchema, ProfileUpdateSchema
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in resident.")
@@ -104,3 +107,53 @@ def points_history(pagination_parameters):
          "memo": j.memo, "created_at": j.created_at, "release_at": released.get(j.id)}
         for j, p, gr in rows
     ]
+
+
+class ExportSchema(Output):
+    """My personal data (PIPL access and portability); each list newest first, at most ``limits.rows_per_list``."""
+
+    format = fields.String(metadata={"description": privacy.FORMAT})
+    generated_at = fields.String()
+    profile = fields.Dict()
+    account = fields.Dict()
+    household = fields.Dict(allow_none=True)
+    bindings = fields.List(fields.Dict(), metadata={"description": "Kind, partner, last four, status: no hash."})
+    binding_codes = fields.List(fields.Dict())
+    authorisations = fields.List(fields.Dict())
+    actions = fields.List(fields.Dict(), metadata={"description": "With receipts and their photos' ids and sizes."})
+    unattached_evidence = fields.List(fields.Dict())
+    vouchers = fields.List(fields.Dict(), metadata={"description": "Without their codes (bearer credentials)."})
+    points_history = fields.List(fields.Dict(), metadata={"description": "Every journal that moved my points."})
+    point_lots = fields.List(fields.Dict())
+    adjustments = fields.List(fields.Dict())
+    sessions = fields.List(fields.Dict(), metadata={"description": "Started and last refreshed; never a token."})
+    login_codes = fields.List(fields.Dict(), metadata={"description": "When codes were sent; never a code."})
+    truncated = fields.List(fields.String(), metadata={"description": "Lists cut at the limit (normally none)."})
+    limits = fields.Dict()
+
+
+@blp.get("/export")
+@blp.response(200, ExportSchema, headers={"Content-Disposition": {
+    "description": "attachment; filename=\"carbon-export-<id>-<YYYYMMDD>.json\" (Beijing date)",
+    "schema": {"type": "string"}}})
+@blp.doc(security=[BEARER])
+@resident_required
+def export_me():
+    """Download everything the platform holds about me, as JSON (PIPL access and portability). Writes nothing."""
+    now = utcnow()
+    name = f"carbon-export-{g.resident.id}-{city_day(now):%Y%m%d}.json"
+    return privacy.export(g.resident, now), {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@blp.delete("")
+@blp.arguments(NoBody)
+@blp.response(204)
+@blp.doc(security=[BEARER])
+@resident_required
+def delete_me(_body):
+    """Delete my account (PIPL erasure): open vouchers are cancelled and refunded, the points left cancelled,
+    personal data erased and every token revoked; the anonymised ledger figures stay. 409 ``deletion_blocked``
+    with ``details.reasons`` while something must finish first (see docs/api.md, Privacy)."""
+    done = privacy.delete_resident(g.resident)
+    commit()
+    privacy.remove_files(done.files)

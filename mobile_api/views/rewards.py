@@ -6,10 +6,12 @@ import os
 
 import sqlalchemy as sa
 from flask import g, send_file, url_for
+from sqlalchemy.orm import joinedload
 
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.errors import InvalidInput, NotFound
+from carbon_platform.extensions import db
 from carbon_platform.models import Merchant, Reward, Voucher, VoucherStatus
 from carbon_platform.services import evidence, rewards, vouchers
 from carbon_platform.services.voucher_images import qr_png_path
@@ -17,6 +19,7 @@ from mobile_api import scan_allowance
 from mobile_api.auth import BEARER, resident_required, staff_required
 from mobile_api.blueprint import Blueprint
 from mobile_api.paging import page
+from mobile_api.schemas.catalogue import MerchantListSchema
 from mobile_api.schemas.common import NoBody
 from mobile_api.schemas.rewards import (
     ConsumeSchema,
@@ -65,6 +68,18 @@ def _on_sale():
             .where(Reward.active.is_(True), Merchant.active.is_(True), Reward.stock > 0,
                    sa.or_(Reward.starts_at.is_(None), Reward.starts_at <= now),
                    sa.or_(Reward.ends_at.is_(None), Reward.ends_at > now)))
+
+
+@blp.get("/merchants")
+@blp.response(200, MerchantListSchema)
+@blp.doc(security=[])
+def list_merchants():
+    """Public: the merchants that have rewards on sale now, by name (for the mall's merchant filter)."""
+    on_sale = _on_sale().with_only_columns(Reward.merchant_id).distinct().subquery()
+    rows = db.session.execute(sa.select(Merchant).options(joinedload(Merchant.district))
+                              .where(Merchant.id.in_(sa.select(on_sale.c.merchant_id)))
+                              .order_by(Merchant.name, Merchant.id)).scalars()
+    return {"merchants": [{"id": m.id, "name": m.name, "address": m.address, "district": m.district} for m in rows]}
 
 
 @blp.get("/rewards")
