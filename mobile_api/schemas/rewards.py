@@ -83,7 +83,6 @@ class ConsumptionSchema(Output):
     voucher_id = fields.Integer()
     reward_id = fields.Integer()
     reward_name_zh = fields.String()
-    reward_name_en = fields.String()
     consumed_at = fields.DateTime()
     consumed_by = fields.Integer()
     face_value_fen = fields.Integer()

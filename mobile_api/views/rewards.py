@@ -238,7 +238,6 @@ def consumptions(query):
     if query["end"] <= query["start"] or (query["end"] - query["start"]).days > 366:
         raise InvalidInput("end must be after start, at most a year later", field="end")
     return [{"voucher_id": v.id, "reward_id": v.reward_id, "reward_name_zh": v.reward.name_zh,
-             "reward_name_en": v.reward.name_en, "consumed_at": v.consumed_at, "consumed_by": v.consumed_by_id,
-             "face_value_fen": v.face_value_fen,
+             "consumed_at": v.consumed_at, "consumed_by": v.consumed_by_id, "face_value_fen": v.face_value_fen,
              "funder": v.funder.value}
             for v in vouchers.consumptions(g.staff.merchant_id, query["start"], query["end"])]
