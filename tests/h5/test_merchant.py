@@ -107,7 +107,7 @@ def test_staff_log_in_choosing_between_two_merchants_and_log_out(phone, site, ap
     staff_phone = f.phone()
     make_shop(app, "岱庙低碳书店", staff_phone)
     second = make_shop(app, "泰山绿色超市", staff_phone)
-    for lang, size in (("zh", "390x844"), ("en", "360x640")):
+    for lang, size in ((lang, size) for lang in LANGS for size in SIZES):
         shot = phone.open(size=size, locale=LANGS[lang])
         shot.goto(f"{site}/h5/merchant/login")
         shot.get_by_role("button", name="获取验证码" if lang == "zh" else "Send code").wait_for()
@@ -222,3 +222,56 @@ def test_screenshots_of_the_scanner_and_today_in_both_languages_and_sizes(phone,
             assert ("A low-carbon coffee" in body) == (lang == "en") and ("低碳咖啡一杯" in body) == (lang == "zh")
             assert not re.search(r"\bmerchant\.[a-z]", body), body  # no untranslated key
             screenshot(page, f"merchant-today-{lang}-{size}")
+
+
+def test_a_confirm_whose_reply_was_lost_is_retried_with_the_same_scan_nonce_and_consumes_once(phone, app):
+    shop = make_shop(app)
+    issued = issue_voucher(app, shop.merchant_id)
+    page = open_scanner(phone, app, shop)
+    type_code(page, issued.short_code)
+    assert result_kind(page) == "valid"
+    nonces = []
+
+    def lose_the_reply(route):
+        nonces.append(route.request.post_data_json["scan_nonce"])
+        route.fetch()  # the server consumes the voucher...
+        route.abort("connectionreset")  # ...and the phone never hears back
+
+    page.route("**/api/v1/merchant/vouchers/consume", lose_the_reply, times=1)
+    page.get_by_role("button", name="确认核销").click()
+    page.locator("section.result[data-kind=failed]").wait_for()
+    page.get_by_text("网络连接失败").wait_for()
+    screenshot(page, "merchant-result-failed-zh-390x844")
+    assert voucher_state(app, issued.voucher_id) == (VoucherStatus.CONSUMED, shop.staff_id, 1)
+
+    with page.expect_request("**/api/v1/merchant/vouchers/consume") as retried:
+        page.get_by_role("button", name="重试").click()
+    page.locator("section.result[data-kind=consumed]").wait_for()  # its success again, not already_used
+    assert retried.value.post_data_json["scan_nonce"] == nonces[0]
+    assert voucher_state(app, issued.voucher_id) == (VoucherStatus.CONSUMED, shop.staff_id, 1)
+
+
+def test_too_many_unknown_codes_pause_the_scanner_with_the_wait_in_words(phone, app):
+    app.config["VOUCHER_SCAN_FAILURE_LIMIT"] = "2 per 10 minutes"
+    shop = make_shop(app)
+    page = open_scanner(phone, app, shop, size="360x640")
+    for guess in ("ZZZZ2222", "ZZZZ3333"):
+        type_code(page, guess)
+        assert result_kind(page) == "invalid_voucher"
+        page.get_by_role("button", name="扫下一张").click()
+    type_code(page, "ZZZZ4444")
+    assert result_kind(page) == "rate_limited"
+    page.get_by_text("识别失败次数过多").wait_for()
+    page.get_by_text(re.compile(r"请 \d+ 秒后再试")).wait_for()  # Retry-After, in words
+    screenshot(page, "merchant-result-rate_limited-zh-360x640")
+
+
+def test_without_a_camera_the_scanner_says_so_and_keeps_the_typed_entry(phone, app):
+    shop = make_shop(app)
+    page = open_scanner(phone, app, shop, size="360x640")  # this browser has no camera and grants none
+    page.get_by_role("button", name="打开摄像头扫码").click()
+    alert = page.locator(".problem")
+    alert.wait_for()
+    assert re.search(r"没有摄像头权限|没有可用的摄像头|摄像头无法打开", alert.inner_text())
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'voucher-code'")
+    screenshot(page, "merchant-scan-nocamera-zh-360x640")
