@@ -37,6 +37,9 @@ class ActionSchema(Output):
     grams = fields.Integer()
     points = fields.Integer()
     duplicate = fields.Boolean(metadata={"description": "true when this fact was already credited"})
+    reason_zh = fields.String(allow_none=True, metadata={
+        "description": "Why it is not (or not yet) credited, in words for the resident; null when credited."})
+    reason_en = fields.String(allow_none=True)
     release_at = fields.DateTime(allow_none=True, metadata={
         "description": "When this action's points become (or became) spendable, UTC; null when it earned none."})
 

@@ -16,7 +16,8 @@ class MemberSchema(Output):
     display_name = fields.String()
     role = fields.String()
     joined_at = fields.DateTime()
-    lifetime_grams = fields.Integer()
+    lifetime_grams = fields.Integer(metadata={"description": "Certified reduction, grams CO2e."})
+    lifetime_points = fields.Integer(metadata={"description": "Points earned by credited actions (spending aside)."})
 
 
 class HouseholdSchema(Output):

@@ -38,6 +38,8 @@ class VoucherSchema(Output):
     reward_name_en = fields.String()
     merchant_id = fields.Integer()
     merchant_name = fields.String()
+    merchant_address = fields.String()
+    face_value_fen = fields.Integer(metadata={"description": "Face value in fen (¥0.01)."})
     points = fields.Integer()
     status = fields.String(metadata={"description": "issued, consumed, cancelled or expired"})
     issued_at = fields.DateTime()
@@ -71,7 +73,11 @@ class ScanResultSchema(Output):
     points = fields.Integer()
     face_value_fen = fields.Integer()
     expires_at = fields.DateTime()
-    consumed_at = fields.DateTime(allow_none=True)
+    consumed_at = fields.DateTime(allow_none=True, metadata={"description": "For already_used: when."})
+    merchant_name = fields.String(metadata={
+        "description": "The voucher's merchant (where it was used, for already_used); another merchant's voucher "
+                       "is 403 other_merchant instead."})
+    consumed_by = fields.String(allow_none=True, metadata={"description": "The staff member who consumed it."})
 
 
 class ConsumptionQuerySchema(Input):

@@ -12,7 +12,7 @@ from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.errors import InvalidInput, NotFound
 from carbon_platform.extensions import db, limiter
-from carbon_platform.models import Action, ActionStatus, Evidence
+from carbon_platform.models import Action, ActionStatus, Evidence, RulebookVersion
 from carbon_platform.services import earning, evidence, ledger, rulebooks
 from mobile_api.auth import BEARER, holder_required
 from mobile_api.blueprint import Blueprint
@@ -25,7 +25,7 @@ from mobile_api.schemas.actions import (
     ReceiptQuerySchema,
     ReductionRowSchema,
 )
-from points_rules import Receipt, Rulebook, period_key
+from points_rules import Receipt, Rulebook, period_key, reasons
 from points_rules.periods import Period
 
 blp = Blueprint("actions", __name__, url_prefix="/api/v1", description="Green actions and their receipts.")
@@ -43,15 +43,26 @@ def idempotency_key() -> str:
 
 
 def action_body(action: Action | earning.ActionRow, *, duplicate: bool = False,
-                released: dict[int, datetime] | None = None) -> dict:
-    """``released``: release times of a page of actions (``ledger.release_times``); read here if not given."""
+                released: dict[int, datetime] | None = None, rulebook: Rulebook | None = None) -> dict:
+    """``released``: release times of a page of actions (``ledger.release_times``); read here if not given.
+    ``rulebook``: the one that judged it (looked up only when its words are needed and it is not given)."""
     if released is None:
         released = ledger.release_times([action.journal_id])
+    words = None
+    if action.status is not ActionStatus.CREDITED:
+        words = reasons.explain(action.status.value, action.reason, action.detail, action.scenario,
+                                rulebook or _judged_by(action))
     return {"release_at": released.get(action.journal_id) if action.points else None,
             "id": action.id, "scenario": action.scenario, "channel": action.channel, "status": action.status.value,
             "reason": action.reason, "detail": action.detail, "occurred_at": action.occurred_at,
             "received_at": action.received_at, "grams": action.grams, "points": action.points,
-            "duplicate": duplicate}
+            "duplicate": duplicate, "reason_zh": words[0] if words else None, "reason_en": words[1] if words else None}
+
+
+def _judged_by(action: Action | earning.ActionRow) -> Rulebook | None:
+    version_id = getattr(action, "rulebook_version_id", None)
+    version = db.session.get(RulebookVersion, version_id) if version_id is not None else None
+    return rulebooks.compiled(version) if version is not None else None
 
 
 @blp.post("/actions")
@@ -77,7 +88,8 @@ def report(body):
                                        reference=body.get("reference"), rules=rules)
     if body["evidence"] and not award.replayed and award.duplicate_of is None:
         evidence.attach(body["evidence"], g.account_id, award.row.id)
-    answer = action_body(award.row, duplicate=award.duplicate_of is not None)  # read before the commit expires it
+    # Read before the commit expires it.
+    answer = action_body(award.row, duplicate=award.duplicate_of is not None, rulebook=rules.in_force.rulebook)
     commit()
     return answer
 

@@ -4,6 +4,7 @@ and the city's districts, both revalidated by ETag."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from marshmallow import RAISE
 
 from carbon_platform.clock import utcnow
 from carbon_platform.extensions import db
@@ -12,6 +13,7 @@ from carbon_platform.services import rulebooks
 from mobile_api.blueprint import Blueprint
 from mobile_api.caching import CACHE_HEADERS, IF_NONE_MATCH, NOT_MODIFIED, revalidated
 from mobile_api.schemas.catalogue import CatalogueSchema, DistrictListSchema
+from mobile_api.schemas.common import NoBody as NoQuery
 from mobile_api.views.actions import PHOTOS_NEEDED
 from points_rules import Rulebook
 from points_rules.rulebook import Scenario
@@ -52,8 +54,9 @@ def catalogue_body(rulebook: Rulebook) -> dict:
 @blp.get("/scenarios")
 @blp.response(200, CatalogueSchema, headers=CACHE_HEADERS)
 @blp.alt_response(304, **NOT_MODIFIED)
+@blp.arguments(NoQuery, location="query", unknown=RAISE)  # webargs excludes by default
 @blp.doc(security=[], parameters=[IF_NONE_MATCH])
-def list_scenarios():
+def list_scenarios(_query):
     """The scenarios of the rulebook in force, in its order: what counts, the inputs to report, the evidence
     needed and the limits. Public; revalidate with If-None-Match."""
     return revalidated(_catalogue_schema, catalogue_body(rulebooks.rules_in_force(utcnow()).rulebook))
@@ -62,8 +65,9 @@ def list_scenarios():
 @blp.get("/districts")
 @blp.response(200, DistrictListSchema, headers=CACHE_HEADERS)
 @blp.alt_response(304, **NOT_MODIFIED)
+@blp.arguments(NoQuery, location="query", unknown=RAISE)  # webargs excludes by default
 @blp.doc(security=[], parameters=[IF_NONE_MATCH])
-def list_districts():
+def list_districts(_query):
     """The city's districts and functional zones by code (what ``district`` fields take). Public; revalidate
     with If-None-Match."""
     rows = db.session.execute(sa.select(District).order_by(District.code)).scalars()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import g
 
 from carbon_platform.db import commit
+from carbon_platform.extensions import db
+from carbon_platform.models import Action, ActionStatus
 from carbon_platform.services import households
 from mobile_api.auth import BEARER, resident_required
 from mobile_api.blueprint import Blueprint
@@ -22,6 +25,11 @@ blp = Blueprint("households", __name__, url_prefix="/api/v1/households", descrip
 
 
 def household_body(household, viewer) -> dict:
+    earned = dict(db.session.execute(
+        sa.select(Action.account_id, sa.func.sum(Action.points))
+        .where(Action.account_id.in_([m.resident.account_id for m in household.memberships]),
+               Action.status == ActionStatus.CREDITED)
+        .group_by(Action.account_id)).all())
     members = [
         {
             "resident_id": m.resident_id,
@@ -29,6 +37,7 @@ def household_body(household, viewer) -> dict:
             "role": m.role.value,
             "joined_at": m.joined_at,
             "lifetime_grams": m.resident.account.reduction_grams,
+            "lifetime_points": int(earned.get(m.resident.account_id) or 0),
         }
         for m in household.memberships
     ]

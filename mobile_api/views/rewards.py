@@ -6,13 +6,14 @@ import os
 
 import sqlalchemy as sa
 from flask import g, send_file, url_for
+from marshmallow import RAISE
 from sqlalchemy.orm import joinedload
 
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.errors import InvalidInput, NotFound
 from carbon_platform.extensions import db
-from carbon_platform.models import Merchant, Reward, Voucher, VoucherStatus
+from carbon_platform.models import Merchant, MerchantStaff, Reward, Voucher, VoucherStatus
 from carbon_platform.services import evidence, rewards, vouchers
 from carbon_platform.services.voucher_images import qr_png_path
 from mobile_api import scan_allowance
@@ -54,7 +55,8 @@ def voucher_body(voucher: Voucher, *, replayed: bool = False) -> dict:
     reward = voucher.reward
     return {
         "id": voucher.id, "reward_id": reward.id, "reward_name_zh": reward.name_zh, "reward_name_en": reward.name_en,
-        "merchant_id": voucher.merchant_id, "merchant_name": reward.merchant.name, "points": voucher.points,
+        "merchant_id": voucher.merchant_id, "merchant_name": reward.merchant.name,
+        "merchant_address": reward.merchant.address, "face_value_fen": voucher.face_value_fen, "points": voucher.points,
         "status": voucher.status.value, "issued_at": voucher.issued_at, "expires_at": voucher.expires_at,
         "consumed_at": voucher.consumed_at, "refunded_points": voucher.refunded_points,
         "code": vouchers.code_of(voucher), "short_code": vouchers.short_code_of(voucher.id, voucher.nonce),
@@ -72,8 +74,9 @@ def _on_sale():
 
 @blp.get("/merchants")
 @blp.response(200, MerchantListSchema)
+@blp.arguments(NoBody, location="query", unknown=RAISE)  # webargs excludes unknown query fields by default
 @blp.doc(security=[])
-def list_merchants():
+def list_merchants(_query):
     """Public: the merchants that have rewards on sale now, by name (for the mall's merchant filter)."""
     on_sale = _on_sale().with_only_columns(Reward.merchant_id).distinct().subquery()
     rows = db.session.execute(sa.select(Merchant).options(joinedload(Merchant.district))
@@ -195,10 +198,12 @@ def cancel_voucher(_body, voucher_id):
 
 def scan_body(scan: vouchers.Scan) -> dict:
     voucher = scan.voucher
+    consumer = db.session.get(MerchantStaff, voucher.consumed_by_id) if voucher.consumed_by_id else None
     return {"outcome": scan.outcome, "voucher_id": voucher.id, "reward_name_zh": voucher.reward.name_zh,
             "reward_name_en": voucher.reward.name_en, "points": voucher.points,
             "face_value_fen": voucher.face_value_fen, "expires_at": voucher.expires_at,
-            "consumed_at": voucher.consumed_at}
+            "consumed_at": voucher.consumed_at, "merchant_name": voucher.reward.merchant.name,
+            "consumed_by": consumer.display_name if consumer else None}
 
 
 @till.post("/vouchers/verify")

@@ -26,6 +26,8 @@ from tests.mobile_api.helpers import bearer, tokens
 #: Logging out would end the session the rest of the run uses (and it has nothing else to get wrong).
 LOG_OUT = ["/api/v1/auth/session", "/api/v1/auth/sessions", "/api/v1/merchant/auth/session",
            "/api/v1/enterprise/auth/session"]
+#: Deleting the account would end the resident's session the same way (tests/mobile_api/test_privacy.py covers it).
+DELETE_ME = {"path": "/api/v1/me", "method": "DELETE"}
 #: Valid and invalid requests, NUL characters included.
 CONFIG = schemathesis.Config.from_dict({"generation": {"mode": "all", "allow-x00": True}})
 
@@ -39,7 +41,7 @@ def _document() -> dict:
     return document
 
 
-schema = schemathesis.openapi.from_dict(_document(), config=CONFIG).exclude(path=LOG_OUT)
+schema = schemathesis.openapi.from_dict(_document(), config=CONFIG).exclude(path=LOG_OUT).exclude(**DELETE_ME)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,56 @@
+"""Why an action was not credited (or is waiting), in words for residents: Chinese and English.
+
+The engine records a stable ``reason`` code and a ``detail`` (English, for operators); a client shows these
+words instead. Conditions the rulebook writes (eligibility, plausibility) carry their own words in both
+languages, so those are taken from the rulebook the action was judged by."""
+
+from __future__ import annotations
+
+from points_rules.rulebook import Rulebook
+
+#: (Chinese, English) per reason code; ``{detail}`` is the engine's detail, ``{other_zh}``/``{other_en}`` the
+#: name of the scenario that excludes this one.
+WORDS: dict[str, tuple[str, str]] = {
+    "unknown_scenario": ("没有这个场景，未计入。", "There is no such scenario, so it was not credited."),
+    "channel_not_accepted": ("这个场景不能通过此渠道申报，未计入。",
+                             "This scenario cannot be reported this way, so it was not credited."),
+    "account_type_not_allowed": ("这个场景不适用于您的账户类型，未计入。",
+                                 "This scenario is not open to your kind of account, so it was not credited."),
+    "outside_claim_window": ("行动发生已超过申报期限，未计入。",
+                             "It was reported after the claim window ({detail}), so it was not credited."),
+    "in_the_future": ("行动时间晚于现在，未计入。", "Its time is in the future, so it was not credited."),
+    "invalid_input": ("填写的数据不符合这个场景的要求，未计入。",
+                      "The inputs do not meet the scenario's rules ({detail}), so it was not credited."),
+    "no_factor_in_force": ("行动发生时还没有生效的排放因子，无法计算，未计入。",
+                           "No emission factor was in force when it happened, so it was not credited."),
+    "excluded_by_other_scenario": ("本月已在互斥的场景「{other_zh}」中计入，不重复计入。",
+                                   "This month already counts {other_en}, which excludes this scenario."),
+    "calculation_failed": ("计算出错，未计入，请联系客服。", "The calculation failed; please contact support."),
+    "review_required": ("这个场景需要人工审核，审核通过后计入。",
+                        "This scenario is credited once a reviewer has checked it."),
+    "rejected_by_reviewer": ("审核未通过：{detail}", "Rejected by a reviewer: {detail}"),
+}
+REVERSED = ("已撤销：合作方更正或取消了这条记录，积分已收回。",
+            "Reversed: the partner corrected or cancelled this record, and its points were taken back.")
+UNKNOWN = ("未计入（原因：{reason}）。", "Not credited (reason: {reason}).")
+
+
+def explain(status: str, reason: str | None, detail: str | None, scenario_id: str,
+            rulebook: Rulebook | None) -> tuple[str, str] | None:
+    """(Chinese, English) words for an action that is not (or not yet) credited; None for a credited one."""
+    if status == "reversed":
+        return REVERSED
+    if status == "credited" or reason is None:
+        return None
+    scenario = rulebook.scenarios.get(scenario_id) if rulebook else None
+    if reason in ("ineligible", "implausible") and scenario is not None:
+        for condition in scenario.eligibility + scenario.plausibility:
+            if condition.reason_en == detail:
+                if reason == "ineligible":
+                    return f"{condition.reason_zh}，未计入。", f"Not credited: {condition.reason_en}."
+                return f"待人工核实：{condition.reason_zh}。", f"Held for checking: {condition.reason_en}."
+    other = rulebook.scenarios.get(detail or "") if rulebook else None
+    names = {"detail": detail or "", "reason": reason,
+             "other_zh": other.name_zh if other else detail or "", "other_en": other.name_en if other else detail or ""}
+    zh, en = WORDS.get(reason, UNKNOWN)
+    return zh.format(**names), en.format(**names)
