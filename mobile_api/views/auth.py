@@ -143,17 +143,20 @@ def staff_send_code(body):
 def staff_log_in(body):
     """Exchange the code for staff tokens, for one merchant."""
     staff = _one_of(body, Audience.MERCHANT_STAFF, organisations.staff_for_login(body["phone"]),
-                    lambda post: post.merchant_id, "merchant", "this phone serves several merchants; say which")
+                    lambda post: post.merchant_id, "merchant", "this phone serves several merchants; say which",
+                    name=lambda post: post.merchant.name)
     pair = auth.issue_tokens(Audience.MERCHANT_STAFF, staff.id)
     commit()
     return _token_body(pair)
 
 
-def _one_of(body: dict, audience: Audience, records: list, ident: Callable[[Any], int], what: str, ambiguous: str):
+def _one_of(body: dict, audience: Audience, records: list, ident: Callable[[Any], int], what: str, ambiguous: str,
+            *, name: Callable[[Any], str]):
     """Check the code and return the one record the phone logs in as (a staff post, an enterprise).
 
     With several, the client says which by ``<what>_id``; until it does, a 409 ``<what>_required``
-    lists the choices and the code stays usable, so the client can send it again with its choice.
+    lists the choices (ids, and ids with names so a client can show a picker) and the code stays usable,
+    so the client can send it again with its choice.
     """
     chosen = body.get(f"{what}_id")
     if chosen is not None:
@@ -162,7 +165,10 @@ def _one_of(body: dict, audience: Audience, records: list, ident: Callable[[Any]
     if not records:
         raise AuthenticationFailed(WRONG_CODE, code="invalid_code")
     if len(records) > 1:
-        raise Conflict(ambiguous, code=f"{what}_required", **{f"{what}_ids": [ident(r) for r in records]})
+        raise Conflict(ambiguous, code=f"{what}_required", **{
+            f"{what}_ids": [ident(r) for r in records],
+            f"{what}s": [{"id": ident(r), "name": name(r)} for r in records],
+        })
     return records[0]
 
 
@@ -195,7 +201,8 @@ def enterprise_send_code(body):
 def enterprise_log_in(body):
     """Exchange the code for tokens acting for one enterprise's carbon account."""
     enterprise = _one_of(body, Audience.ENTERPRISE, accounts.enterprises_for_login(body["phone"]), lambda e: e.id,
-                         "enterprise", "this phone is the contact of several enterprises; say which")
+                         "enterprise", "this phone is the contact of several enterprises; say which",
+                         name=lambda e: e.name)
     pair = auth.issue_tokens(Audience.ENTERPRISE, enterprise.id)
     commit()
     return _token_body(pair)

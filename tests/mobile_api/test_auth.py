@@ -196,6 +196,27 @@ def test_account_views_refuse_every_token_a_profile_view_refuses(client, app):
         assert account == profile
 
 
+def test_a_phone_serving_two_merchants_gets_their_names_to_choose_from(client, app):
+    """The 409 lists the choices with names, so a scanner can offer a picker instead of bare ids."""
+    phone = f.phone()
+    with app.app_context():
+        first, second = f.merchant(name="岱庙低碳书店"), f.merchant(name="泰山绿色超市")
+        f.staff(first, phone_number=phone)
+        f.staff(second, phone_number=phone)
+        first_id, second_id = first.id, second.id
+        commit()
+    assert client.post("/api/v1/merchant/auth/codes", json={"phone": phone}).status_code == 202
+    code = sms_code(app, phone)
+    body = assert_error(client.post("/api/v1/merchant/auth/tokens", json={"phone": phone, "code": code}), 409,
+                        "merchant_required")
+    assert body["details"] == {"merchant_ids": [first_id, second_id],
+                               "merchants": [{"id": first_id, "name": "岱庙低碳书店"},
+                                             {"id": second_id, "name": "泰山绿色超市"}]}
+    chosen = client.post("/api/v1/merchant/auth/tokens", json={"phone": phone, "code": code, "merchant_id": second_id})
+    assert chosen.status_code == 201
+    assert client.get("/api/v1/merchant/me", headers=bearer(chosen.json)).json["merchant_id"] == second_id
+
+
 def test_a_phone_that_is_not_staff_gets_the_same_answer_and_no_message(client, app):
     stranger = f.phone()
     response = client.post("/api/v1/merchant/auth/codes", json={"phone": stranger})

@@ -62,6 +62,8 @@ def test_the_contact_of_two_enterprises_says_which(client, app):
     body = assert_error(client.post(f"{ENTERPRISE_AUTH}/tokens", json={"phone": phone, "code": code}), 409,
                         "enterprise_required")
     assert body["details"]["enterprise_ids"] == [first, second]
+    assert [choice["id"] for choice in body["details"]["enterprises"]] == [first, second]
+    assert all(choice["name"] for choice in body["details"]["enterprises"])
     chosen = client.post(f"{ENTERPRISE_AUTH}/tokens", json={"phone": phone, "code": code, "enterprise_id": second})
     assert chosen.status_code == 201
     assert client.get("/api/v1/enterprise/me", headers=bearer(chosen.json)).json["id"] == second
