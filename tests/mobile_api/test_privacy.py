@@ -29,6 +29,7 @@ from carbon_platform.models import (
     JournalKind,
     LedgerEntry,
     LoginCode,
+    Merchant,
     PartnerKind,
     Resident,
     Reward,
@@ -38,10 +39,13 @@ from carbon_platform.services import accounts, evidence, invariants, organisatio
 from tests import factories as f
 from tests.mobile_api.helpers import assert_error, bearer, bind_proven, resident_headers, signed, tokens
 from tests.mobile_api.test_evidence import jpeg, upload
+from tests.mobile_api.test_rewards import REPETITIONS, resident_token, staff_token
+from tests.serving import race, served
 
 BEIJING = timezone(timedelta(hours=8))
 CARD = "8801 2345 6789"
 EVENTS = "/api/v1/partner/events"
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 
 
 def bus_event(event_id: str) -> dict:
@@ -273,3 +277,42 @@ def test_an_expired_voucher_is_closed_as_the_expiry_job_would_then_the_points_ar
         account = db.session.get(CarbonAccount, life["account"])
         assert (account.points_available, account.points_pending) == (0, 0)
         assert invariants.verify() == []
+
+
+@pytest.mark.concurrency
+def test_a_deletion_racing_redemptions_and_a_till_leaves_every_voucher_settled_and_the_ledger_true(app, client):
+    """Twenty times: DELETE /me, three redemptions and a till consuming the resident's open voucher, all at once.
+    Whatever wins, no voucher stays open, a consumed one is never refunded, the account ends with no points and
+    the invariants hold."""
+    with app.app_context():
+        seeding.load_reference()
+        shop = f.merchant()
+        cashier, shop_id = staff_token(f.staff(shop)), shop.id
+        commit()
+    with served(app) as address:
+        for repetition in range(REPETITIONS):
+            with app.app_context():
+                reward_id = f.reward(db.session.get(Merchant, shop_id), stock=10, points_price=100).id
+                headers, account_id = resident_token(1000)
+                commit()
+            open_voucher = client.post(f"/api/v1/rewards/{reward_id}/redemptions",
+                                       headers={**headers, "Idempotency-Key": "first"}, json={}).json
+            requests = [("DELETE", "/api/v1/me", headers, None),
+                        ("POST", "/api/v1/merchant/vouchers/consume", cashier,
+                         {"code": open_voucher["code"], "scan_nonce": f"race-{repetition:04d}"})]
+            requests += [("POST", f"/api/v1/rewards/{reward_id}/redemptions",
+                          {**headers, "Idempotency-Key": f"race-{i}"}, {}) for i in range(3)]
+            (deleted, _), (scanned, scan), *redeemed = race(address, requests)
+            assert deleted == 204, f"repetition {repetition}: {deleted}"
+            assert scanned == 200 and scan["outcome"] in ("consumed", "cancelled"), f"repetition {repetition}"
+            assert {status for status, _ in redeemed} <= {201, 401, 409}, f"repetition {repetition}: {redeemed}"
+            with app.app_context():
+                account = db.session.get(CarbonAccount, account_id)
+                assert (account.points_available, account.points_pending) == (0, 0), f"repetition {repetition}"
+                states = db.session.execute(sa.select(Voucher.status, Voucher.refunded_points)
+                                            .where(Voucher.account_id == account_id)).all()
+                assert all(state.value in ("consumed", "cancelled") for state, _ in states), states
+                assert all(refund == 0 for state, refund in states if state.value == "consumed"), states
+                consumed = sum(1 for state, _ in states if state.value == "consumed")
+                assert db.session.get(Reward, reward_id).stock == 10 - consumed
+                assert invariants.verify() == [], f"repetition {repetition}"
