@@ -8,6 +8,8 @@ import zhCN from 'vant/es/locale/lang/zh-CN'
 
 const LANGUAGE_KEY = 'carbon.h5.lang'
 export const LANGUAGES = ['zh-CN', 'en']
+/** Each language named in itself, in both UIs (so a reader of either finds theirs): data, not messages. */
+export const LANGUAGE_NAMES = { 'zh-CN': '中文', en: 'English' }
 
 const areas = import.meta.glob('../locales/*.js', { eager: true })
 const messages = { 'zh-CN': {}, en: {} }

@@ -31,6 +31,7 @@ export default {
       scenesTitle: '场景授权',
       scenesIntro: '合作方（如公交公司、电网）可以把您在他们那里的绿色行为自动报给碳惠泰安，为您记入积分。每一项都需要您主动打开，默认关闭。',
       scenesWhat: '{partner} 将报送：{scenes}',
+      sceneSeparator: '、',
       scenesGet: '打开后，这些行为会自动记入减排量和积分，无需手动上报。',
       scenesRevoke: '可以随时在“我的 → 绑定与授权管理”中撤销授权。',
       scenesNone: '暂时没有可授权的合作方。',
@@ -80,8 +81,6 @@ export default {
     settings: {
       title: '设置',
       language: '语言',
-      chinese: '中文',
-      english: 'English',
       account: '账号',
       logOut: '退出本设备登录',
       logOutAll: '退出所有设备',
@@ -180,6 +179,7 @@ export default {
       scenesTitle: 'Scene authorisations',
       scenesIntro: 'Partners such as the bus company or the power grid can report your green actions with them to Carbon Inclusion Tai\'an, so they are credited for you. Each one is off until you switch it on.',
       scenesWhat: '{partner} will report: {scenes}',
+      sceneSeparator: ', ',
       scenesGet: 'Switched on, these actions are credited with reduction and points automatically, without reporting them yourself.',
       scenesRevoke: 'You can revoke any authorisation at any time under "Me → Bindings and authorisations".',
       scenesNone: 'No partners to authorise yet.',
@@ -229,8 +229,6 @@ export default {
     settings: {
       title: 'Settings',
       language: 'Language',
-      chinese: '中文',
-      english: 'English',
       account: 'Account',
       logOut: 'Log out on this device',
       logOutAll: 'Log out everywhere',
