@@ -12,7 +12,7 @@ Chrome DevTools' "Fast 3G" preset and a 4x slower CPU, both through the DevTools
     Emulation.setCPUThrottlingRate     4
 
 "Interactive" is measured from navigation start (performance.now() in the page) to the moment the home page's
-balance, `[data-test=available-points]`, shows a number, and then to the first idle callback after it (the main
+balance, `[data-test=available]`, shows a number, and then to the first idle callback after it (the main
 thread free to answer a tap). While HomeView is the scaffold's stub (it has no balance yet), the figure is the
 stub's title bar drawn instead, and the output says so. Cold: a new browser profile (empty HTTP cache); warm: the
 same profile opening home again (hashed assets from its cache, index.html revalidated). Service workers are off, so
@@ -56,7 +56,7 @@ RESIDENT = "13800000001"
 FAST_3G = {"offline": False, "latency": 150 * 3.75, "downloadThroughput": 1.6 * 1000 * 1000 / 8 * 0.9,
            "uploadThroughput": 750 * 1000 / 8 * 0.9}
 CPU_SLOWDOWN = 4
-BALANCE = "[data-test=available-points]"
+BALANCE = "[data-test=available]"
 STUB_MARK = "STUB:"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
          "locale": "zh-CN", "timezone_id": "Asia/Shanghai", "service_workers": "block",
