@@ -58,6 +58,8 @@ h5/node_modules/.stamp: h5/package.json h5/package-lock.json
 	touch $@
 h5/dist/index.html: h5/node_modules/.stamp $(H5_SOURCES)
 	cd h5 && npm run --silent build -- --logLevel warn
+	find h5/dist -type f \( -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.svg' -o -name '*.webmanifest' \) \
+	  -exec gzip -9 -k -f {} +
 	touch $@
 
 # Debian's chromium (and a font that draws Chinese) for the browser tests, installed with apt when missing.

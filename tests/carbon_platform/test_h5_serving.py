@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
 from carbon_platform import create_app
@@ -79,3 +81,25 @@ def test_unbuilt_client_says_how_to_build_it(tmp_path):
     response = Client(app).get("/h5/report")
     assert response.status_code == 503
     assert "make h5" in response.get_data(as_text=True)
+
+
+def test_a_browser_that_takes_gzip_gets_the_precompressed_twin(tmp_path):
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    script = b"console.log('the shell');\n" * 50
+    (dist / "index.html").write_text("<!doctype html><div id=app></div>", encoding="utf-8")
+    (dist / "assets" / "index-abc123.js").write_bytes(script)
+    (dist / "assets" / "index-abc123.js.gz").write_bytes(gzip.compress(script, 9))
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "H5_DIST": str(dist)})
+    client = Client(app)
+    compressed = client.get("/h5/assets/index-abc123.js", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert compressed.headers["Content-Encoding"] == "gzip"
+    assert compressed.mimetype in ("text/javascript", "application/javascript")
+    assert gzip.decompress(compressed.data) == script
+    assert "Accept-Encoding" in compressed.headers["Vary"]
+    assert "immutable" in compressed.headers["Cache-Control"]
+    plain = client.get("/h5/assets/index-abc123.js")
+    assert "Content-Encoding" not in plain.headers and plain.data == script
+    # index.html has no twin here: it is sent as it is, whatever the browser accepts
+    page = client.get("/h5/mall", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in page.headers and b"<div id=app>" in page.data
