@@ -143,3 +143,24 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+# -- Browsers: one Playwright for the whole run. The console's tests (tests/browser) and the H5 client's
+# (tests/h5) share it: a second sync_playwright() in the same process fails ("Sync API inside the asyncio loop").
+CHROMIUM = os.environ.get("CARBON_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+def require_browser(reason: str):
+    """Skip with the reason, or fail where browser tests are required (CI: CARBON_TEST_REQUIRE_BROWSER=1)."""
+    if os.environ.get("CARBON_TEST_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def playwright_api():
+    if not os.access(CHROMIUM, os.X_OK):
+        require_browser(f"no chromium at {CHROMIUM} (make test installs Debian's with apt)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        yield playwright

@@ -7,30 +7,22 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import CHROMIUM
 from tests.serving import served
 
-CHROMIUM = os.environ.get("CARBON_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    if not os.access(CHROMIUM, os.X_OK):
-        reason = f"no chromium at {CHROMIUM} (make test installs Debian's with apt)"
-        if os.environ.get("CARBON_TEST_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
+def chromium(playwright_api):
+    browser = playwright_api.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

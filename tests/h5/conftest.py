@@ -7,14 +7,13 @@ Phones are emulated with touch, a mobile user agent and the two sizes the issue 
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from carbon_platform.h5 import DEFAULT_DIST
-from tests.browser.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, require_browser
 from tests.mobile_api.helpers import tokens
 from tests.serving import served
 
@@ -29,26 +28,11 @@ QUIET = ["--no-sandbox", "--disable-background-networking", "--disable-component
 pytestmark = pytest.mark.browser
 
 
-def require(reason: str):
-    if os.environ.get("CARBON_TEST_REQUIRE_BROWSER") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def h5_built():
     if not (DEFAULT_DIST / "index.html").is_file():
-        require(f"the H5 client is not built at {DEFAULT_DIST} (make h5)")
+        require_browser(f"the H5 client is not built at {DEFAULT_DIST} (make h5)")
     return DEFAULT_DIST
-
-
-@pytest.fixture(scope="session")
-def playwright_api():
-    if not os.access(CHROMIUM, os.X_OK):
-        require(f"no chromium at {CHROMIUM} (make test installs Debian's with apt)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        yield playwright
 
 
 @pytest.fixture(scope="session")

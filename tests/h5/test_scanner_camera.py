@@ -11,7 +11,7 @@ import re
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import CHROMIUM
+from tests.conftest import CHROMIUM
 from tests.h5.conftest import PHONE_UA, QUIET, SIZES, screenshot
 from tests.h5.test_merchant import (
     issue_voucher,
