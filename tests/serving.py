@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 @contextmanager
 def served(app) -> Iterator[tuple[str, int]]:
     """(host, port) of the app listening on a free local port until the block ends."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -22,6 +22,23 @@ def served(app) -> Iterator[tuple[str, int]]:
     finally:
         server.shutdown()
         thread.join(30)
+
+
+def _closing(app):
+    """The app with every response read whole and closed before werkzeug writes it.
+
+    Werkzeug's development server closes a response in a ``finally`` that first drains the request socket; when
+    a browser resets the connection there (Playwright closing a page mid-load), that read raises and the close is
+    skipped, so a file response leaks its open file and the run fails on the ResourceWarning. Test responses are
+    small, so holding one in memory costs nothing."""
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+    return wsgi
 
 
 def race(address: tuple[str, int], requests: list[tuple[str, str, dict, dict | None]],
