@@ -13,8 +13,7 @@ Chrome DevTools' "Fast 3G" preset and a 4x slower CPU, both through the DevTools
 
 "Interactive" is measured from navigation start (performance.now() in the page) to the moment the home page's
 balance, `[data-test=available]`, shows a number, and then to the first idle callback after it (the main
-thread free to answer a tap). While HomeView is the scaffold's stub (it has no balance yet), the figure is the
-stub's title bar drawn instead, and the output says so. Cold: a new browser profile (empty HTTP cache); warm: the
+thread free to answer a tap). Cold: a new browser profile (empty HTTP cache); warm: the
 same profile opening home again (hashed assets from its cache, index.html revalidated). Service workers are off, so
 this is the HTTP cache alone.
 
@@ -23,8 +22,10 @@ HTML file as large as the client's index.html, one script and one stylesheet as 
 their bytes the shell's own inside comments so that they compress alike) that fetches one small JSON file and
 writes its number into the same element. Each figure is printed with its ratio to the peer's.
 
-Each is measured twice: as the app serves the files itself (no compression, as `make run` does), and gzip-compressed
-as the reverse proxy in front of it in production would (nginx `gzip on`; here a small WSGI wrapper, level 6).
+Each is measured twice: as the app serves the files itself (as `make run` does: the client's own files from the gzip
+twins `make h5` writes, the API's JSON uncompressed; the peer's files uncompressed), and with every response
+gzip-compressed as the reverse proxy in front of it in production would (nginx `gzip on`; here a small WSGI wrapper,
+level 6). The peer is uncompressed in the first, so compare the client with the peer in the second.
 The script prints; it never asserts a timing.
 """
 
@@ -57,7 +58,6 @@ FAST_3G = {"offline": False, "latency": 150 * 3.75, "downloadThroughput": 1.6 * 
            "uploadThroughput": 750 * 1000 / 8 * 0.9}
 CPU_SLOWDOWN = 4
 BALANCE = "[data-test=available]"
-STUB_MARK = "STUB:"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
          "locale": "zh-CN", "timezone_id": "Asia/Shanghai", "service_workers": "block",
          "user_agent": ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -196,11 +196,7 @@ class Site:
 
 # -- The measurement ---------------------------------------------------------------------------------------------
 
-SHOWN = """([selector, stub]) => {
-  if (stub) {
-    const title = document.querySelector('.van-nav-bar__title')
-    return title && title.textContent.trim() ? performance.now() : false
-  }
+SHOWN = """(selector) => {
   const el = document.querySelector(selector)
   return el && /\\d/.test(el.textContent) ? performance.now() : false
 }"""
@@ -213,11 +209,11 @@ FETCHED = """(shown) => {
 }"""
 
 
-def measure(page, url: str, stub: bool) -> tuple[float, float, int, int]:
+def measure(page, url: str) -> tuple[float, float, int, int]:
     """(ms to the balance shown, ms to the main thread idle after it, requests and bytes before it was shown),
     from navigation start."""
     page.goto(url, wait_until="commit", timeout=120_000)
-    shown = page.wait_for_function(SHOWN, arg=[BALANCE, stub], timeout=120_000, polling="raf").json_value()
+    shown = page.wait_for_function(SHOWN, arg=BALANCE, timeout=120_000, polling="raf").json_value()
     idle = page.evaluate(IDLE)
     requests, wire = page.evaluate(FETCHED, shown)
     page.wait_for_load_state("networkidle", timeout=120_000)  # a rotated refresh token is stored before the next load
@@ -231,7 +227,7 @@ def throttle(context, page) -> None:
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
 
 
-def one_round(browser, base: str, target: str, token: str | None, stub: bool) -> dict[str, tuple]:
+def one_round(browser, base: str, target: str, token: str | None) -> dict[str, tuple]:
     context = browser.new_context(**PHONE)
     try:
         page = context.new_page()
@@ -243,8 +239,8 @@ def one_round(browser, base: str, target: str, token: str | None, stub: bool) ->
             page.goto(f"{base}/peer/me.json")
             url = f"{base}/peer/"
         throttle(context, page)
-        cold = measure(page, url, stub and target == "app")
-        warm = measure(page, url, stub and target == "app")
+        cold = measure(page, url)
+        warm = measure(page, url)
         return {"cold": cold, "warm": warm}
     finally:
         context.close()
@@ -259,8 +255,6 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     files = print_budget(DEFAULT_DIST)
-    home = ROOT / "h5" / "src" / "views" / "resident" / "HomeView.vue"
-    stub = STUB_MARK in home.read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         app = demo_app(folder)
@@ -278,15 +272,14 @@ def main() -> None:
                         site.compress = compress
                         for target in ("app", "peer"):
                             token = refresh_token(app) if target == "app" else None
-                            for which, figures in one_round(browser, base, target, token, stub).items():
+                            for which, figures in one_round(browser, base, target, token).items():
                                 results[(compress, target, which)].append(figures)
                     print(f"  round {n + 1} of {args.rounds} done", file=sys.stderr)
                 browser.close()
         finally:
             server.shutdown()
-    what = "the stub's title bar drawn (HomeView is still the scaffold's stub)" if stub else f"{BALANCE} shows a number"
     print(f"\nHome interactive, Fast 3G + {CPU_SLOWDOWN}x CPU, medians of {args.rounds} interleaved rounds "
-          f"(navigation start to {what}; then to the first idle callback):")
+          f"(navigation start to {BALANCE} shows a number; then to the first idle callback):")
     print(f"  {'served':<24} {'load':<5} {'H5 shown':>9} {'H5 idle':>9} {'peer idle':>10} {'ratio':>6}"
           f" {'H5 requests, bytes before shown':>32}")
     for compress in (False, True):

@@ -105,6 +105,19 @@ def test_home_shows_the_balances_of_a_funded_resident(app, phone, site):
     assert page.locator("[data-test=history-row]").count() == 2
 
 
+def test_a_small_reduction_is_compared_in_tree_days_and_none_shows_no_comparison(app, phone, site):
+    # 480 g is a first short ride: 480 / 21,800 g a year is 0.022 tree-years, 8.04 days of one tree: "8 天".
+    resident_id, _account, _phone = make_resident(app, points=10, grams=480)
+    page = phone.open(refresh_token=refresh_token_for(app, resident_id))
+    page.goto(f"{site}/h5/")
+    assert page.locator("[data-test=trees]").inner_text() == "相当于一棵树 8 天的吸碳量"
+    newcomer, _account, _phone = make_resident(app, points=0)
+    page = phone.open(refresh_token=refresh_token_for(app, newcomer))
+    page.goto(f"{site}/h5/")
+    page.locator("[data-test=available]").wait_for()
+    assert page.locator("[data-test=trees]").count() == 0
+
+
 def test_language_switch_turns_the_ui_english(app, phone, site):
     resident_id, _account, _phone = make_resident(app, points=10)
     page = phone.open(refresh_token=refresh_token_for(app, resident_id))

@@ -177,6 +177,12 @@ export function createSession({ audience, tokensPath, codesPath }) {
         forget()
       }
     },
+    /** Refresh a stored login now, at start-up, so that it overlaps the first page's download instead of
+     * following it; the page's first call shares this refresh (single-flight). Failures are the page's to
+     * show: it retries through ``call``. */
+    resume() {
+      if (!accessToken && localStorage.getItem(storageKey)) refresh().catch(() => {})
+    },
     forget,
     onLogout(listener) {
       listeners.add(listener)

@@ -7,8 +7,15 @@
 // age and climate.
 export const TREE_GRAMS_PER_YEAR = 21_800
 
-/** Trees-years for a reduction in grams: one decimal below ten, whole trees above. */
-export function treeYears(grams) {
+/**
+ * The comparison for a reduction in grams: ``{ unit: 'years', n }`` trees for a year (one decimal below ten,
+ * whole trees above) from one tenth of a tree-year up; below that, ``{ unit: 'days', n }``: the days one tree
+ * takes to absorb it (whole days, at least one), so that a first walk never reads "0 trees".
+ * ``null`` when there is nothing to compare.
+ */
+export function treeComparison(grams) {
   const trees = Math.max(0, grams) / TREE_GRAMS_PER_YEAR
-  return trees < 10 ? Math.round(trees * 10) / 10 : Math.round(trees)
+  if (trees === 0) return null
+  if (trees >= 0.1) return { unit: 'years', n: trees < 10 ? Math.round(trees * 10) / 10 : Math.round(trees) }
+  return { unit: 'days', n: Math.max(1, Math.round(trees * 365)) }
 }
