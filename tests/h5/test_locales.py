@@ -148,15 +148,10 @@ def test_the_key_scanner_finds_the_ways_pages_name_keys():
 # -- The language picked in settings wins over the device's, on every page -------------------------------------
 
 def pick_english(page, site):
-    """Settings' own switch once the page is built; while SettingsView is still the scaffold's stub, what the
-    switch does (`setLanguage` keeps the choice under carbon.h5.lang), then a reload."""
+    """Settings' own switch, tapped as a resident would."""
     page.goto(f"{site}/h5/settings")
     settle(page)
-    if "STUB:" in (H5 / "src" / "views" / "resident" / "SettingsView.vue").read_text(encoding="utf-8"):
-        page.evaluate("localStorage.setItem('carbon.h5.lang', 'en')")
-        page.reload()
-    else:
-        page.get_by_text("English", exact=True).first.tap()
+    page.get_by_text("English", exact=True).first.tap()
     page.wait_for_function("document.documentElement.lang === 'en'")
     settle(page)
 
