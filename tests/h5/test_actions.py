@@ -161,6 +161,8 @@ def test_a_photo_report_uploads_a_compressed_photo_and_is_credited(phone, app):
     page.locator(".van-uploader__preview").first.wait_for()
     page.wait_for_function("!document.querySelector('.van-uploader__mask')")  # uploaded
     screenshot(page, "report-form-photo-en-360x640")
+    delete = page.locator(".van-uploader__preview-delete").first.bounding_box()
+    assert min(delete["width"], delete["height"]) >= 44  # Vant's own corner is 14 px
     page.get_by_test_id("report-submit").click()
     result = page.get_by_test_id("report-result")
     result.get_by_text("Credited").wait_for()
