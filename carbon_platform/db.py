@@ -59,17 +59,19 @@ def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30_000) -> None:
 def will_write() -> None:
     """Declare that the current unit of work (a request, a CLI command, a worker thread) will write.
 
-    Every transaction of its session then begins as a write transaction: ``BEGIN IMMEDIATE`` on SQLite (see
-    ``configure_engine``); PostgreSQL, whose row locks do the same work, ignores it. Call it before the
-    session's first statement: a SQLite transaction that has begun deferred cannot become a waiting writer.
-    Unsafe requests ask for it in a ``before_request`` hook (``init_app``); CLI commands that write, and
-    code that writes from several threads, call it themselves.
+    Every transaction its session begins from now on, until the session ends with its app context, is a
+    write transaction: ``BEGIN IMMEDIATE`` on SQLite (see ``configure_engine``), so a job that commits every
+    so often keeps writing safely; PostgreSQL, whose row locks do the same work, ignores it. Call it before
+    the session's first statement: a transaction already begun keeps the kind it began as. Unsafe requests
+    ask for it in a ``before_request`` hook (``init_app``); CLI commands that write, and code that writes
+    from several threads, call it themselves.
     """
     session = db.session()
     session.execution_options = session.execution_options.union({WRITES: True})
 
 
 def _unsafe_requests_write() -> None:
+    """``before_request``: a request whose method is not safe is a unit of work that writes."""
     if request.method not in SAFE_METHODS:
         will_write()
 
