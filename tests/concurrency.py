@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from carbon_platform.db import commit
+from carbon_platform.db import commit, will_write
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 
@@ -26,13 +26,15 @@ class Outcomes:
 
 def run_concurrently(app, operation: Callable[[int], Any], workers: int, *, timeout: float = 120) -> Outcomes:
     """Each worker runs ``operation(i)`` in its own app context (so its own session and connection),
-    all released together by a barrier, and commits what it did."""
+    all released together by a barrier, and commits what it did. Each worker's unit of work writes, so it
+    says so first (``will_write``): on SQLite its transaction waits for the write lock rather than failing."""
     barrier = threading.Barrier(workers)
     outcomes = Outcomes()
     lock = threading.Lock()
 
     def worker(i: int) -> None:
         with app.app_context():
+            will_write()
             try:
                 barrier.wait(timeout=timeout)
                 result = operation(i)

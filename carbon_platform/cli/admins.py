@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from carbon_platform.db import commit
+from carbon_platform.db import commit, will_write
 from carbon_platform.errors import DomainError
 from carbon_platform.models import AdminRole
 from carbon_platform.services import admins, audit
@@ -22,6 +22,7 @@ group = click.Group("admin", help="Console administrators.")
 @with_appcontext
 def create_command(username: str, role: str, display_name: str | None, password: str):
     """Create an administrator (the first one is how a new installation is opened)."""
+    will_write()
     try:
         admin = admins.create_admin(username=username, password=password, role=AdminRole(role),
                                     display_name=display_name, actor=audit.CLI)

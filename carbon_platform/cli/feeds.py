@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from carbon_platform.clock import utcnow
-from carbon_platform.db import commit
+from carbon_platform.db import commit, will_write
 from carbon_platform.errors import DomainError
 from carbon_platform.services import audit, feeds, organisations
 
@@ -21,6 +21,7 @@ group = click.Group("feeds", help="Partner data feeds.")
 @with_appcontext
 def purge_command(days: int | None):
     """Forget the data of events nobody was matched to (no binding or no consent). Safe from cron."""
+    will_write()
     days = current_app.config["UNMATCHED_RETENTION_DAYS"] if days is None else days
     purged = feeds.purge_unmatched(utcnow() - timedelta(days=days))
     commit()
@@ -32,6 +33,7 @@ def purge_command(days: int | None):
 def settle_waiting_command():
     """Credit unmatched events whose binding has been proven and consented since (within the claim window).
     Proofs and authorisations do this themselves; this catches an event that raced one. Safe from cron."""
+    will_write()
     credited = feeds.settle_all_waiting()
     commit()
     click.echo(f"credited {credited} waiting event(s)")
@@ -50,6 +52,7 @@ def legacy_signatures_command(key_id: str, until: str | None, never: bool):
         when = datetime.fromisoformat(until) if until else None
     except ValueError:
         raise click.BadParameter("not an ISO 8601 time", param_hint="--until") from None
+    will_write()
     try:
         partner = organisations.set_legacy_signature_until(key_id, when, actor=audit.CLI)
     except DomainError as exc:

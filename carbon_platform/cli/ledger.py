@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from carbon_platform.cli import jobs
 from carbon_platform.cli.jobs import as_of
+from carbon_platform.db import will_write
 from carbon_platform.extensions import db
 from carbon_platform.services import invariants, ledger
 
@@ -27,6 +28,7 @@ def verify_command():
 
 
 def _settle(now_text: str | None, *, release: bool, expire: bool, label: str) -> None:
+    will_write()
     now = as_of(now_text)
     settled = jobs.run(ledger.settle_due(now, release=release, expire=expire), label)
     click.echo(f"{label}: {settled} account(s) as of {now.isoformat()}")

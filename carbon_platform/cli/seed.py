@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from carbon_platform import seeding
-from carbon_platform.db import commit
+from carbon_platform.db import commit, will_write
 
 group = click.Group("seed", help="Reference and demo data from seeds/.")
 
@@ -15,6 +15,7 @@ group = click.Group("seed", help="Reference and demo data from seeds/.")
 @with_appcontext
 def reference_command():
     """Load or refresh the districts (and, later, factors and the rulebook)."""
+    will_write()
     report = seeding.load_reference()
     commit()
     click.echo(f"reference data: {report}")
@@ -25,6 +26,7 @@ def reference_command():
 @with_appcontext
 def demo_command(if_empty: bool):
     """Load the deterministic demo data set (public passwords: never on a real deployment)."""
+    will_write()
     if if_empty and not seeding.is_empty():
         click.echo("demo data: database already has people in it; left alone")
         return

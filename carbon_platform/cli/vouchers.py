@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from carbon_platform.cli import jobs
 from carbon_platform.clock import as_utc
+from carbon_platform.db import will_write
 from carbon_platform.extensions import db
 from carbon_platform.services import vouchers
 
@@ -22,6 +23,7 @@ group = click.Group("vouchers", help="Reward vouchers: expiry, settlement, liabi
 @with_appcontext
 def expire_command(now_text: str | None):
     """Close vouchers past their expiry, refunding per each reward's policy. Idempotent; safe from cron."""
+    will_write()
     now = jobs.as_of(now_text)
     closed = jobs.run(vouchers.expire_due(now), "vouchers expired")
     click.echo(f"vouchers expired: {closed} as of {now.isoformat()}")

@@ -234,8 +234,9 @@ def _lock_sessions(*where: sa.ColumnElement[bool]) -> None:
     (refresh, log out, log out everywhere) takes this lock before any other, which (1) makes a revocation
     see the tokens a racing refresh minted (under READ COMMITTED an UPDATE that waited for a row lock still
     misses rows committed after it began; a statement after the lock sees them) and (2) keeps two writers
-    from locking the same tokens in opposite orders (a deadlock). On SQLite ``FOR UPDATE`` takes the
-    database's write lock (see ``carbon_platform.db.configure_engine``), which serialises the same way.
+    from locking the same tokens in opposite orders (a deadlock). On SQLite a writing request already holds the
+    database's write lock from its ``BEGIN IMMEDIATE`` (see ``carbon_platform.db.will_write``), which serialises
+    the same way.
     """
     first = sa.select(sa.func.min(AuthToken.id)).where(*where).group_by(AuthToken.session_id)
     db.session.execute(sa.select(AuthToken.id).where(AuthToken.id.in_(first)).order_by(AuthToken.id)

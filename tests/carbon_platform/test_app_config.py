@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sqlite3
+import time
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import event
 
 from carbon_platform import create_app
 from carbon_platform.config import normalise_database_url
-from carbon_platform.db import LazyDescriptionCursor
-from carbon_platform.extensions import db
+from carbon_platform.db import SAFE_METHODS, will_write
+from carbon_platform.extensions import csrf, db
 from tests import factories as f
+from tests.concurrency import run_concurrently
 from tests.conftest import TEST_CONFIG, dispose, make_app
 
 
@@ -78,7 +78,17 @@ def test_postgresql_always_uses_psycopg_3(url, expected):
     assert normalise_database_url(url) == expected
 
 
-T = sa.table("t", sa.column("x"))  # a scratch table for the SQLite locking tests
+T = sa.table("t", sa.column("x"))  # a scratch table for the SQLite transaction tests
+
+
+def scratch_app(tmp_path, name: str, **overrides):
+    """An app on a SQLite file of its own with one scratch table ``t`` holding one row, ``x = 0``."""
+    app = make_app(f"sqlite:///{tmp_path}/{name}.db", **overrides)
+    with app.app_context():
+        db.session.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+        db.session.execute(sa.text("INSERT INTO t (x) VALUES (0)"))
+        db.session.commit()
+    return app
 
 
 def test_sqlite_connections_are_set_up_for_concurrent_writers(tmp_path):
@@ -88,101 +98,89 @@ def test_sqlite_connections_are_set_up_for_concurrent_writers(tmp_path):
         assert pragma("journal_mode") == "wal"
         assert pragma("foreign_keys") == 1
         assert pragma("busy_timeout") == TEST_CONFIG["SQLITE_BUSY_TIMEOUT_MS"]
-        db.session.execute(sa.text("CREATE TABLE t (x INTEGER)"))
-        db.session.commit()
-        other = sqlite3.connect(tmp_path / "pragmas.db", timeout=0, isolation_level=None)
-        # A transaction that only reads leaves the write lock free for another writer.
-        db.session.execute(sa.select(T.c.x)).all()
+        assert pragma("synchronous") == 1  # NORMAL
+    dispose(app)
+
+
+def test_a_request_that_writes_begins_immediate_and_a_get_does_not(tmp_path):
+    app = scratch_app(tmp_path, "begins")
+
+    @csrf.exempt
+    def probe():
+        return {"x": db.session.execute(sa.select(T.c.x)).scalar_one()}
+
+    app.add_url_rule("/probe", view_func=probe, methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"])
+    begins = []
+
+    def record_begin(_connection, _cursor, statement, *_):
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record_begin)
+    client = app.test_client()
+    for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"):
+        begins.clear()
+        assert client.open("/probe", method=method).status_code == 200
+        assert begins == (["BEGIN"] if method in SAFE_METHODS else ["BEGIN IMMEDIATE"]), method
+    dispose(app)
+
+
+def test_a_unit_of_work_that_will_write_begins_every_transaction_immediate(tmp_path):
+    """A CLI job commits every so often: each of its transactions is a write transaction."""
+    app = scratch_app(tmp_path, "sticky")
+    with app.app_context():
+        other = sqlite3.connect(tmp_path / "sticky.db", timeout=0, isolation_level=None)
+        db.session.execute(sa.select(T.c.x)).all()  # not declared: a read leaves the write lock free
         other.execute("BEGIN IMMEDIATE")
         other.execute("ROLLBACK")
-        # Its first locking read (or write) takes the lock, and then another writer is refused…
-        db.session.execute(sa.select(T.c.x).with_for_update()).all()
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            other.execute("BEGIN IMMEDIATE")
         db.session.rollback()
-        other.execute("BEGIN IMMEDIATE")  # …until the transaction ends
-        other.execute("ROLLBACK")
-        # A write takes it too, and so does a savepoint (a rollback to one must not lose the lock).
-        for statement in (sa.update(T).values(x=1), None):
-            if statement is None:
-                db.session.begin_nested()
-                db.session.execute(sa.select(T.c.x)).all()  # the SAVEPOINT goes first
-            else:
-                db.session.execute(statement)
+        will_write()
+        for end in (db.session.commit, db.session.rollback, db.session.commit):
+            db.session.execute(sa.select(T.c.x)).all()  # the first read already holds the lock
             with pytest.raises(sqlite3.OperationalError, match="locked"):
                 other.execute("BEGIN IMMEDIATE")
-            db.session.rollback()
+            end()
+            other.execute("BEGIN IMMEDIATE")  # until the transaction ends
+            other.execute("ROLLBACK")
         other.close()
     dispose(app)
 
 
-def test_sqlite_writers_queue_on_an_os_lock_held_until_commit_or_rollback(tmp_path):
-    """Waiting writers are woken by the kernel the moment the lock is let go (not by SQLite's sleeps)."""
-    app = make_app(f"sqlite:///{tmp_path}/queue.db")
-    queue = os.open(tmp_path / "queue.db-writers", os.O_RDWR | os.O_CREAT)
+def read_then_add_one() -> None:
+    """Read ``x`` and write ``x + 1``: the shape of every check-then-write in the services."""
+    x = db.session.execute(sa.select(T.c.x)).scalar_one()
+    db.session.execute(sa.update(T).values(x=x + 1))
 
-    def queue_is_free() -> bool:
-        try:
-            fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(queue, fcntl.LOCK_UN)
-        return True
 
-    with app.app_context():
-        db.session.execute(sa.text("CREATE TABLE t (x INTEGER)"))
-        db.session.commit()
-        db.session.execute(sa.select(T.c.x)).all()
-        assert queue_is_free()
-        for end in (db.session.commit, db.session.rollback):
-            db.session.execute(sa.update(T).values(x=1))
-            assert not queue_is_free()
-            end()
-            assert queue_is_free()
-    os.close(queue)
+def test_deferred_transactions_that_read_then_write_fail_at_once(tmp_path):
+    """What BEGIN IMMEDIATE prevents: two deferred transactions read, then both write. SQLite cannot let the
+    second wait for the lock (its snapshot could be stale by then), so it answers "database is locked" at
+    once, whatever the busy timeout."""
+    app = scratch_app(tmp_path, "deferred", SQLITE_BUSY_TIMEOUT_MS=30_000)
+    with app.app_context(), db.engine.connect() as first, db.engine.connect() as second:
+        for connection in (first, second):
+            connection.execute(sa.select(T.c.x)).all()  # both hold a read snapshot
+        first.execute(sa.update(T).values(x=1))
+        started = time.monotonic()
+        with pytest.raises(sa.exc.OperationalError, match="database is locked"):
+            second.execute(sa.update(T).values(x=2))
+        assert time.monotonic() - started < 5  # refused, not waited for
     dispose(app)
 
 
-def test_a_second_sqlite_writer_in_the_thread_holding_the_queue_is_refused_not_hung(tmp_path):
-    """It could only wait for itself: it meets SQLite's busy timeout instead of the queue."""
-    app = make_app(f"sqlite:///{tmp_path}/again.db", SQLITE_BUSY_TIMEOUT_MS=50)
+@pytest.mark.concurrency
+def test_two_threads_that_will_write_both_succeed_on_sqlite(tmp_path):
+    """The same read-then-write from two threads at once, each unit of work declared (``run_concurrently``
+    calls ``will_write``): the second waits for the first, and neither is refused. 20 times over."""
+    app = scratch_app(tmp_path, "writers")
+    for repetition in range(20):
+        outcomes = run_concurrently(app, lambda _i: read_then_add_one(), 2)
+        assert not outcomes.errors, f"repetition {repetition}: {outcomes.errors}"
+        assert len(outcomes.ok) == 2
     with app.app_context():
-        db.session.execute(sa.text("CREATE TABLE t (x INTEGER)"))
-        db.session.commit()
-        db.session.execute(sa.update(T).values(x=1))
-        with db.engine.connect() as other, pytest.raises(sa.exc.OperationalError, match="locked"):
-            other.execute(sa.update(T).values(x=2))
-        db.session.rollback()
-        with db.engine.connect() as other:  # and once the first has let go, the second writes
-            other.execute(sa.update(T).values(x=2))
-            other.commit()
+        assert db.session.execute(sa.select(T.c.x)).scalar_one() == 40  # no update lost
     dispose(app)
-
-
-@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # psycopg's cursors: PostgreSQL only
-def test_postgresql_cursors_describe_results_as_psycopg_does_when_asked(app):
-    with app.app_context(), db.engine.connect() as connection:
-        cursor = connection.connection.dbapi_connection.cursor()
-        assert isinstance(cursor, LazyDescriptionCursor)
-        cursor.execute("SELECT 1 AS one, 'x'::text AS word")
-        plain = psycopg.Cursor.description.fget(cursor)
-        described = cursor.description
-        assert [(c.name, c.type_code) for c in described] == [(c.name, c.type_code) for c in plain] \
-            == [("one", 23), ("word", 25)]
-        assert len(described) == 2 and described[1].name == "word"
-        cursor.execute("SELECT")  # a result with rows but no columns is described, as psycopg does
-        assert cursor.description is not None and len(cursor.description) == 0
-        cursor.execute("CREATE TEMPORARY TABLE t (x int)")
-        assert cursor.description is None  # no result rows: None, as psycopg says
-        cursor.execute("SELECT 2 AS two")
-        early = cursor.description
-        cursor.execute("SELECT 3 AS three")
-        with pytest.raises(RuntimeError, match="before the cursor executes again"):
-            len(early)  # never the wrong result's columns
-        assert [c.name for c in cursor.description] == ["three"]
-        # SQLAlchemy reads names through it the first time a statement runs, and results work as ever.
-        assert connection.execute(sa.text("SELECT 4 AS four, 5 AS five")).mappings().one() == {"four": 4, "five": 5}
-        cursor.close()
 
 
 def test_models_and_migrations_agree(app):

@@ -97,11 +97,12 @@ def race_naive_spends(engine, account_id: int) -> tuple[int, int]:
 
 
 def test_the_race_check_catches_an_unguarded_spend(app):
-    """Without the guarded statement (and, on SQLite, with a deferred transaction) it must fail."""
+    """Without the guarded statement (and, on SQLite, in deferred transactions: the connections never ask
+    for ``BEGIN IMMEDIATE``) it must fail."""
     with app.app_context():
         url = db.engine.url
     engine = sa.create_engine(url, pool_size=SPENDERS, max_overflow=0)
-    configure_engine(engine, take_write_lock=False)
+    configure_engine(engine)
     held = []
     try:
         for _ in range(REPETITIONS):
