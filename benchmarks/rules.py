@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from actions import RULEBOOK_PATH, generate  # noqa: E402
 
 from points_rules import Period, Status, evaluate, load_rulebook_file  # noqa: E402
-from points_rules.engine import ZERO, _read_inputs  # noqa: E402
+from points_rules.engine import ZERO, Refused, read_inputs  # noqa: E402
 from points_rules.periods import as_utc, expiry_for  # noqa: E402
 
 RULEBOOK = load_rulebook_file(RULEBOOK_PATH)
@@ -288,8 +288,9 @@ class Pipeline:
 
     def __call__(self, facts, usage, materialise):
         scenario = RULEBOOK.scenarios[facts.scenario]
-        values, problem = _read_inputs(scenario, facts.inputs)
-        if problem:
+        try:
+            values = read_inputs(scenario, facts.inputs)
+        except Refused:
             return 0, 0, None
         when = as_utc(facts.time)  # the same UTC comparisons ours and the hand-written code make
         for factor_id in scenario.factor_ids:

@@ -5,16 +5,34 @@ Pure Python: it never imports flask or sqlalchemy (a test guards this). The core
     rulebook = load_rulebook_file("seeds/rulebook.yaml")
     result = evaluate(rulebook, Facts("bus_ride", {"distance_km": 6.2}, "resident", time), usage)
     result.points, result.grams, result.receipt.render("zh_CN")
+
+``evaluate`` (``engine``) judges one action given its ``Usage``. A ``UsageBook`` (``usage``) keeps usage
+for a stream of actions evaluated one after another: the core seeds one from the ledger for each batch it
+awards, and the simulator (``simulate``) starts one empty to replay history under a rulebook, or two.
 """
 
-from points_rules.engine import NO_USAGE, CampaignUsage, Facts, Result, Status, Totals, Usage, evaluate
+from points_rules.engine import (
+    NO_USAGE,
+    CampaignUsage,
+    Facts,
+    Refused,
+    Result,
+    Status,
+    Totals,
+    Usage,
+    evaluate,
+)
 from points_rules.formula import Formula, FormulaError, compile_formula
 from points_rules.periods import Period, expiry_for, period_bounds, period_key
 from points_rules.receipt import Adjustment, Receipt
 from points_rules.rulebook import Rulebook, RulebookError, load_rulebook, load_rulebook_file, parse_yaml
+from points_rules.simulate import ActionFileError, Comparison, Report, compare, read_actions, simulate
+from points_rules.usage import Action, CampaignStops, Need, Tally, UsageBook
 
 __all__ = [
-    "NO_USAGE", "Adjustment", "CampaignUsage", "Facts", "Formula", "FormulaError", "Period", "Receipt", "Result",
-    "Rulebook", "RulebookError", "Status", "Totals", "Usage", "compile_formula", "evaluate", "expiry_for",
-    "load_rulebook", "load_rulebook_file", "parse_yaml", "period_bounds", "period_key",
+    "NO_USAGE", "Action", "ActionFileError", "Adjustment", "CampaignStops", "CampaignUsage", "Comparison", "Facts",
+    "Formula", "FormulaError", "Need", "Period", "Receipt", "Refused", "Report", "Result", "Rulebook",
+    "RulebookError", "Status", "Tally", "Totals", "Usage", "UsageBook", "compare", "compile_formula", "evaluate",
+    "expiry_for", "load_rulebook", "load_rulebook_file", "parse_yaml", "period_bounds", "period_key",
+    "read_actions", "simulate",
 ]

@@ -92,6 +92,16 @@ class Input:
     label_zh: str | None = None  # None in rulebooks published before labels existed
     label_en: str | None = None
 
+    @cached_property
+    def low(self) -> Decimal:
+        """The smallest value accepted: ``min``, or no bound."""
+        return _LOWEST if self.min is None else self.min
+
+    @cached_property
+    def high(self) -> Decimal:
+        """The largest value accepted: ``max``, or no bound."""
+        return _HIGHEST if self.max is None else self.max
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -138,17 +148,11 @@ class Scenario:
     excludes: tuple[str, ...]
     factor_ids: tuple[str, ...]  # the factors any of its formulas read
     input_names: frozenset[str] = frozenset()
-    #: (factor id, ((start, end, version), …)) for every factor it reads, with each version's instants.
-    factor_versions: tuple[tuple[str, tuple[tuple[datetime, datetime, Factor], ...]], ...] = ()
+    #: factor id → its versions, for every factor its formulas read.
+    factor_versions: Mapping[str, tuple[Factor, ...]] = field(default_factory=dict, compare=False)
     hold: timedelta = timedelta(0)  # this scenario's hold (its own hold_days, else the rulebook's)
     description_zh: str | None = None  # None in rulebooks published before descriptions existed
     description_en: str | None = None
-
-    @cached_property
-    def input_plan(self) -> tuple[tuple[str, Decimal | None, Decimal, Decimal, Input], ...]:
-        """(name, default, low, high, spec) per input: what the engine reads on every action, looked up once."""
-        return tuple((i.name, i.default, _LOWEST if i.min is None else i.min, _HIGHEST if i.max is None else i.max, i)
-                     for i in self.inputs)
 
     @cached_property
     def certifies_grams(self) -> bool:
@@ -401,7 +405,7 @@ class _Builder:
             eligibility=conditions["eligibility"], plausibility=conditions["plausibility"], caps=caps,
             hold_days=raw["hold_days"], excludes=tuple(raw["excludes"]),
             factor_ids=(factor_ids := tuple(sorted(used & set(factors)))), input_names=frozenset(seen_inputs),
-            factor_versions=tuple((f, tuple((*v.in_force, v) for v in factors[f])) for f in factor_ids),
+            factor_versions={f: factors[f] for f in factor_ids},
             hold=timedelta(days=default_hold if raw["hold_days"] is None else raw["hold_days"]),
             description_zh=raw["description_zh"], description_en=raw["description_en"],
         )

@@ -21,7 +21,7 @@ from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import Administrator, AuditEvent, RulebookStatus, RulebookVersion
 from carbon_platform.services import audit, campaigns, rulebooks
-from points_rules.simulate import compare
+from points_rules import compare
 
 WHAT_IF_DAYS = (30, 90)
 

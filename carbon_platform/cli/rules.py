@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import click
 
-from points_rules import RulebookError, load_rulebook_file
-from points_rules.simulate import ActionFileError, Comparison, Report, compare, read_actions, simulate
+from points_rules import (
+    ActionFileError,
+    Comparison,
+    Report,
+    RulebookError,
+    compare,
+    load_rulebook_file,
+    read_actions,
+    simulate,
+)
 
 group = click.Group("rules", help="Rulebooks: check and simulate.")
 

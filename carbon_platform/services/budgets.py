@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from carbon_platform.db import insert_ignoring_conflicts
 from carbon_platform.extensions import db
 from carbon_platform.models import Action, CampaignAward, CampaignBudget, CampaignControl
+from points_rules import CampaignStops
 from points_rules.rulebook import Campaign
-from points_rules.simulate import CampaignStops
 
 if TYPE_CHECKING:
     from carbon_platform.services.earning import ActionRow

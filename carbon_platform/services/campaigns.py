@@ -21,9 +21,8 @@ from carbon_platform.errors import Conflict, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import Action, CampaignAward, CampaignBudget, CampaignControl, RulebookVersion
 from carbon_platform.services import audit, rulebooks
-from points_rules import Rulebook, load_rulebook
+from points_rules import Comparison, Rulebook, load_rulebook
 from points_rules.rulebook import Campaign
-from points_rules.simulate import Comparison
 
 
 def current() -> tuple[RulebookVersion, Rulebook]:

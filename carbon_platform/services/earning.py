@@ -39,9 +39,8 @@ from carbon_platform.models import (
 from carbon_platform.services import budgets as campaign_budgets
 from carbon_platform.services import holders, ledger, rulebooks, usage
 from carbon_platform.services.journal import fingerprint, jsonable, lock_accounts
-from points_rules import Facts, Status, evaluate
-from points_rules.simulate import Action as UsageAction
-from points_rules.simulate import CampaignStops, UsageBook
+from points_rules import Action as UsageAction
+from points_rules import CampaignStops, Facts, Status, UsageBook, evaluate
 
 if TYPE_CHECKING:
     from carbon_platform.services.auth import TokenHolder

@@ -16,8 +16,8 @@ from carbon_platform.extensions import db
 from carbon_platform.models import COUNTED, Action, CampaignControl, CarbonAccount, RulebookStatus, RulebookVersion
 from carbon_platform.services import audit
 from carbon_platform.services import budgets as campaign_budgets
-from points_rules import Facts, Rulebook, RulebookError, load_rulebook, parse_yaml
-from points_rules.simulate import CampaignStops
+from points_rules import Action as Simulated
+from points_rules import CampaignStops, Facts, Rulebook, RulebookError, load_rulebook, parse_yaml
 
 
 class NoRulebookInForce(Conflict):
@@ -301,8 +301,6 @@ def recorded_actions(days: int, *, now: datetime | None = None, shift_to: dateti
     ``shift_to`` replays them as if the period had started then (to try a campaign whose window is
     still ahead on the behaviour of the last weeks).
     """
-    from points_rules.simulate import Action as Simulated
-
     now = utcnow() if now is None else now
     start = now - timedelta(days=days)
     shift = (as_utc(shift_to) - start) if shift_to else timedelta(0)

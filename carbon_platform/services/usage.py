@@ -1,79 +1,72 @@
 """Usage for awarding: what the ledger has already counted, read for exactly the periods a batch needs.
 
-The figures seed a ``points_rules.simulate.UsageBook``; awarding then keeps it in memory while it
-evaluates the batch in order (``services.earning.award_many``).
+The figures seed a ``points_rules.UsageBook`` through its public ``needs`` and ``seed``; awarding then
+keeps the book in memory while it evaluates the batch in order (``services.earning.award_many``).
 """
 
 from __future__ import annotations
 
 import functools
 from collections import defaultdict
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from carbon_platform.db import city_date
 from carbon_platform.extensions import db
 from carbon_platform.models import COUNTED, Action, CampaignAward, CampaignBudget
-from points_rules import Period, Totals, period_bounds
-from points_rules.simulate import Action as UsageAction
-from points_rules.simulate import UsageBook
+from points_rules import Action as UsageAction
+from points_rules import Need, Period, Tally, Totals, UsageBook, period_bounds
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One part of the usage statement: the query ``name``, its parameters, and the figure each of its
+    rows seeds (``need`` without its owner, and without its day for the queries by day)."""
+
+    name: str
+    parameters: dict[str, Any]
+    need: Need
 
 
 def seed(book: UsageBook, actions: list[UsageAction], budgets: dict[str, CampaignBudget]) -> None:
-    """Fill the book with what the ledger has counted for exactly the entries these actions will read,
-    in one statement: a grouped query per kind of entry and period, whatever the number of accounts,
+    """Fill the book with what the ledger has counted for exactly the figures these actions will read,
+    in one statement: a grouped query per kind of figure and period, whatever the number of accounts,
     joined by UNION ALL. Daily caps are read for all the batch's days at once (a feed often sends a few
     days of rides)."""
-    wanted: dict[tuple, set] = defaultdict(set)  # (book, scenario or campaign, period, period key) -> owners
-    moments: dict[tuple, datetime] = {}
-    for action in actions:
-        for name, key, per in book.reads(action):
-            if name == "campaign_spent":
-                continue
-            group = _group(name, key, per)
-            wanted[group].add(key)
-            moments[group] = action.facts.time
     for campaign_id, row in budgets.items():
-        book.campaign_spent[campaign_id] = row.spent
-    reads: list[tuple[str, dict, tuple]] = []  # (query, its parameters, what its rows fill)
-    days: dict[tuple[str, str], list] = {}  # (book, scenario) -> [owners, first day's start, last day's end]
-    for group in [g for g in wanted if g[0] in ("account", "household") and g[2] is Period.DAY]:
+        book.seed_budget(campaign_id, row.spent)
+    owners: dict[Need, set] = defaultdict(set)  # a figure for everyone (owner None) -> whose is wanted
+    moments: dict[Need, datetime] = {}  # … -> a moment in its period
+    for action in actions:
+        for need in book.needs(action):
+            group = replace(need, owner=None)
+            owners[group].add(need.owner)
+            moments[group] = action.facts.time
+    days: dict[Need, list] = {}  # a daily figure for everyone on no day -> [owners, first day's start, last day's end]
+    for group in [g for g in owners if g.tally in (Tally.ACCOUNT, Tally.HOUSEHOLD) and g.per is Period.DAY]:
         start, end = period_bounds(moments[group], Period.DAY)
-        span = days.setdefault(group[:2], [set(), start, end])
-        span[0] |= {key[0] for key in wanted.pop(group)}
+        span = days.setdefault(replace(group, period_key=None), [set(), start, end])
+        span[0] |= owners.pop(group)
         span[1], span[2] = min(span[1], start), max(span[2], end)
-    for (name, subject), (owners, start, end) in days.items():
-        reads.append((f"{name}_days", {"owners": sorted(owners), "subject": subject, "start": start, "end": end},
-                      (name, subject, None, None)))
-    for group, keys in wanted.items():
-        name, subject, per, period = group
-        start, end = period_bounds(moments[group], per)
-        owners = sorted({key[1] if name in ("participant", "streaks") else key[0] for key in keys})
-        reads.append((name, {"owners": owners, "subject": subject, "start": start, "end": end or _END_OF_TIME},
-                      group))
+    reads = [_Read(f"{need.tally}_days", {"owners": sorted(who), "subject": need.subject, "start": start,
+                                          "end": end}, need)
+             for need, (who, start, end) in days.items()]
+    for need, who in owners.items():
+        start, end = period_bounds(moments[need], need.per)
+        reads.append(_Read(str(need.tally), {"owners": sorted(who), "subject": need.subject, "start": start,
+                                             "end": end or _END_OF_TIME}, need))
     if not reads:
         return
-    query = _union(tuple(name for name, _params, _group in reads))
-    parameters = {f"{key}_{i}": value for i, (_name, params, _group) in enumerate(reads)
-                  for key, value in params.items()}
+    query = _union(tuple(read.name for read in reads))
+    parameters = {f"{key}_{i}": value for i, read in enumerate(reads) for key, value in read.parameters.items()}
     for part, owner, day, count, grams, points in db.session.connection().execute(query, parameters):
-        _fill(book, reads[part][2], owner, day, int(count), int(grams), int(points))
-
-
-def _fill(book: UsageBook, group: tuple, owner: int, day: str | None, count: int, grams: int, points: int) -> None:
-    """Put one row of usage where the book keeps it."""
-    name, subject, per, period = group
-    if name in ("account", "household"):
-        target = book.account if name == "account" else book.household
-        target[(owner, subject, day if per is None else period)] = Totals(count, grams, points)
-    elif name == "year_points":
-        book.year_points[(owner, period)] = points
-    elif name == "participant":
-        book.participant_actions[(subject, owner)] = count
-        book.participant_points[(subject, owner)] = points
-    else:
-        book.streaks[(subject, owner, per, period)] = count
+        need = reads[part].need
+        book.seed(Need(tally=need.tally, owner=owner, subject=need.subject, per=need.per,
+                       period_key=day if need.period_key is None and need.per is Period.DAY else need.period_key),
+                  Totals(count=int(count), grams=int(grams), points=int(points)))
 
 
 def _part(name: str, i: int) -> sa.Select:
@@ -109,14 +102,3 @@ def _union(names: tuple[str, ...]) -> sa.Select | sa.CompoundSelect:
 
 
 _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)  # the end of the period "ever"
-
-
-def _group(name: str, key: tuple, per: Period) -> tuple:
-    """The query that answers an entry: its book, scenario or campaign, period and period key."""
-    if name in ("account", "household"):
-        return name, key[1], per, key[2]
-    if name == "year_points":
-        return name, None, per, key[1]
-    if name == "participant":
-        return name, key[0], per, None
-    return name, key[0], per, key[3]  # streaks
