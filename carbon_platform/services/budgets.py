@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from carbon_platform.db import insert_ignoring_conflicts
 from carbon_platform.extensions import db
 from carbon_platform.models import Action, CampaignAward, CampaignBudget, CampaignControl
+from carbon_platform.services.journal import insert_rows
 from points_rules.rulebook import Campaign
 from points_rules.simulate import CampaignStops
 
@@ -59,7 +60,7 @@ def spend(paid: Mapping[Action, dict[str, int]], budgets: dict[str, CampaignBudg
                            "points": points, "occurred_at": action.occurred_at})
             totals[campaign_id] += points
     if awards:
-        db.session.execute(sa.insert(CampaignAward), awards)  # an ORM bulk insert: one statement for the batch
+        insert_rows(CampaignAward, awards)
     for campaign_id in sorted(totals):
         points = totals[campaign_id]
         if points:

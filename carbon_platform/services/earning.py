@@ -127,12 +127,12 @@ class _Item:
 
 
 @dataclass(eq=False)
-class _Written:
-    """A claim the rules judged: its action, the earning to post for it (if it credits anything), and
-    the points each campaign that counted it paid (its budget's share)."""
+class _Judged:
+    """A claim the rules judged: its action's columns, the earning to post for it (if it credits anything),
+    and the points each campaign that counted it paid (its budget's share)."""
 
     item: _Item
-    action: Action
+    columns: dict[str, Any]
     earning: ledger.Earning | None
     campaign_points: dict[str, int]
 
@@ -173,13 +173,9 @@ def award_many(claims: list[Claim], *, now: datetime | None = None,
     budgets = campaign_budgets.lock({c.id: c for item in todo for c in book.targeted(item.usage)})
     usage.seed(book, [item.usage for item in todo], budgets)
 
-    written = []
-    for item in todo:
-        judged = _judge(item, rulebook, version_id, book, frozen, now)
-        if judged is not None:
-            written.append(judged)
-    _write(written, now, frozen)
-    campaign_budgets.spend({w.action: w.campaign_points for w in written}, budgets)
+    judged = [j for j in (_judge(item, rulebook, version_id, book, frozen, now) for item in todo) if j is not None]
+    actions = _write(judged, now, frozen)
+    campaign_budgets.spend({action: j.campaign_points for j, action in zip(judged, actions, strict=True)}, budgets)
     for item in items:
         if item.repeats is not None:
             item.outcome = _as_before(item)
@@ -187,9 +183,9 @@ def award_many(claims: list[Claim], *, now: datetime | None = None,
 
 
 def _judge(item: _Item, rulebook: Rulebook, version_id: int, book: UsageBook, frozen: Mapping[int, bool],
-           now: datetime) -> _Written | None:
-    """Evaluate one claim against the usage so far and build its action; None when it is refused (its
-    outcome then says why, and the usage book does not count it)."""
+           now: datetime) -> _Judged | None:
+    """Evaluate one claim against the usage so far; None when it is refused (its outcome then says why, and
+    the usage book does not count it)."""
     claim = item.claim
     result = evaluate(rulebook, item.usage.facts, book.usage(item.usage))
     earning = None
@@ -206,17 +202,16 @@ def _judge(item: _Item, rulebook: Rulebook, version_id: int, book: UsageBook, fr
             item.outcome = exc
             return None
     book.record(item.usage, result)
-    action = Action(
+    columns = dict(
         account_id=claim.account_id, household_account_id=claim.household_account_id, scenario=claim.scenario,
         channel=claim.channel, district=claim.district, occurred_at=item.usage.facts.time, received_at=now,
         inputs=jsonable(claim.inputs), natural_key=claim.natural_key, idempotency_key=claim.idempotency_key,
         request_hash=item.digest, status=_STATUS[result.status], reason=result.reason,
         detail=(result.detail or "")[:300] or None, grams=result.grams, base_points=result.base_points,
         points=result.points, rulebook_version_id=version_id, receipt=result.receipt.as_dict(), journal_id=None)
-    item.outcome = Award(action)
     counted = result.status is not Status.REJECTED and (result.grams or result.base_points)
     paid = {c.id: result.campaign_points.get(c.id, 0) for c in book.targeted(item.usage)} if counted else {}
-    return _Written(item, action, earning, paid)
+    return _Judged(item, columns, earning, paid)
 
 
 def _as_before(item: _Item) -> Award | DomainError:
@@ -262,22 +257,27 @@ def _answer_earlier(items: list[_Item], *, keys_are_new: bool) -> None:
                 first_fact[claim.natural_key] = item
 
 
-def _write(written: list[_Written], now: datetime, locked: Mapping[int, bool]) -> None:
-    """Write the batch's actions (one insert), then post the earnings of the credited ones under keys
-    naming their actions (``ledger.earn_many``), then point each action at its journal (one update)."""
-    if not written:
-        return
-    db.session.add_all([w.action for w in written])
-    db.session.flush()
-    due = [w for w in written if w.earning is not None]
-    if not due:
-        return
-    journal_ids = ledger.earn_many(
-        [replace(w.earning, idempotency_key=f"action:{w.action.id}", memo=f"{w.action.scenario} action {w.action.id}")
-         for w in due], now=now, locked=locked)
-    for w, journal_id in zip(due, journal_ids, strict=True):
-        w.action.journal_id = journal_id
-    db.session.flush()
+def _write(judged: list[_Judged], now: datetime, locked: Mapping[int, bool]) -> list[Action]:
+    """Write the batch's actions (one insert), post the earnings of the credited ones under keys naming
+    their actions (``ledger.earn_many``), and point each of those actions at its journal (one update)."""
+    if not judged:
+        return []
+    # RETURNING's rows come in no promised order: matched back by the unique idempotency key. (Asking for
+    # the parameters' order makes SQLite insert one row at a time.)
+    written = {action.idempotency_key: action for action in db.session.scalars(
+        sa.insert(Action).returning(Action).execution_options(render_nulls=True), [j.columns for j in judged])}
+    actions = [written[j.columns["idempotency_key"]] for j in judged]
+    for j, action in zip(judged, actions, strict=True):
+        j.item.outcome = Award(action)
+    due = [(action, j.earning) for j, action in zip(judged, actions, strict=True) if j.earning is not None]
+    if due:
+        journal_ids = ledger.earn_many(
+            [replace(earning, idempotency_key=f"action:{action.id}", memo=f"{action.scenario} action {action.id}")
+             for action, earning in due], now=now, locked=locked)
+        for (action, _earning), journal_id in zip(due, journal_ids, strict=True):
+            action.journal_id = journal_id
+        db.session.flush()
+    return actions
 
 
 def self_report(holder: Resident | Enterprise | TokenHolder, *, scenario: str, inputs: dict[str, Any],

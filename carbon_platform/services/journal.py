@@ -35,6 +35,15 @@ class Posting:
     amount: int
 
 
+def insert_rows(model: type, rows: list[dict[str, Any]]) -> None:
+    """Write a batch of new rows of ``model`` in one statement: an ORM bulk insert.
+
+    ``render_nulls``: otherwise the ORM leaves a None out of its row, and rows of different shapes (an entry
+    with a holder, the next one without) cannot share a statement: a batch of 100 earnings became a dozen inserts.
+    """
+    db.session.execute(sa.insert(model).execution_options(render_nulls=True), rows)
+
+
 def checked_amount(value: Any, name: str = "points", *, allow_zero: bool = False) -> int:
     """Accept only true integers in range: no bools, floats, Decimals, strings, NaN or 2**63."""
     if type(value) is not int:
@@ -195,7 +204,7 @@ def post_many(journals: list[JournalPostings]) -> None:
                 deltas[p.account_id][BALANCE_COLUMN[p.book]] += p.amount
     if not entries:
         return
-    db.session.execute(sa.insert(LedgerEntry), entries)  # an ORM bulk insert: one statement for the batch
+    insert_rows(LedgerEntry, entries)
     _move_balances(deltas)
 
 

@@ -51,6 +51,7 @@ from carbon_platform.services.journal import (  # noqa: F401 - the primitives ar
     checked_amount,
     claim_journal,
     claim_journals,
+    insert_rows,
     lock_account,
     lock_accounts,
     post,
@@ -183,7 +184,7 @@ def earn_many(earnings: list[Earning], *, now: datetime | None = None,
                              Posting(None, Book.ISSUED, -earning.points)]
             journals.append(JournalPostings(journal_id, JournalKind.EARN, postings))
         if lots:
-            db.session.execute(sa.insert(PointLot), lots)  # an ORM bulk insert: one statement for the batch
+            insert_rows(PointLot, lots)
         post_many(journals)
     return [claim.journal_id for claim in claimed]
 
