@@ -123,7 +123,7 @@ class _Item:
     # the earlier claim, ``by_key`` whether it repeats its idempotency key (else its fact).
     repeats: _Item | None = None
     by_key: bool = False
-    usage: UsageAction | None = None  # the claim as the usage book counts it, once it is evaluated
+    as_counted: UsageAction | None = None  # the claim as the usage book counts it (set before evaluating)
 
 
 @dataclass(eq=False)
@@ -166,12 +166,12 @@ def award_many(claims: list[Claim], *, now: datetime | None = None,
     todo = [item for item in items if item.outcome is None and item.repeats is None]
     for item in todo:
         c = item.claim
-        item.usage = UsageAction(c.account_id, Facts(c.scenario, c.inputs, c.account_type, as_utc(c.occurred_at),
+        item.as_counted = UsageAction(c.account_id, Facts(c.scenario, c.inputs, c.account_type, as_utc(c.occurred_at),
                                                      channel=c.channel, district=c.district,
                                                      in_household=c.household_account_id is not None,
                                                      received_at=now, fact_id=c.fact_id), c.household_account_id)
-    budgets = campaign_budgets.lock({c.id: c for item in todo for c in book.targeted(item.usage)})
-    usage.seed(book, [item.usage for item in todo], budgets)
+    budgets = campaign_budgets.lock({c.id: c for item in todo for c in book.targeted(item.as_counted)})
+    usage.seed(book, [item.as_counted for item in todo], budgets)
 
     judged = [j for j in (_judge(item, rulebook, version_id, book, frozen, now) for item in todo) if j is not None]
     actions = _write(judged, now, frozen)
@@ -187,7 +187,7 @@ def _judge(item: _Item, rulebook: Rulebook, version_id: int, book: UsageBook, fr
     """Evaluate one claim against the usage so far; None when it is refused (its outcome then says why, and
     the usage book does not count it)."""
     claim = item.claim
-    result = evaluate(rulebook, item.usage.facts, book.usage(item.usage))
+    result = evaluate(rulebook, item.as_counted.facts, book.usage(item.as_counted))
     earning = None
     if result.status is Status.CREDITED and (result.points or result.grams):
         if frozen[claim.account_id]:
@@ -201,16 +201,16 @@ def _judge(item: _Item, rulebook: Rulebook, version_id: int, book: UsageBook, fr
         except DomainError as exc:
             item.outcome = exc
             return None
-    book.record(item.usage, result)
+    book.record(item.as_counted, result)
     columns = dict(
         account_id=claim.account_id, household_account_id=claim.household_account_id, scenario=claim.scenario,
-        channel=claim.channel, district=claim.district, occurred_at=item.usage.facts.time, received_at=now,
+        channel=claim.channel, district=claim.district, occurred_at=item.as_counted.facts.time, received_at=now,
         inputs=jsonable(claim.inputs), natural_key=claim.natural_key, idempotency_key=claim.idempotency_key,
         request_hash=item.digest, status=_STATUS[result.status], reason=result.reason,
         detail=(result.detail or "")[:300] or None, grams=result.grams, base_points=result.base_points,
         points=result.points, rulebook_version_id=version_id, receipt=result.receipt.as_dict(), journal_id=None)
     counted = result.status is not Status.REJECTED and (result.grams or result.base_points)
-    paid = {c.id: result.campaign_points.get(c.id, 0) for c in book.targeted(item.usage)} if counted else {}
+    paid = {c.id: result.campaign_points.get(c.id, 0) for c in book.targeted(item.as_counted)} if counted else {}
     return _Judged(item, columns, earning, paid)
 
 

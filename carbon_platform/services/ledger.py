@@ -120,7 +120,7 @@ def earn(account_id: int, *, points: int, grams: int, idempotency_key: str, scen
     now = utc_or_now(now)
     credit = checked_credit(Credit(account_id, points, grams, idempotency_key, scenario, earned_at, release_at,
                                    expires_at, memo), now)
-    (journal_id,) = earn_many([credit], now=now, locked=None if not account_locked else _frozen({account_id}))
+    (journal_id,) = earn_many([credit], now=now, locked=_frozen({account_id}) if account_locked else None)
     return db.session.get(Journal, journal_id)
 
 
