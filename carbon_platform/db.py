@@ -136,29 +136,6 @@ def _insert_ignoring(dialect: str, model, index_elements: tuple[str, ...], retur
     return statement
 
 
-#: ``count`` values of the sequence behind a table's ``id``, on PostgreSQL.
-_NEXTVALS = (sa.select(sa.func.nextval(sa.func.pg_get_serial_sequence(sa.bindparam("table", type_=sa.String),
-                                                                      sa.literal_column("'id'"))))
-             .select_from(sa.func.generate_series(1, sa.bindparam("count", type_=sa.Integer))))
-
-
-def next_ids(table: sa.Table, count: int) -> list[int]:
-    """``count`` ids for rows of ``table`` about to be inserted, so that rows referring to them can be
-    written in the same round of statements (no INSERT … RETURNING, no UPDATE afterwards).
-
-    PostgreSQL draws them from the table's sequence. SQLite takes the ids after the largest, read under
-    the database's write lock, which a unit of work that writes holds from its ``BEGIN IMMEDIATE`` (see
-    ``will_write``), so no other writer can take them meanwhile.
-    """
-    if count == 0:
-        return []
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        return list(connection.execute(_NEXTVALS, {"table": table.name, "count": count}).scalars())
-    largest = connection.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
-    return list(range(largest + 1, largest + 1 + count))
-
-
 class city_date(FunctionElement):  # noqa: N801 - reads as the SQL function it compiles to
     """The Beijing calendar date of a UTC timestamp column, as 'YYYY-MM-DD' text."""
 

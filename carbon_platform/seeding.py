@@ -160,12 +160,11 @@ def _load_demo_ledger(data: dict[str, Any], residents: dict[str, Resident], repo
             continue  # times are relative to the first load, so a second load must not re-send them
         resident = residents[row["phone"]]
         when = now - timedelta(days=row["days_ago"], hours=2)
-        account_type, district, household_account_id = holders.of({resident.account_id})[
-            resident.account_id]
+        holder = holders.of({resident.account_id})[resident.account_id]
         earning.award_action(
-            resident.account_id, account_type=account_type, scenario=row["scenario"], inputs=row["inputs"],
-            occurred_at=when, idempotency_key=key, channel=row["channel"], district=district,
-            household_account_id=household_account_id, now=when + timedelta(minutes=10),
+            resident.account_id, account_type=holder.account_type, scenario=row["scenario"], inputs=row["inputs"],
+            occurred_at=when, idempotency_key=key, channel=row["channel"], district=holder.district,
+            household_account_id=holder.household_account_id, now=when + timedelta(minutes=10),
         )
         report.count("demo actions")
     welcome = data["welcome_points"]

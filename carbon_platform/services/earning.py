@@ -22,12 +22,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from carbon_platform.clock import as_utc, utc_or_now
-from carbon_platform.db import next_ids
 from carbon_platform.errors import AccountFrozen, DomainError, IdempotencyConflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import (
@@ -44,6 +43,7 @@ from points_rules import CampaignStops, Facts, Status, UsageBook, evaluate
 
 if TYPE_CHECKING:
     from carbon_platform.services.auth import TokenHolder
+    from points_rules import Rulebook
 
 _STATUS = {Status.CREDITED: ActionStatus.CREDITED, Status.REVIEW: ActionStatus.REVIEW,
            Status.REJECTED: ActionStatus.REJECTED}
@@ -88,36 +88,14 @@ class Claim:
                             "district": self.district, "household": self.household_account_id, "fact": self.fact_id})
 
 
-class ActionRow(NamedTuple):
-    """An action as awarding wrote it: what callers answer with, without reading the row back."""
-
-    id: int
-    account_id: int
-    household_account_id: int | None
-    scenario: str
-    channel: str
-    district: str | None
-    occurred_at: datetime
-    received_at: datetime
-    status: ActionStatus
-    reason: str | None
-    detail: str | None
-    grams: int
-    base_points: int
-    points: int
-    journal_id: int | None
-
-
 @dataclass(frozen=True)
 class Award:
-    row: Action | ActionRow  # the action: as written now, or as found (a replay, an already credited fact)
-    duplicate_of: Action | ActionRow | None = None  # set when the fact was already credited through another report
-    replayed: bool = False
+    """What awarding a claim came to: the action (as written now, or as found for a replay or a fact
+    already credited through another report)."""
 
-    @property
-    def action(self) -> Action:
-        """The action as a mapped object (read from the database when the award has only what it wrote)."""
-        return self.row if isinstance(self.row, Action) else db.session.get(Action, self.row.id)
+    action: Action
+    duplicate_of: Action | None = None  # set when the fact was already credited through another report
+    replayed: bool = False
 
 
 def award_action(account_id: int, *, account_type: str, scenario: str, inputs: dict[str, Any], occurred_at: datetime,
@@ -133,6 +111,31 @@ def award_action(account_id: int, *, account_type: str, scenario: str, inputs: d
     return outcome
 
 
+@dataclass(eq=False)
+class _Item:
+    """One claim on its way through ``award_many``: what it came to, once known."""
+
+    claim: Claim
+    digest: str
+    outcome: Award | DomainError | None = None
+    # A claim repeating an earlier claim of the same batch is answered as that one was: ``repeats`` is
+    # the earlier claim, ``by_key`` whether it repeats its idempotency key (else its fact).
+    repeats: _Item | None = None
+    by_key: bool = False
+    as_counted: UsageAction | None = None  # the claim as the usage book counts it (set before evaluating)
+
+
+@dataclass(eq=False)
+class _Judged:
+    """A claim the rules judged: its action's columns, the earning to post for it (if it credits anything),
+    and the points each campaign that counted it paid (its budget's share)."""
+
+    item: _Item
+    columns: dict[str, Any]
+    earning: ledger.Earning | None
+    campaign_points: dict[str, int]
+
+
 def award_many(claims: list[Claim], *, now: datetime | None = None,
                context: Context | None = None) -> list[Award | DomainError]:
     """Award actions in order, as if one after another, with a fixed number of statements per batch.
@@ -143,139 +146,137 @@ def award_many(claims: list[Claim], *, now: datetime | None = None,
     are evaluated in order, so the tenth ride of a day sees the nine before it.
     """
     now = utc_or_now(now)
-    outcomes: list[Award | DomainError | None] = [None] * len(claims)
-    for i, claim in enumerate(claims):
-        key = claim.idempotency_key
+    items = [_Item(claim, claim.fingerprint()) for claim in claims]
+    for item in items:
+        key = item.claim.idempotency_key
         if not isinstance(key, str) or not 1 <= len(key) <= 200:
-            outcomes[i] = InvalidInput("idempotency key must be 1 to 200 characters", field="idempotency_key")
-    digests = [claim.fingerprint() for claim in claims]
+            item.outcome = InvalidInput("idempotency key must be 1 to 200 characters", field="idempotency_key")
 
     frozen = dict(context.locked) if context else {}
     wanted = {a for c in claims for a in (c.account_id, c.household_account_id)} - {None} - set(frozen)
     frozen.update(lock_accounts(wanted))
-    for i, claim in enumerate(claims):
-        if outcomes[i] is None and claim.account_id not in frozen:
-            outcomes[i] = NotFound("account not found", account_id=claim.account_id)
+    for item in items:
+        if item.outcome is None and item.claim.account_id not in frozen:
+            item.outcome = NotFound("account not found", account_id=item.claim.account_id)
 
-    earlier = _earlier(claims, outcomes, digests, context is not None and context.keys_are_new)
+    _answer_earlier(items, keys_are_new=context is not None and context.keys_are_new)
     version_id, rulebook = context.rules if context else rulebooks.rules_in_force(now)
     book = UsageBook(rulebook, context.stops if context else campaign_budgets.stops())
-    todo = [(i, UsageAction(c.account_id, Facts(c.scenario, c.inputs, c.account_type, as_utc(c.occurred_at),
-                                                  channel=c.channel, district=c.district,
-                                                  in_household=c.household_account_id is not None, received_at=now,
-                                                  fact_id=c.fact_id), c.household_account_id))
-            for i, c in enumerate(claims) if outcomes[i] is None and i not in earlier]
-    budgets = campaign_budgets.lock({c.id: c for _, action in todo for c in book.targeted(action)})
-    usage.seed(book, [action for _, action in todo], budgets)
+    todo = [item for item in items if item.outcome is None and item.repeats is None]
+    for item in todo:
+        c = item.claim
+        item.as_counted = UsageAction(c.account_id, Facts(c.scenario, c.inputs, c.account_type, as_utc(c.occurred_at),
+                                                     channel=c.channel, district=c.district,
+                                                     in_household=c.household_account_id is not None,
+                                                     received_at=now, fact_id=c.fact_id), c.household_account_id)
+    budgets = campaign_budgets.lock({c.id: c for item in todo for c in book.targeted(item.as_counted)})
+    usage.seed(book, [item.as_counted for item in todo], budgets)
 
-    rows, credits, paid = [], [], []
-    for i, action in todo:
-        claim, result = claims[i], evaluate(rulebook, action.facts, book.usage(action))
-        credit = None
-        if result.status is Status.CREDITED and (result.points or result.grams):
-            if frozen[claim.account_id]:
-                outcomes[i] = AccountFrozen(account_id=claim.account_id)
-                continue
-            try:
-                credit = ledger.checked_credit(ledger.Credit(
-                    claim.account_id, result.points, result.grams, "", claim.scenario, now, result.hold_until,
-                    result.expires_at), now)
-            except DomainError as exc:
-                outcomes[i] = exc
-                continue
-        book.record(action, result)
-        rows.append({
-            "account_id": claim.account_id, "household_account_id": claim.household_account_id,
-            "scenario": claim.scenario, "channel": claim.channel, "district": claim.district,
-            "occurred_at": action.facts.time, "received_at": now, "inputs": jsonable(claim.inputs),
-            "natural_key": claim.natural_key, "idempotency_key": claim.idempotency_key, "request_hash": digests[i],
-            "status": _STATUS[result.status], "reason": result.reason, "detail": (result.detail or "")[:300] or None,
-            "grams": result.grams, "base_points": result.base_points, "points": result.points,
-            "rulebook_version_id": version_id, "receipt": result.receipt.as_dict(),
-        })
-        credits.append(credit)
-        counted = result.status is not Status.REJECTED and (result.grams or result.base_points)
-        paid.append([(c.id, result.campaign_points.get(c.id, 0)) for c in book.targeted(action)] if counted else [])
-        outcomes[i] = len(rows) - 1  # placeholder: the row's position, until it has an id
-
-    actions = _write(rows, credits, now, frozen)
-    campaign_budgets.spend(actions, paid, budgets)
-    for i, outcome in enumerate(outcomes):
-        if type(outcome) is int:
-            outcomes[i] = Award(actions[outcome])
-    for i, (j, kind) in earlier.items():  # a claim repeating an earlier one in the same batch
-        first = outcomes[j]
-        if isinstance(first, DomainError):
-            outcomes[i] = first
-        elif kind == "replay":
-            outcomes[i] = IdempotencyConflict(idempotency_key=claims[i].idempotency_key) \
-                if digests[i] != digests[j] else Award(first.row, replayed=True)
-        else:
-            outcomes[i] = Award(first.row, duplicate_of=first.row)
-    return outcomes
+    judged = [j for j in (_judge(item, rulebook, version_id, book, frozen, now) for item in todo) if j is not None]
+    actions = _write(judged, now, frozen)
+    campaign_budgets.spend({action: j.campaign_points for j, action in zip(judged, actions, strict=True)}, budgets)
+    for item in items:
+        if item.repeats is not None:
+            item.outcome = _as_before(item)
+    return [item.outcome for item in items]
 
 
-_actions = Action.__table__
-#: Replays are rare: the check reads three columns of the table, and the action only when the key is taken.
-_BY_KEY = (sa.select(_actions.c.idempotency_key, _actions.c.request_hash, _actions.c.id)
-           .where(_actions.c.idempotency_key.in_(sa.bindparam("keys", expanding=True))))
-_BY_FACT = sa.select(Action).where(Action.natural_key.in_(sa.bindparam("facts", expanding=True)))
+def _judge(item: _Item, rulebook: Rulebook, version_id: int, book: UsageBook, frozen: Mapping[int, bool],
+           now: datetime) -> _Judged | None:
+    """Evaluate one claim against the usage so far; None when it is refused (its outcome then says why, and
+    the usage book does not count it)."""
+    claim = item.claim
+    result = evaluate(rulebook, item.as_counted.facts, book.usage(item.as_counted))
+    earning = None
+    if result.status is Status.CREDITED and (result.points or result.grams):
+        if frozen[claim.account_id]:
+            item.outcome = AccountFrozen(account_id=claim.account_id)
+            return None
+        try:
+            # The key and memo name the action, whose id is known once it is written (``_write``).
+            earning = ledger.checked_credit(ledger.Credit(claim.account_id, result.points, result.grams, "",
+                                                          claim.scenario, now, result.hold_until,
+                                                          result.expires_at), now)
+        except DomainError as exc:
+            item.outcome = exc
+            return None
+    book.record(item.as_counted, result)
+    columns = dict(
+        account_id=claim.account_id, household_account_id=claim.household_account_id, scenario=claim.scenario,
+        channel=claim.channel, district=claim.district, occurred_at=item.as_counted.facts.time, received_at=now,
+        inputs=jsonable(claim.inputs), natural_key=claim.natural_key, idempotency_key=claim.idempotency_key,
+        request_hash=item.digest, status=_STATUS[result.status], reason=result.reason,
+        detail=(result.detail or "")[:300] or None, grams=result.grams, base_points=result.base_points,
+        points=result.points, rulebook_version_id=version_id, receipt=result.receipt.as_dict(), journal_id=None)
+    counted = result.status is not Status.REJECTED and (result.grams or result.base_points)
+    paid = {c.id: result.campaign_points.get(c.id, 0) for c in book.targeted(item.as_counted)} if counted else {}
+    return _Judged(item, columns, earning, paid)
 
 
-def _earlier(claims: list[Claim], outcomes: list, digests: list[str], keys_are_new: bool) -> dict[int, tuple[int, str]]:
-    """Answer replays and already-credited facts from the database (two queries, and a third to read the
-    actions replayed, if any), and find the claims that repeat an earlier claim of the same batch:
-    index -> (that claim's index, "replay" or "fact")."""
-    live = [i for i, outcome in enumerate(outcomes) if outcome is None]
-    keys = set() if keys_are_new else {claims[i].idempotency_key for i in live}
-    facts = {claims[i].natural_key for i in live} - {None}
-    stored = {key: (request_hash, action_id) for key, request_hash, action_id in db.session.connection().execute(
-        _BY_KEY, {"keys": sorted(keys)})} if keys else {}
-    replayed = {action.id: action for action in db.session.execute(
-        sa.select(Action).where(Action.id.in_([action_id for _hash, action_id in stored.values()]))).scalars()} \
-        if stored else {}
-    credited = {action.natural_key: action for action in db.session.execute(
-        _BY_FACT, {"facts": sorted(facts)}).scalars()} if facts else {}
-    first_key, first_fact, earlier = {}, {}, {}
-    for i in live:
-        claim = claims[i]
-        existing = stored.get(claim.idempotency_key)
-        if existing is not None:
-            request_hash, action_id = existing
-            outcomes[i] = IdempotencyConflict(idempotency_key=claim.idempotency_key) \
-                if request_hash != digests[i] else Award(replayed[action_id], replayed=True)
+def _as_before(item: _Item) -> Award | DomainError:
+    """The answer to a claim that repeats an earlier claim of its batch: that claim's, as a replay (a
+    changed request under its key is a conflict) or as a duplicate of its fact."""
+    first = item.repeats.outcome
+    if isinstance(first, DomainError):
+        return first
+    if not item.by_key:
+        return Award(first.action, duplicate_of=first.action)
+    if item.digest != item.repeats.digest:
+        return IdempotencyConflict(idempotency_key=item.claim.idempotency_key)
+    return Award(first.action, replayed=True)
+
+
+def _answer_earlier(items: list[_Item], *, keys_are_new: bool) -> None:
+    """Answer replays and already-credited facts from the database (a query for each), and point the
+    claims that repeat an earlier claim of the same batch at it."""
+    live = [item for item in items if item.outcome is None]
+    keys = set() if keys_are_new else {item.claim.idempotency_key for item in live}
+    facts = {item.claim.natural_key for item in live} - {None}
+    replayed = {action.idempotency_key: action for action in db.session.scalars(
+        sa.select(Action).where(Action.idempotency_key.in_(sorted(keys))))} if keys else {}
+    credited = {action.natural_key: action for action in db.session.scalars(
+        sa.select(Action).where(Action.natural_key.in_(sorted(facts))))} if facts else {}
+    first_key: dict[str, _Item] = {}
+    first_fact: dict[str, _Item] = {}
+    for item in live:
+        claim = item.claim
+        if claim.idempotency_key in replayed:
+            action = replayed[claim.idempotency_key]
+            item.outcome = IdempotencyConflict(idempotency_key=claim.idempotency_key) \
+                if action.request_hash != item.digest else Award(action, replayed=True)
         elif claim.idempotency_key in first_key:
-            earlier[i] = (first_key[claim.idempotency_key], "replay")
+            item.repeats, item.by_key = first_key[claim.idempotency_key], True
         elif claim.natural_key in credited:
-            outcomes[i] = Award(credited[claim.natural_key], duplicate_of=credited[claim.natural_key])
+            item.outcome = Award(credited[claim.natural_key], duplicate_of=credited[claim.natural_key])
         elif claim.natural_key in first_fact:
-            earlier[i] = (first_fact[claim.natural_key], "fact")
+            item.repeats = first_fact[claim.natural_key]
         else:
-            first_key[claim.idempotency_key] = i
+            first_key[claim.idempotency_key] = item
             if claim.natural_key:
-                first_fact[claim.natural_key] = i
-    return earlier
+                first_fact[claim.natural_key] = item
 
 
-_INSERT_ACTIONS = sa.insert(Action.__table__)
-
-
-def _write(rows: list[dict[str, Any]], credits: list, now: datetime, locked: Mapping[int, bool]) -> list[ActionRow]:
-    """Write the batch's actions and, for each credited one, its earning: ids first, so each action is
-    inserted with its journal (one statement each for actions, journals, lots, entries, balances)."""
-    due = []
-    for row, action_id, credit in zip(rows, next_ids(Action.__table__, len(rows)), credits, strict=True):
-        row["id"], row["journal_id"] = action_id, None
-        if credit is not None:
-            due.append((row, replace(credit, idempotency_key=f"action:{action_id}",
-                                     memo=f"{row['scenario']} action {action_id}")))
+def _write(judged: list[_Judged], now: datetime, locked: Mapping[int, bool]) -> list[Action]:
+    """Write the batch's actions (one insert), post the earnings of the credited ones under keys naming
+    their actions (``ledger.earn_many``), and point each of those actions at its journal (one update)."""
+    if not judged:
+        return []
+    # RETURNING's rows come in no promised order: matched back by the unique idempotency key. (Asking for
+    # the parameters' order makes SQLite insert one row at a time.)
+    written = {action.idempotency_key: action for action in db.session.scalars(
+        sa.insert(Action).returning(Action).execution_options(render_nulls=True), [j.columns for j in judged])}
+    actions = [written[j.columns["idempotency_key"]] for j in judged]
+    for j, action in zip(judged, actions, strict=True):
+        j.item.outcome = Award(action)
+    due = [(action, j.earning) for j, action in zip(judged, actions, strict=True) if j.earning is not None]
     if due:
-        journal_ids = ledger.earn_many([credit for _, credit in due], now=now, locked=locked)
-        for (row, _credit), journal_id in zip(due, journal_ids, strict=True):
-            row["journal_id"] = journal_id
-    if rows:
-        db.session.connection().execute(_INSERT_ACTIONS, rows)
-    return [ActionRow(*(row[name] for name in ActionRow._fields)) for row in rows]
+        journal_ids = ledger.earn_many(
+            [replace(earning, idempotency_key=f"action:{action.id}", memo=f"{action.scenario} action {action.id}")
+             for action, earning in due], now=now, locked=locked)
+        for (action, _earning), journal_id in zip(due, journal_ids, strict=True):
+            action.journal_id = journal_id
+        db.session.flush()
+    return actions
 
 
 def self_report(holder: Resident | Enterprise | TokenHolder, *, scenario: str, inputs: dict[str, Any],
@@ -290,15 +291,15 @@ def self_report(holder: Resident | Enterprise | TokenHolder, *, scenario: str, i
     ``rulebooks.awarding_rules`` gave the caller, when it has just read them.
     """
     now = utc_or_now(now)
-    found, locked = holders.lock(holder.account_id)
+    locked = holders.lock(holder.account_id)
+    found = locked.holder
     if found is None:
         raise NotFound("account not found", account_id=holder.account_id)
-    account_type, district, household_account_id = found
     return award_action(
-        holder.account_id, account_type=account_type, scenario=scenario, inputs=inputs, occurred_at=occurred_at,
-        idempotency_key=f"{account_type}:{holder.id}:{client_key}", channel="app", district=district,
-        household_account_id=household_account_id, fact_id=reference, now=now,
-        context=Context(*(rules or rulebooks.awarding_rules(now)), locked=locked),
+        holder.account_id, account_type=found.account_type, scenario=scenario, inputs=inputs,
+        occurred_at=occurred_at, idempotency_key=f"{found.account_type}:{holder.id}:{client_key}", channel="app",
+        district=found.district, household_account_id=found.household_account_id, fact_id=reference, now=now,
+        context=Context(*(rules or rulebooks.awarding_rules(now)), locked=locked.frozen),
     )
 
 

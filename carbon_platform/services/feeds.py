@@ -76,7 +76,7 @@ class _Batch:
         for event, key in zip(events, self.keys, strict=True):
             account_id = self.bound.get(key)
             if account_id is not None and (account_id, event["scenario"]) in self.consented:
-                wanted |= {account_id, self.holders[account_id][2]} - {None}
+                wanted |= {account_id, self.holders[account_id].household_account_id} - {None}
         self.context = earning.Context(*rulebooks.awarding_rules(self.now), ledger.lock_accounts(wanted),
                                        keys_are_new=True)
 
@@ -92,10 +92,11 @@ class _Batch:
         if (account_id, scenario) not in self.consented:
             return Outcome(event_id, EventStatus.UNMATCHED,
                            "the account has not authorised this partner for this scene")
-        account_type, district, household_account_id = self.holders[account_id]
-        return earning.Claim(account_id, account_type, scenario, event.get("inputs", {}), event["occurred_at"],
-                             f"partner:{self.partner.id}:{event_id}", f"partner:{self.partner.kind.value}", district,
-                             household_account_id, event.get("fact_id"))
+        holder = self.holders[account_id]
+        return earning.Claim(account_id, holder.account_type, scenario, event.get("inputs", {}), event["occurred_at"],
+                             f"partner:{self.partner.id}:{event_id}", channel=f"partner:{self.partner.kind.value}",
+                             district=holder.district, household_account_id=holder.household_account_id,
+                             fact_id=event.get("fact_id"))
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,8 @@ def settle_all_waiting(now: datetime | None = None) -> int:
     for account_id, key in pairs:
         keys.setdefault(account_id, set()).add(key)
     # Every account (and household) the sweep may credit, locked at once in ascending order, as a batch does.
-    ledger.lock_accounts(set(keys) | {h[2] for h in holders.of(set(keys)).values() if h[2] is not None})
+    households = {h.household_account_id for h in holders.of(set(keys)).values()} - {None}
+    ledger.lock_accounts(set(keys) | households)
     outcomes = [o for account_id in sorted(keys) for o in credit_waiting(account_id, keys[account_id], now=now)]
     return sum(o.status is EventStatus.CREDITED for o in outcomes)
 
@@ -355,7 +357,7 @@ def _settle_chain(partner: Partner, record: _Claimed, now: datetime) -> Outcome 
 
 
 def _outcome(event_id: str, award: earning.Award) -> Outcome:
-    action = award.row
+    action = award.action
     if award.duplicate_of is not None:
         return Outcome(event_id, EventStatus.DUPLICATE, "this fact was already credited", action.id)
     if action.status is ActionStatus.CREDITED:

@@ -2,41 +2,69 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import sqlalchemy as sa
 
 from carbon_platform.extensions import db
 from carbon_platform.models import CarbonAccount, District, Enterprise, Household, HouseholdMembership, Resident
 
-Holder = tuple[str, str | None, int | None]  # account type, district code, household account id
+
+@dataclass(frozen=True)
+class Holder:
+    """Whoever holds an account, as the rules judge them."""
+
+    account_type: str  # "resident", "household" or "enterprise"
+    district: str | None  # the district's code
+    household_account_id: int | None  # the account of the household a resident belongs to
+
+
+@dataclass(frozen=True)
+class Locked:
+    """What ``lock`` found: the holder (None when there is no such account) and each locked account's ``frozen``."""
+
+    holder: Holder | None
+    frozen: dict[int, bool] = field(default_factory=dict)
 
 
 def of(account_ids: set[int]) -> dict[int, Holder]:
-    """(account type, district code, household account id) of whoever holds each account, in one query."""
+    """Whoever holds each account, in one query."""
     if not account_ids:
         return {}
-    return {account_id: (kind.value, district, household) for account_id, kind, district, household, _frozen
-            in db.session.execute(_HOLDERS, {"ids": sorted(account_ids)})}
+    rows = db.session.execute(_holders().where(CarbonAccount.id.in_(sorted(account_ids))))
+    return {row.id: _holder(row) for row in rows}
 
 
-def lock(account_id: int) -> tuple[Holder | None, dict[int, bool]]:
+def lock(account_id: int) -> Locked:
     """Lock an account and its household's account, as ``journal.lock_accounts`` does (ascending ids,
-    ``FOR NO KEY UPDATE``), and read who holds it, in one query: (its holder or None when there is no
-    such account, each locked account's ``frozen``)."""
+    ``FOR NO KEY UPDATE``), and read who holds it, in one query."""
+    resident, membership, household = Resident.__table__, HouseholdMembership.__table__, Household.__table__
+    its_household = (sa.select(household.c.account_id)
+                     .join(membership, membership.c.household_id == household.c.id)
+                     .join(resident, resident.c.id == membership.c.resident_id)
+                     .where(resident.c.account_id == account_id))
+    # IN (a UNION), not "= :id OR IN (…)": PostgreSQL answers that OR by scanning every account.
+    both = sa.union(sa.select(sa.cast(sa.literal(account_id), sa.Integer)), its_household)
+    query = (_holders().where(CarbonAccount.id.in_(both))
+             .order_by(CarbonAccount.id).with_for_update(of=CarbonAccount.__table__, key_share=True))
     holder, frozen = None, {}
-    for locked_id, kind, district, household, is_frozen in db.session.connection().execute(_LOCK, {"id": account_id}):
-        frozen[locked_id] = is_frozen
-        if locked_id == account_id:
-            holder = (kind.value, district, household)
-    return holder, frozen
+    for row in db.session.execute(query):
+        frozen[row.id] = row.frozen
+        if row.id == account_id:
+            holder = _holder(row)
+    return Locked(holder, frozen)
 
 
-def _holders_statement() -> sa.Select:
+def _holders() -> sa.Select:
+    """Each account with its kind, frozen flag, district code and household account: a resident's,
+    a household's or an enterprise's district, and the household a resident is a member of."""
     accounts = CarbonAccount.__table__.c
     resident, household, enterprise = Resident.__table__, Household.__table__, Enterprise.__table__
     membership, theirs = HouseholdMembership.__table__, Household.__table__.alias("theirs")
     district = District.__table__
     return (
-        sa.select(accounts.id, accounts.kind, district.c.code, theirs.c.account_id, accounts.frozen)
+        sa.select(accounts.id, accounts.kind, accounts.frozen, district.c.code.label("district"),
+                  theirs.c.account_id.label("household_account_id"))
         .select_from(CarbonAccount.__table__)
         .outerjoin(resident, resident.c.account_id == accounts.id)
         .outerjoin(household, household.c.account_id == accounts.id)
@@ -48,20 +76,5 @@ def _holders_statement() -> sa.Select:
     )
 
 
-def _lock_statement() -> sa.Select:
-    """The holder query for one account and its household's account, locking their account rows only."""
-    resident, membership, household = Resident.__table__, HouseholdMembership.__table__, Household.__table__
-    account_id = sa.bindparam("id")
-    its_household = (sa.select(household.c.account_id)
-                     .join(membership, membership.c.household_id == household.c.id)
-                     .join(resident, resident.c.id == membership.c.resident_id)
-                     .where(resident.c.account_id == account_id))
-    accounts = CarbonAccount.__table__
-    # IN (a UNION), not "= :id OR IN (…)": PostgreSQL answers that OR by scanning every account.
-    both = sa.union(sa.select(sa.cast(account_id, sa.Integer)), its_household)
-    return (_holders_statement().where(accounts.c.id.in_(both))
-            .order_by(accounts.c.id).with_for_update(of=accounts, key_share=True))
-
-
-_HOLDERS = _holders_statement().where(CarbonAccount.__table__.c.id.in_(sa.bindparam("ids", expanding=True)))
-_LOCK = _lock_statement()
+def _holder(row: sa.Row) -> Holder:
+    return Holder(row.kind.value, row.district, row.household_account_id)

@@ -35,6 +35,15 @@ class Posting:
     amount: int
 
 
+def insert_rows(model: type, rows: list[dict[str, Any]]) -> None:
+    """Write a batch of new rows of ``model`` in one statement: an ORM bulk insert.
+
+    ``render_nulls``: otherwise the ORM leaves a None out of its row, and rows of different shapes (an entry
+    with a holder, the next one without) cannot share a statement: a batch of 100 earnings became a dozen inserts.
+    """
+    db.session.execute(sa.insert(model).execution_options(render_nulls=True), rows)
+
+
 def checked_amount(value: Any, name: str = "points", *, allow_zero: bool = False) -> int:
     """Accept only true integers in range: no bools, floats, Decimals, strings, NaN or 2**63."""
     if type(value) is not int:
@@ -70,16 +79,6 @@ def _journal_row(kind: JournalKind, idempotency_key: str, payload: dict[str, Any
             "created_at": now}
 
 
-def _replayed(row: dict, columns: tuple) -> sa.Row:
-    """The journal already holding ``row``'s key; a different request under it is an IdempotencyConflict."""
-    table = Journal.__table__
-    existing = db.session.execute(
-        sa.select(*columns, table.c.request_hash).where(table.c.idempotency_key == row["idempotency_key"])).one()
-    if existing.request_hash != row["request_hash"]:
-        raise IdempotencyConflict(idempotency_key=row["idempotency_key"])
-    return existing
-
-
 def claim_journal(kind: JournalKind, idempotency_key: str, payload: dict[str, Any], *, account_id: int | None,
                   now: datetime, scenario: str | None = None, memo: str = "",
                   reverses_id: int | None = None) -> tuple[Journal, bool]:
@@ -90,11 +89,22 @@ def claim_journal(kind: JournalKind, idempotency_key: str, payload: dict[str, An
         insert_ignoring_conflicts(Journal, ["idempotency_key"]).values(row).returning(Journal)).one_or_none()
     if journal is not None:
         return journal, True
-    return _replayed(row, (Journal,))[0], False
+    existing = db.session.scalars(sa.select(Journal).where(Journal.idempotency_key == idempotency_key)).one()
+    if existing.request_hash != row["request_hash"]:
+        raise IdempotencyConflict(idempotency_key=idempotency_key)
+    return existing, False
 
 
-def claim_journals(kind: JournalKind, claims: list[dict[str, Any]], *, now: datetime) -> list[tuple[int, bool]]:
-    """``claim_journal`` for many keys in one insert: (journal id, created) for each claim, in order.
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed idempotency key: the journal holding it, and whether this call created that journal."""
+
+    journal_id: int
+    created: bool
+
+
+def claim_journals(kind: JournalKind, claims: list[dict[str, Any]], *, now: datetime) -> list[Claimed]:
+    """``claim_journal`` for many keys in one insert (and one select for keys already taken), in order.
 
     Each claim has ``idempotency_key``, ``payload``, ``account_id`` and optionally ``scenario`` and ``memo``.
     """
@@ -102,19 +112,30 @@ def claim_journals(kind: JournalKind, claims: list[dict[str, Any]], *, now: date
                          scenario=claim.get("scenario"), memo=claim.get("memo", "")) for claim in claims]
     if not rows:
         return []
-    table = Journal.__table__
-    # executemany: one cached statement, sent in insertmanyvalues batches
-    inserted = dict(db.session.connection().execute(
-        insert_ignoring_conflicts(table, ["idempotency_key"], returning=["idempotency_key", "id"]), rows).all())
+    inserted = {journal.idempotency_key: journal.id for journal in db.session.execute(
+        insert_ignoring_conflicts(Journal, ["idempotency_key"], returning=["idempotency_key", "id"]), rows)}
+    taken = {row["idempotency_key"] for row in rows} - set(inserted)
+    earlier = {journal.idempotency_key: journal for journal in db.session.execute(
+        sa.select(Journal.idempotency_key, Journal.id, Journal.request_hash)
+        .where(Journal.idempotency_key.in_(sorted(taken))))} if taken else {}
     claimed, seen = [], set()
     for row in rows:
         key = row["idempotency_key"]
         if key in inserted and key not in seen:
-            claimed.append((inserted[key], True))
+            claimed.append(Claimed(inserted[key], created=True))
             seen.add(key)
-        else:
-            claimed.append((_replayed(row, (table.c.id,)).id, False))
+            continue
+        # The key was held before this call, or earlier in this very batch (then ``earlier`` has not seen it).
+        existing = earlier.get(key)
+        request_hash = existing.request_hash if existing else _first_hash(rows, key)
+        if request_hash != row["request_hash"]:
+            raise IdempotencyConflict(idempotency_key=key)
+        claimed.append(Claimed(existing.id if existing else inserted[key], created=False))
     return claimed
+
+
+def _first_hash(rows: list[dict[str, Any]], key: str) -> str:
+    return next(row["request_hash"] for row in rows if row["idempotency_key"] == key)
 
 
 def lock_account(account_id: int) -> CarbonAccount:
@@ -145,47 +166,46 @@ def lock_accounts(account_ids: Iterable[int]) -> dict[int, bool]:
     ids = sorted(set(account_ids))
     if not ids:
         return {}
-    return dict(db.session.execute(_LOCK_ACCOUNTS, {"ids": ids}).all())
+    return dict(db.session.execute(
+        sa.select(CarbonAccount.id, CarbonAccount.frozen).where(CarbonAccount.id.in_(ids))
+        .order_by(CarbonAccount.id).with_for_update(key_share=True)).all())
 
 
-_accounts = CarbonAccount.__table__
-_LOCK_ACCOUNTS = (sa.select(_accounts.c.id, _accounts.c.frozen)
-                  .where(_accounts.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(_accounts.c.id)
-                  .with_for_update(key_share=True))
+@dataclass(frozen=True)
+class JournalPostings:
+    """A journal's postings, as ``post_many`` writes them."""
+
+    journal_id: int
+    kind: JournalKind
+    postings: list[Posting]
 
 
 def post(journal: Journal, postings: Iterable[Posting]) -> None:
     """Write the entries and move the cached balances, each through its guard."""
-    post_many([(journal.id, journal.kind, list(postings))])
+    post_many([JournalPostings(journal.id, journal.kind, list(postings))])
 
 
-_INSERT_ENTRIES = sa.insert(LedgerEntry.__table__)
-
-
-def post_many(journals: list[tuple[int, JournalKind, list[Posting]]]) -> None:
+def post_many(journals: list[JournalPostings]) -> None:
     """``post`` for many journals at once: one insert of all their entries, one guarded balance
     change per account (the sum of its journals' deltas), in ascending account order."""
     entries = []
     deltas: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for journal_id, kind, postings in journals:
-        postings = [p for p in postings if p.amount]
+    for journal in journals:
+        postings = [p for p in journal.postings if p.amount]
         sums: dict[str, int] = defaultdict(int)
         for p in postings:
             sums[p.book.unit] += p.amount
         if any(sums.values()):
-            raise AssertionError(f"unbalanced journal {kind}: {dict(sums)}")  # a bug, never input
+            raise AssertionError(f"unbalanced journal {journal.kind}: {dict(sums)}")  # a bug, never input
         for p in postings:
-            entries.append({"journal_id": journal_id, "account_id": p.account_id, "book": p.book, "amount": p.amount})
+            entries.append({"journal_id": journal.journal_id, "account_id": p.account_id, "book": p.book,
+                            "amount": p.amount})
             if p.book.is_holder:
                 deltas[p.account_id][BALANCE_COLUMN[p.book]] += p.amount
     if not entries:
         return
-    # The table, not the entity: a plain executemany, without ORM bulk-insert bookkeeping.
-    db.session.connection().execute(_INSERT_ENTRIES, entries)
+    insert_rows(LedgerEntry, entries)
     _move_balances(deltas)
-
-
-_MOVES: dict[tuple[str, ...], sa.Update] = {}  # one statement per set of balance columns, built once
 
 
 def _move_balances(deltas: dict[int, dict[str, int]]) -> None:
@@ -198,12 +218,10 @@ def _move_balances(deltas: dict[int, dict[str, int]]) -> None:
         if changes:
             shapes[tuple(sorted(changes))].append({"account": account_id, **{f"d_{c}": d for c, d in changes.items()}})
     for columns, rows in shapes.items():
-        statement = _MOVES.get(columns)
-        if statement is None:
-            guard = sa.and_(*(table.c[c] + sa.bindparam(f"d_{c}") >= 0 for c in columns))
-            statement = _MOVES[columns] = (sa.update(table).where(table.c.id == sa.bindparam("account"), guard)
-                                           .values({c: table.c[c] + sa.bindparam(f"d_{c}") for c in columns}))
-        result = db.session.connection().execute(statement, rows)
+        guard = sa.and_(*(table.c[c] + sa.bindparam(f"d_{c}") >= 0 for c in columns))
+        statement = (sa.update(table).where(table.c.id == sa.bindparam("account"), guard)
+                     .values({c: table.c[c] + sa.bindparam(f"d_{c}") for c in columns}))
+        result = db.session.execute(statement, rows)
         if result.rowcount != len(rows):  # a guard failed: which account is reported only when it is one
             raise InsufficientPoints(account_id=rows[0]["account"] if len(rows) == 1 else None)
         for row in rows:

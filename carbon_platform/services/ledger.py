@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -46,10 +46,12 @@ from carbon_platform.models import (
 )
 from carbon_platform.services.journal import (  # noqa: F401 - the primitives are part of this module's API
     MAX_AMOUNT,
+    JournalPostings,
     Posting,
     checked_amount,
     claim_journal,
     claim_journals,
+    insert_rows,
     lock_account,
     lock_accounts,
     post,
@@ -91,6 +93,22 @@ class Credit:
     memo: str = ""
 
 
+@dataclass(frozen=True)
+class Earning:
+    """A credit checked by ``checked_credit``: amounts in range, times in UTC, expiry decided. Only these
+    reach ``earn_many``, so every credit is checked once, by whoever builds it."""
+
+    account_id: int
+    points: int
+    grams: int
+    idempotency_key: str
+    scenario: str | None
+    earned_at: datetime
+    release_at: datetime | None
+    expires_at: datetime
+    memo: str = ""
+
+
 def earn(account_id: int, *, points: int, grams: int, idempotency_key: str, scenario: str | None = None,
          earned_at: datetime | None = None, release_at: datetime | None = None, expires_at: datetime | None = None,
          memo: str = "", now: datetime | None = None, account_locked: bool = False) -> Journal:
@@ -99,12 +117,20 @@ def earn(account_id: int, *, points: int, grams: int, idempotency_key: str, scen
     ``account_locked``: the caller already holds the account's row lock in this transaction (awarding
     does), so it is not taken again.
     """
-    credit = Credit(account_id, points, grams, idempotency_key, scenario, earned_at, release_at, expires_at, memo)
-    (journal_id,) = earn_many([credit], now=now, locked={} if account_locked else None)
+    now = utc_or_now(now)
+    credit = checked_credit(Credit(account_id, points, grams, idempotency_key, scenario, earned_at, release_at,
+                                   expires_at, memo), now)
+    (journal_id,) = earn_many([credit], now=now, locked=_frozen({account_id}) if account_locked else None)
     return db.session.get(Journal, journal_id)
 
 
-def checked_credit(credit: Credit, now: datetime) -> Credit:
+def _frozen(account_ids: set[int]) -> dict[int, bool]:
+    """``frozen`` of accounts whose rows the caller has already locked."""
+    return dict(db.session.execute(sa.select(CarbonAccount.id, CarbonAccount.frozen)
+                                   .where(CarbonAccount.id.in_(account_ids))).all())
+
+
+def checked_credit(credit: Credit, now: datetime) -> Earning:
     """The credit with its times in UTC and its expiry filled in; raises on amounts or times that cannot be."""
     checked_amount(credit.points, "points", allow_zero=True)
     checked_amount(credit.grams, "grams", allow_zero=True)
@@ -118,64 +144,55 @@ def checked_credit(credit: Credit, now: datetime) -> Credit:
     expires_at = as_utc(expires_at)
     if expires_at <= now or (release_at is not None and expires_at <= release_at):
         raise InvalidInput("points must expire after they are credited and released", field="expires_at")
-    return replace(credit, earned_at=earned_at, release_at=release_at, expires_at=expires_at)
+    return Earning(credit.account_id, credit.points, credit.grams, credit.idempotency_key, credit.scenario,
+                   earned_at, release_at, expires_at, credit.memo)
 
 
-def earn_many(credits: list[Credit], *, now: datetime | None = None,
+def earn_many(earnings: list[Earning], *, now: datetime | None = None,
               locked: Mapping[int, bool] | None = None) -> list[int]:
-    """Post many earnings with a fixed number of statements, whatever their number; returns their
+    """Post many checked earnings with a fixed number of statements, whatever their number; returns their
     journal ids, in order. A key already used replays its journal (a changed request is a conflict).
 
     The statements: claim every key (one insert); lock the accounts (one select), unless the caller
     holds them, in which case ``locked`` maps each account it locked to whether it is frozen; then one
     insert each of lots and entries, and one guarded balance change per shape of change. All or
-    nothing: a frozen account or a bad credit raises.
+    nothing: a frozen account raises.
     """
     now = utc_or_now(now)
-    credits = [checked_credit(credit, now) for credit in credits]
-    payloads = [_earning_payload(credit) for credit in credits]
     claimed = claim_journals(JournalKind.EARN, [
-        {"idempotency_key": c.idempotency_key, "payload": payload, "account_id": c.account_id,
-         "scenario": c.scenario, "memo": c.memo} for c, payload in zip(credits, payloads, strict=True)], now=now)
-    fresh = [(credit, journal_id) for credit, (journal_id, created) in zip(credits, claimed, strict=True) if created]
+        {"idempotency_key": e.idempotency_key, "payload": _earning_payload(e), "account_id": e.account_id,
+         "scenario": e.scenario, "memo": e.memo} for e in earnings], now=now)
+    fresh = [(earning, claim.journal_id) for earning, claim in zip(earnings, claimed, strict=True) if claim.created]
     if fresh:
-        account_ids = {credit.account_id for credit, _ in fresh}
-        if locked is None:
-            frozen = lock_accounts(account_ids)
-        else:
-            frozen = dict(locked)
-            if account_ids - set(frozen):
-                frozen.update(db.session.execute(sa.select(CarbonAccount.id, CarbonAccount.frozen)
-                                                 .where(CarbonAccount.id.in_(account_ids - set(frozen)))).all())
+        account_ids = {earning.account_id for earning, _ in fresh}
+        frozen = lock_accounts(account_ids) if locked is None else locked
         for account_id in sorted(account_ids):
             if account_id not in frozen:
                 raise NotFound("account not found", account_id=account_id)
             if frozen[account_id]:
                 raise AccountFrozen(account_id=account_id)
         lots, journals = [], []
-        for credit, journal_id in fresh:
-            postings = [Posting(credit.account_id, Book.REDUCTION, credit.grams),
-                        Posting(None, Book.CERTIFIED, -credit.grams)]
-            if credit.points:
-                lot = lot_row(journal_id, credit.account_id, credit.points, earned_at=credit.earned_at,
-                              release_at=credit.release_at, expires_at=credit.expires_at, now=now)
+        for earning, journal_id in fresh:
+            postings = [Posting(earning.account_id, Book.REDUCTION, earning.grams),
+                        Posting(None, Book.CERTIFIED, -earning.grams)]
+            if earning.points:
+                lot = lot_row(journal_id, earning.account_id, earning.points, earned_at=earning.earned_at,
+                              release_at=earning.release_at, expires_at=earning.expires_at, now=now)
                 lots.append(lot)
                 book = Book.AVAILABLE if lot["released_at"] is not None else Book.PENDING
-                postings += [Posting(credit.account_id, book, credit.points),
-                             Posting(None, Book.ISSUED, -credit.points)]
-            journals.append((journal_id, JournalKind.EARN, postings))
+                postings += [Posting(earning.account_id, book, earning.points),
+                             Posting(None, Book.ISSUED, -earning.points)]
+            journals.append(JournalPostings(journal_id, JournalKind.EARN, postings))
         if lots:
-            db.session.connection().execute(_INSERT_LOTS, lots)
+            insert_rows(PointLot, lots)
         post_many(journals)
-    return [journal_id for journal_id, _created in claimed]
+    return [claim.journal_id for claim in claimed]
 
 
-_INSERT_LOTS = sa.insert(PointLot.__table__)
-
-
-def _earning_payload(credit: Credit) -> dict:
-    return {"account": credit.account_id, "points": credit.points, "grams": credit.grams, "scenario": credit.scenario,
-            "earned_at": credit.earned_at, "release_at": credit.release_at, "expires_at": credit.expires_at}
+def _earning_payload(earning: Earning) -> dict:
+    return {"account": earning.account_id, "points": earning.points, "grams": earning.grams,
+            "scenario": earning.scenario, "earned_at": earning.earned_at, "release_at": earning.release_at,
+            "expires_at": earning.expires_at}
 
 
 def spend(account_id: int, *, points: int, idempotency_key: str, memo: str = "",

@@ -17,7 +17,7 @@ from flask import current_app
 from carbon_platform.clock import utc_or_now
 from carbon_platform.extensions import db
 from carbon_platform.models import Book, CarbonAccount, Journal, JournalKind, LotAllocation, PointLot
-from carbon_platform.services.journal import Posting, claim_journal, lock_account, post
+from carbon_platform.services.journal import Posting, claim_journal, insert_rows, lock_account, post
 
 LOT_PAGE = 32
 
@@ -54,7 +54,7 @@ def take_points(
             if points == 0:
                 break
         if allocations:
-            db.session.execute(sa.insert(LotAllocation), allocations)
+            insert_rows(LotAllocation, allocations)
         if len(page) < LOT_PAGE:
             break
     return taken

@@ -13,7 +13,7 @@ import yaml
 from carbon_platform.clock import as_utc, utcnow
 from carbon_platform.errors import Conflict, Forbidden, InvalidInput
 from carbon_platform.extensions import db
-from carbon_platform.models import COUNTED, Action, CampaignControl, CarbonAccount, RulebookStatus, RulebookVersion
+from carbon_platform.models import COUNTED, Action, CarbonAccount, RulebookStatus, RulebookVersion
 from carbon_platform.services import audit
 from carbon_platform.services import budgets as campaign_budgets
 from points_rules import Action as Simulated
@@ -82,12 +82,6 @@ _IN_FORCE = (
 )
 
 
-_in_force = _IN_FORCE.subquery()
-#: The version in force beside each campaign stopped early (one row of NULLs there when none is).
-_IN_FORCE_AND_STOPS = sa.select(_in_force, *campaign_budgets.STOP_COLUMNS).select_from(
-    _in_force.outerjoin(CampaignControl, campaign_budgets.STOPPING))
-
-
 def rules_in_force(at: datetime) -> InForce:
     """The published version with the latest effective_from not after ``at``: its id and compiled rules.
 
@@ -108,12 +102,8 @@ class AwardingRules(NamedTuple):
 
 def awarding_rules(at: datetime) -> AwardingRules:
     """``rules_in_force(at)`` and the campaigns administrators have paused or ended early
-    (``campaign_budgets.stops()``), in one query."""
-    rows = db.session.connection().execute(_IN_FORCE_AND_STOPS, {"at": at}).all()
-    if not rows:
-        raise NoRulebookInForce()
-    return AwardingRules(_in_force_from(rows[0][:4]),
-                         campaign_budgets.stops_from(row[4:] for row in rows if row[4] is not None))
+    (``campaign_budgets.stops()``)."""
+    return AwardingRules(rules_in_force(at), campaign_budgets.stops())
 
 
 def _in_force_from(row: tuple) -> InForce:

@@ -42,7 +42,7 @@ def idempotency_key() -> str:
     return key
 
 
-def action_body(action: Action | earning.ActionRow, *, duplicate: bool = False,
+def action_body(action: Action, *, duplicate: bool = False,
                 released: dict[int, datetime] | None = None, rulebook: Rulebook | None = None) -> dict:
     """``released``: release times of a page of actions (``ledger.release_times``); read here if not given.
     ``rulebook``: the one that judged it (looked up only when its words are needed and it is not given)."""
@@ -59,7 +59,7 @@ def action_body(action: Action | earning.ActionRow, *, duplicate: bool = False,
             "duplicate": duplicate, "reason_zh": words[0] if words else None, "reason_en": words[1] if words else None}
 
 
-def _judged_by(action: Action | earning.ActionRow) -> Rulebook | None:
+def _judged_by(action: Action) -> Rulebook | None:
     version_id = getattr(action, "rulebook_version_id", None)
     version = db.session.get(RulebookVersion, version_id) if version_id is not None else None
     return rulebooks.compiled(version) if version is not None else None
@@ -87,9 +87,9 @@ def report(body):
                                        occurred_at=body["occurred_at"], client_key=key,
                                        reference=body.get("reference"), rules=rules)
     if body["evidence"] and not award.replayed and award.duplicate_of is None:
-        evidence.attach(body["evidence"], g.account_id, award.row.id)
+        evidence.attach(body["evidence"], g.account_id, award.action.id)
     # Read before the commit expires it.
-    answer = action_body(award.row, duplicate=award.duplicate_of is not None, rulebook=rules.in_force.rulebook)
+    answer = action_body(award.action, duplicate=award.duplicate_of is not None, rulebook=rules.in_force.rulebook)
     commit()
     return answer
 

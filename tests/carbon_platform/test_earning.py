@@ -142,13 +142,15 @@ def test_a_self_report_locks_the_holders_account_and_its_households_in_the_query
     household = households.create_household(resident, name="岱岳之家", address="岱岳区", district_code="370911")
     company = f.enterprise()
     db.session.flush()
-    assert holders.lock(resident.account_id) == (
-        ("resident", "370911", household.account_id), {resident.account_id: False, household.account_id: False})
-    assert holders.lock(company.account_id) == (("enterprise", "370900-hitech", None), {company.account_id: False})
-    assert holders.lock(10**9) == (None, {})
+    assert holders.lock(resident.account_id) == holders.Locked(
+        holders.Holder("resident", "370911", household.account_id),
+        {resident.account_id: False, household.account_id: False})
+    assert holders.lock(company.account_id) == holders.Locked(holders.Holder("enterprise", "370900-hitech", None),
+                                                              {company.account_id: False})
+    assert holders.lock(10**9) == holders.Locked(None, {})
     assert holders.of({resident.account_id, company.account_id}) == {
-        resident.account_id: ("resident", "370911", household.account_id),
-        company.account_id: ("enterprise", "370900-hitech", None)}
+        resident.account_id: holders.Holder("resident", "370911", household.account_id),
+        company.account_id: holders.Holder("enterprise", "370900-hitech", None)}
 
 
 # -- batches ---------------------------------------------------------------------------------------
@@ -163,7 +165,7 @@ def claim(account_id, at, scenario="bus_ride", inputs=None, **options):
 def outcome_of(award_or_error):
     if isinstance(award_or_error, Exception):
         return type(award_or_error).__name__
-    row = award_or_error.row
+    row = award_or_error.action
     return row.status, row.grams, row.points
 
 
@@ -189,9 +191,9 @@ def test_a_batch_answers_repeats_within_itself(ctx_with_rules):
     changed = claim(account_id, NOW, {"distance_km": 9}, key="ride-1", fact_id="card:1@09:30")
     same_fact = claim(account_id, NOW, key="ride-2", fact_id="card:1@09:30")
     awards = earning.award_many([first, same_key, changed, same_fact], now=NOW)
-    assert awards[1].replayed and awards[1].row.id == awards[0].row.id
+    assert awards[1].replayed and awards[1].action.id == awards[0].action.id
     assert isinstance(awards[2], IdempotencyConflict)
-    assert awards[3].duplicate_of.id == awards[0].row.id
+    assert awards[3].duplicate_of.id == awards[0].action.id
     assert db.session.execute(sa.select(sa.func.count()).select_from(Action)).scalar_one() == 1
     assert account(account_id).points_pending == 33
 
@@ -214,7 +216,7 @@ def test_a_campaign_ended_early_pays_what_happened_before_its_end(ctx_with_rules
                                    updated_at=ended))
     awards = earning.award_many([claim(account_id, ended - timedelta(hours=1)),
                                  claim(account_id, ended + timedelta(hours=1))], now=ended + timedelta(hours=2))
-    assert [a.row.points for a in awards] == [66, 33]
+    assert [a.action.points for a in awards] == [66, 33]
     assert db.session.get(CampaignBudget, "low_carbon_day_2026").spent == 33
 
 
