@@ -100,7 +100,9 @@ class Checkout:
     def prepare(self, url: str) -> dict:
         """A fresh database built by this checkout's own code: its residents' cards and tokens."""
         done = subprocess.run([str(self.bin / "python"), str(ROOT / "benchmarks" / "ingest_setup.py"), url],
-                              cwd=self.root, env=self.env(url), check=True, stdout=subprocess.PIPE, text=True)
+                              cwd=self.root, env=self.env(url), capture_output=True, text=True)
+        if done.returncode:  # the migrations' log is noise unless something failed
+            sys.exit(f"preparing {self.label} failed:\n{done.stderr}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def serve(self, url: str, workers: int) -> subprocess.Popen:
