@@ -143,7 +143,9 @@ def start(command: list[str], *, cwd: Path, env: dict[str, str], port: int, read
 
 
 def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
+    """Stop a server started by ``start``, with its workers (its own process group, and only that)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
     process.wait(30)
 
 
