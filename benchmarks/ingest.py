@@ -1,22 +1,37 @@
-"""Ingest figures: signed partner batches and app self-reports over HTTP, to the app under gunicorn.
+"""Ingest figures as ratios to a reference app: partner batches, self-reports and GET /me over HTTP, under gunicorn.
 
     .venv/bin/python benchmarks/ingest.py                                   # SQLite, 3 rounds, medians
     .venv/bin/python benchmarks/ingest.py --postgresql URL                  # and PostgreSQL (schema RESET)
+    .venv/bin/python benchmarks/ingest.py --baseline /tmp/base --quick      # "before" and "after" in one run
 
-For each database: credited events per second with p50/p99 per batch (16 connections, 100-event
-batches), self-reports per second with p50/p99 (16 connections), a light authenticated read for
-reference (what the same harness gets from GET /api/v1/me), and the database's raw batched insert rate
-as the ceiling. Each load also reports the CPU each item cost the app (gunicorn's processes),
-PostgreSQL and the load generator, read from Linux's /proc: on 2 cores, 2 CPU-seconds a second is all
-there is. The load generator (a minimal HTTP/1.1 client, ``Client``) runs on the same machine as the
-server, so the figures are a floor for a real deployment, and comparable only within one run. Each load
-is measured after a warm-up of its own (``WARM_UP`` requests per connection).
+Absolute request rates differ two- to three-fold between machines, so every platform figure is printed as a ratio
+to ``../shared/bench/reference_app.py`` (``--reference``), the least a Flask + Flask-SQLAlchemy + marshmallow app
+does per request, measured in the same run on the same machine:
+
+    self-report  POST /api/v1/actions (walking, no photo), per second   / the reference's POST /events per second
+    GET /me      GET /api/v1/me per second                              / the reference's GET /balance/<id> per second
+    partner      credited partner events per second (batches of 100)   / the reference's POST /events per second
+
+The reference runs under the same gunicorn settings (``--workers`` sync workers), on its own database (a file
+beside the platform's for SQLite; for PostgreSQL the database ``<name>_reference`` on the same server, created if
+missing, or ``--reference-postgresql``; its table is reset), and is driven by the same client (``Client``), the same
+connections and the same warm-up. The loads are interleaved: each platform load is measured straight after the
+reference load it is divided by, so both see the same machine. Each round prepares fresh databases; the medians
+are the medians of each round's ratio.
+
+``--baseline PATH`` measures a second checkout of the platform (a git worktree of an older commit) in the same
+rounds, started the same way: ``ingest_setup.py`` builds its database with its own code, and gunicorn serves its
+own code (``PYTHONPATH`` is the checkout; its ``.venv`` is used when it has one, otherwise this one's). Both sets
+of ratios are printed, so that "before" and "after" come from one run.
+
+Each platform load also reports the CPU each item cost the app (gunicorn's processes), PostgreSQL and the load
+generator, read from Linux's /proc (on 2 cores, 2 CPU-seconds a second is all there is), and each round the
+database's raw batched insert rate. The load generator runs on the same machine as the servers.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import resource
@@ -30,6 +45,7 @@ import tempfile
 import threading
 import time
 import timeit
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,15 +54,11 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from carbon_platform import create_app, seeding  # noqa: E402
-from carbon_platform.db import commit  # noqa: E402
-from carbon_platform.extensions import db  # noqa: E402
-from carbon_platform.models import Audience, BindingKind, Partner, PartnerKind, PartnerSecret  # noqa: E402
-from carbon_platform.services import accounts, auth, consent  # noqa: E402
+from benchmarks.ingest_setup import KEY_ID, SECRET  # noqa: E402
 from carbon_platform.services.partner_auth import signature  # noqa: E402
 
-PORT = 8077
-CONNECTIONS, BATCH, RESIDENTS = 16, 100, 1000
+REFERENCE = ROOT.parent / "shared" / "bench" / "reference_app.py"
+CONNECTIONS, BATCH = 16, 100
 #: Rides and walks are spread over this many Beijing days (inside the rulebook's 7-day claim window): each
 #: pass over the residents moves to the next day, so that nearly every ride is paid (the bus cap is 4 rides
 #: a day, walking pays once a day). A capped action (credited with no points) skips the ledger, which would
@@ -54,64 +66,86 @@ CONNECTIONS, BATCH, RESIDENTS = 16, 100, 1000
 DAYS = 6
 #: Requests per connection before each load is measured (one batch, for the partner load).
 WARM_UP = 10
-SECRET = "ps_benchmark_" + "x" * 24
-CONFIG = {"SECRET_KEY": "benchmark-secret-key-0123456789-abcdef", "SMS_SENDER": "memory"}
+#: The issue's targets: the platform's figure divided by the reference's.
+TARGETS = {"self-report": 0.35, "GET /me": 0.7, "partner": 2.0}
 
 
-#: Residents live in the city's districts, as real ones do (awarding reads each holder's district).
-DISTRICTS = ("370902", "370911", "370921", "370923", "370982", "370983")
+def free_port() -> int:
+    """A port nobody listens on: the machine is shared, and another checkout's benchmark may hold a fixed one."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
-def prepare(url: str) -> dict:
-    """A fresh database with a partner and residents bound and consenting; access tokens for reports."""
-    app = create_app({**CONFIG, "DATABASE_URL": url})
-    with app.app_context():
-        if url.startswith("postgresql"):
-            with db.engine.begin() as connection:
-                connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        from flask_migrate import upgrade
-
-        upgrade()
-        seeding.load_reference()
-        partner = Partner(name="bench bus", kind=PartnerKind.TRANSIT, key_id="pk_bench",
-                          rate_limit="10000000 per minute")
-        db.session.add(partner)
-        db.session.add(PartnerSecret(partner=partner, secret=SECRET))
-        db.session.flush()
-        cards, tokens = [], []
-        for n in range(RESIDENTS):
-            resident = accounts.register_resident(f"1370{n:07d}", district_code=DISTRICTS[n % len(DISTRICTS)])
-            # Proven as a resident proves a card: entered in the app, confirmed by the partner shown a code.
-            consent.add_binding(resident.account_id, BindingKind.TRANSIT_CARD, f"CARD{n:08d}")
-            _record, code = consent.issue_binding_code(resident.account_id)
-            consent.confirm_by_partner(partner, code, BindingKind.TRANSIT_CARD, f"CARD{n:08d}")
-            consent.grant(resident.account_id, partner, "bus_ride", frozenset({"partner:transit"}))
-            cards.append(f"CARD{n:08d}")
-            tokens.append(auth.issue_tokens(Audience.RESIDENT, resident.id).access_token)
-        commit()
-        db.engine.dispose()
-    return {"cards": cards, "tokens": tokens}
+PLATFORM_PORT, REFERENCE_PORT = free_port(), free_port()
 
 
-def serve(url: str, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "CARBON_DATABASE_URL": url, "CARBON_SECRET_KEY": CONFIG["SECRET_KEY"],
-           "CARBON_SMS_SENDER": "memory", "CARBON_RATELIMIT_ENABLED": "false"}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{PORT}", "--log-level",
-         "warning", "carbon_platform.app:create_app()"], env=env, cwd=ROOT, start_new_session=True)
-    for _ in range(100):
+@dataclass(frozen=True)
+class Checkout:
+    """A checkout of the platform to measure, and where its interpreter and gunicorn are."""
+
+    label: str
+    root: Path
+
+    @property
+    def bin(self) -> Path:
+        own = self.root / ".venv" / "bin"
+        return own if (own / "gunicorn").exists() else Path(sys.executable).parent
+
+    def env(self, url: str) -> dict[str, str]:
+        return {**os.environ, "PYTHONPATH": str(self.root), "CARBON_DATABASE_URL": url,
+                "CARBON_SECRET_KEY": "benchmark-secret-key-0123456789-abcdef", "CARBON_SMS_SENDER": "memory",
+                "CARBON_RATELIMIT_ENABLED": "false"}
+
+    def prepare(self, url: str) -> dict:
+        """A fresh database built by this checkout's own code: its residents' cards and tokens."""
+        done = subprocess.run([str(self.bin / "python"), str(ROOT / "benchmarks" / "ingest_setup.py"), url],
+                              cwd=self.root, env=self.env(url), capture_output=True, text=True)
+        if done.returncode:  # the migrations' log is noise unless something failed
+            sys.exit(f"preparing {self.label} failed:\n{done.stderr}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def serve(self, url: str, workers: int) -> subprocess.Popen:
+        return start([str(self.bin / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{PLATFORM_PORT}",
+                      "--log-level", "warning", "carbon_platform.app:create_app()"],
+                     cwd=self.root, env=self.env(url), port=PLATFORM_PORT, ready="/healthz")
+
+
+class Reference:
+    """``reference_app.py`` on its own database, under the same gunicorn settings as the platform."""
+
+    def __init__(self, path: Path, url: str):
+        self.path, self.env = path, {**os.environ, "REFERENCE_DB_URL": url}
+
+    def seed(self) -> None:
+        subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", self.path.name, "seed"],
+                       cwd=self.path.parent, env=self.env, check=True, stdout=subprocess.DEVNULL)
+
+    def serve(self, workers: int) -> subprocess.Popen:
+        return start([str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b",
+                      f"127.0.0.1:{REFERENCE_PORT}", "--log-level", "warning", f"{self.path.stem}:app"],
+                     cwd=self.path.parent, env=self.env, port=REFERENCE_PORT, ready="/balance/1")
+
+
+def start(command: list[str], *, cwd: Path, env: dict[str, str], port: int, ready: str) -> subprocess.Popen:
+    """Start a server in its own process group and wait until ``GET ready`` answers 200."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
+    for _ in range(150):
+        if process.poll() is not None:
+            break
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
+            if Client(port).request("GET", ready, {"Connection": "close"})[0] == 200:
                 return process
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
+    stop(process)
+    raise RuntimeError(f"{command[0]} did not start on port {port}")
 
 
 def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
+    """Stop a server started by ``start``, with its workers (its own process group, and only that)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
     process.wait(30)
 
 
@@ -120,14 +154,15 @@ class Client:
     closes it (gunicorn's sync workers close after each response). ``http.client`` costs about twice the
     CPU per request, and that CPU comes out of the same two cores the server runs on."""
 
-    def __init__(self):
+    def __init__(self, port: int):
+        self.port = port
         self.sock: socket.socket | None = None
 
     def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         raw = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}Content-Length: {len(body)}\r\n\r\n"
         if self.sock is None:
-            self.sock = socket.create_connection(("127.0.0.1", PORT), timeout=120)
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=120)
         self.sock.sendall(raw.encode() + body)
         received = b""
         while b"\r\n\r\n" not in received:
@@ -150,17 +185,17 @@ class Client:
         return chunk
 
 
-def run_clients(work) -> tuple[float, list[float], int]:
-    """Run ``work(index, connection, latencies)`` on CONNECTIONS threads: (seconds, latencies, the column sums of
-    what ``work`` returned)."""
+def run_clients(work, port: int) -> tuple[float, list[float], list[int]]:
+    """Run ``work(index, client, latencies)`` on CONNECTIONS threads against ``port``: (seconds, latencies, the
+    column sums of what ``work`` returned)."""
     latencies, counts, lock = [], [], threading.Lock()
     barrier = threading.Barrier(CONNECTIONS + 1)
 
     def worker(index):
-        connection = Client()
+        client = Client(port)
         mine: list[float] = []
         barrier.wait()
-        items = work(index, connection, mine)
+        items = work(index, client, mine)
         with lock:
             latencies.extend(mine)
             counts.append(items)
@@ -169,10 +204,10 @@ def run_clients(work) -> tuple[float, list[float], int]:
     for thread in threads:
         thread.start()
     barrier.wait()
-    start = time.perf_counter()
+    start_time = time.perf_counter()
     for thread in threads:
         thread.join()
-    return time.perf_counter() - start, latencies, [sum(column) for column in zip(*counts, strict=True)]
+    return time.perf_counter() - start_time, latencies, [sum(column) for column in zip(*counts, strict=True)]
 
 
 def cpu_seconds(server_pid: int) -> dict[str, float]:
@@ -198,14 +233,18 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
     return {**used, "load generator": own.ru_utime + own.ru_stime}
 
 
-def measured(server: subprocess.Popen, work, figures: dict[str, float], phase: str) -> tuple[float, list[float], list]:
-    """``run_clients(work)``, adding to ``figures`` the CPU milliseconds each item cost each party."""
+def load(server: subprocess.Popen, port: int, warm_up, work, figures: dict[str, float], phase: str) -> list[int]:
+    """Run ``warm_up`` (not counted), then ``work``; add to ``figures`` the rate of the first column ``work``
+    returns (``phase``), its p50/p99 latency, and the CPU milliseconds each item cost each party."""
+    run_clients(warm_up, port)
     before = cpu_seconds(server.pid)
-    seconds, latencies, counts = run_clients(work)
+    seconds, latencies, counts = run_clients(work, port)
     after = cpu_seconds(server.pid)
+    figures[phase] = counts[0] / seconds
+    figures[f"{phase} p50"], figures[f"{phase} p99"] = statistics.median(latencies), percentile(latencies, 0.99)
     for party in after:
         figures[f"{phase} cpu {party}"] = (after[party] - before[party]) * 1000 / counts[0]
-    return seconds, latencies, counts
+    return counts
 
 
 def partner_load(cards: list[str], batches_per_connection: int, size: int, first: int = 0):
@@ -213,7 +252,7 @@ def partner_load(cards: list[str], batches_per_connection: int, size: int, first
     an event)."""
     base = datetime.now(UTC) - timedelta(hours=3)
 
-    def work(index, connection, latencies):
+    def work(index, client, latencies):
         credited = paid = 0
         for b in range(batches_per_connection):
             events = []
@@ -226,11 +265,11 @@ def partner_load(cards: list[str], batches_per_connection: int, size: int, first
             raw = json.dumps({"events": events}).encode()
             stamp = str(int(time.time()))
             path = "/api/v1/partner/events"
-            headers = {"Content-Type": "application/json", "X-Carbon-Key-Id": "pk_bench", "X-Carbon-Timestamp": stamp,
-                       "X-Carbon-Signature": signature(SECRET, "pk_bench", stamp, "POST", path, raw)}
-            start = time.perf_counter()
-            status, content = connection.request("POST", path, headers, raw)
-            latencies.append((time.perf_counter() - start) * 1000)
+            headers = {"Content-Type": "application/json", "X-Carbon-Key-Id": KEY_ID, "X-Carbon-Timestamp": stamp,
+                       "X-Carbon-Signature": signature(SECRET, KEY_ID, stamp, "POST", path, raw)}
+            started = time.perf_counter()
+            status, content = client.request("POST", path, headers, raw)
+            latencies.append((time.perf_counter() - started) * 1000)
             body = json.loads(content)
             assert status == 200, body
             credited += sum(r["status"] == "credited" for r in body["results"])
@@ -245,38 +284,117 @@ def report_load(tokens: list[str], reports_per_connection: int, first: int = 0):
     n's (mod the residents) on day n // residents (mod DAYS): every report is paid."""
     now = datetime.now(UTC) - timedelta(hours=1)
 
-    def work(index, connection, latencies):
-        done = 0
+    def work(index, client, latencies):
         for r in range(reports_per_connection):
             n = first + index * reports_per_connection + r
-            token = tokens[n % len(tokens)]
             when = (now - timedelta(days=n // len(tokens) % DAYS)).isoformat()
             raw = json.dumps({"scenario": "walking", "occurred_at": when, "inputs": {"steps": 8000}}).encode()
-            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}",
+            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {tokens[n % len(tokens)]}",
                        "Idempotency-Key": secrets.token_hex(8)}
-            start = time.perf_counter()
-            status, content = connection.request("POST", "/api/v1/actions", headers, raw)
-            latencies.append((time.perf_counter() - start) * 1000)
+            started = time.perf_counter()
+            status, content = client.request("POST", "/api/v1/actions", headers, raw)
+            latencies.append((time.perf_counter() - started) * 1000)
             assert status == 201, content
-            done += 1
-        return (done,)
+        return (reports_per_connection,)
 
     return work
 
 
 def read_load(tokens: list[str], reads_per_connection: int, first: int = 0):
-    """GET /api/v1/me (balances and totals, a few reads): what this harness gets from a light authenticated read."""
+    """GET /api/v1/me: the resident's balances, expiring points, household and totals."""
 
-    def work(index, connection, latencies):
+    def work(index, client, latencies):
         for r in range(reads_per_connection):
             token = tokens[(first + index * reads_per_connection + r) % len(tokens)]
-            start = time.perf_counter()
-            status, content = connection.request("GET", "/api/v1/me", {"Authorization": f"Bearer {token}"})
-            latencies.append((time.perf_counter() - start) * 1000)
+            started = time.perf_counter()
+            status, content = client.request("GET", "/api/v1/me", {"Authorization": f"Bearer {token}"})
+            latencies.append((time.perf_counter() - started) * 1000)
             assert status == 200, content
         return (reads_per_connection,)
 
     return work
+
+
+def reference_event_load(requests_per_connection: int, first: int = 0):
+    """The reference's POST /events: a bus ride for one of its 1,000 accounts."""
+    when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+
+    def work(index, client, latencies):
+        for r in range(requests_per_connection):
+            n = first + index * requests_per_connection + r
+            raw = json.dumps({"account_id": n % 1000 + 1, "scenario": "bus_ride", "distance_km": 3 + n % 7,
+                              "occurred_at": when}).encode()
+            started = time.perf_counter()
+            status, content = client.request("POST", "/events", {"Content-Type": "application/json"}, raw)
+            latencies.append((time.perf_counter() - started) * 1000)
+            assert status == 201, content
+        return (requests_per_connection,)
+
+    return work
+
+
+def reference_balance_load(requests_per_connection: int, first: int = 0):
+    """The reference's GET /balance/<id>: the sum of one account's ~100 rows."""
+
+    def work(index, client, latencies):
+        for r in range(requests_per_connection):
+            account = (first + index * requests_per_connection + r) % 1000 + 1
+            started = time.perf_counter()
+            status, content = client.request("GET", f"/balance/{account}", {})
+            latencies.append((time.perf_counter() - started) * 1000)
+            assert status == 200, content
+        return (requests_per_connection,)
+
+    return work
+
+
+def measure_checkout(checkout: Checkout, url: str, reference: subprocess.Popen, args) -> dict[str, float]:
+    """One checkout on a fresh database, each of its loads straight after the reference load it is divided by:
+    its figures and ratios by name."""
+    data = checkout.prepare(url)
+    server = checkout.serve(url, args.workers)
+    figures: dict[str, float] = {}
+    warm, n = CONNECTIONS * WARM_UP, args.reports
+    try:
+        load(reference, REFERENCE_PORT, reference_event_load(WARM_UP), reference_event_load(n, first=warm),
+             figures, "reference events for partner")
+        credited, paid = load(server, PLATFORM_PORT, partner_load(data["cards"], 1, args.batch),
+                              partner_load(data["cards"], args.batches, args.batch, first=CONNECTIONS), figures,
+                              "events")
+        assert credited, "no partner event was credited"
+        figures["paid share"] = paid / credited
+        load(reference, REFERENCE_PORT, reference_event_load(WARM_UP), reference_event_load(n, first=warm),
+             figures, "reference events for reports")
+        load(server, PLATFORM_PORT, report_load(data["tokens"], WARM_UP),
+             report_load(data["tokens"], n, first=warm), figures, "reports")
+        load(reference, REFERENCE_PORT, reference_balance_load(WARM_UP), reference_balance_load(n, first=warm),
+             figures, "reference balance")
+        load(server, PLATFORM_PORT, read_load(data["tokens"], WARM_UP), read_load(data["tokens"], n, first=warm),
+             figures, "reads")
+    finally:
+        stop(server)
+    figures["self-report"] = figures["reports"] / figures["reference events for reports"]
+    figures["GET /me"] = figures["reads"] / figures["reference balance"]
+    figures["partner"] = figures["events"] / figures["reference events for partner"]
+    return figures
+
+
+def measure_round(url: str | None, checkouts: list[Checkout], args) -> dict[str, dict[str, float]]:
+    """One round: the reference seeded afresh and kept up while each checkout is measured in turn, each on a fresh
+    database (``url``'s schema reset, or a new SQLite file when ``url`` is None)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        reference_url = (f"sqlite:///{tmp}/reference.db" if url is None
+                         else args.reference_postgresql or reference_database(url))
+        reference = Reference(args.reference, reference_url)
+        reference.seed()
+        server = reference.serve(args.workers)
+        try:
+            result = {checkout.label: measure_checkout(checkout, url or f"sqlite:///{tmp}/{n}.db", server, args)
+                      for n, checkout in enumerate(checkouts)}
+        finally:
+            stop(server)
+        result["database"] = {"ceiling": raw_insert_rate(url or f"sqlite:///{tmp}/ceiling.db")}
+    return result
 
 
 def raw_insert_rate(url: str, rows: int = 50_000) -> float:
@@ -286,15 +404,27 @@ def raw_insert_rate(url: str, rows: int = 50_000) -> float:
         connection.exec_driver_sql("DROP TABLE IF EXISTS bench_rows")
         connection.exec_driver_sql("CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, account INTEGER, grams INTEGER, "
                                    "note VARCHAR(40))")
-    start = time.perf_counter()
+    started = time.perf_counter()
     with engine.begin() as connection:
         connection.execute(sa.text("INSERT INTO bench_rows (id, account, grams, note) VALUES (:i, :a, :g, :n)"),
                            [{"i": i, "a": i % 997, "g": i % 5000, "n": "bus_ride"} for i in range(rows)])
-    rate = rows / (time.perf_counter() - start)
+    rate = rows / (time.perf_counter() - started)
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE bench_rows")
     engine.dispose()
     return rate
+
+
+def reference_database(url: str) -> str:
+    """``<name>_reference`` on the same PostgreSQL server as ``url``, created if missing."""
+    target = sa.make_url(url.replace("postgresql://", "postgresql+psycopg://"))
+    name = f"{target.database}_reference"
+    engine = sa.create_engine(target, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if not connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return target.set(database=name).render_as_string(hide_password=False).replace("+psycopg", "")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -302,77 +432,75 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def measure(url: str, workers: int, batches: int, reports: int, size: int = BATCH) -> dict[str, float]:
-    """One round on a fresh database: each figure by name. Each load is measured after a warm-up of its own
-    (not counted): a worker's first requests compile statements and fill caches, and psycopg prepares a
-    statement on its fifth use."""
-    data = prepare(url)
-    server = serve(url, workers)
-    figures = {}
-    warm = CONNECTIONS * WARM_UP
-    try:
-        run_clients(partner_load(data["cards"], 1, size))
-        seconds, latencies, (credited, paid) = measured(
-            server, partner_load(data["cards"], batches, size, first=CONNECTIONS), figures, "event")
-        figures.update(events=credited / seconds, paid_share=paid / credited, batch_p50=statistics.median(latencies),
-                       batch_p99=percentile(latencies, 0.99))
-        run_clients(report_load(data["tokens"], WARM_UP))
-        seconds, latencies, (done,) = measured(server, report_load(data["tokens"], reports, first=warm), figures,
-                                               "report")
-        figures.update(reports=done / seconds, report_p50=statistics.median(latencies),
-                       report_p99=percentile(latencies, 0.99))
-        run_clients(read_load(data["tokens"], WARM_UP))
-        seconds, latencies, (done,) = measured(server, read_load(data["tokens"], reports, first=warm), figures, "read")
-        figures.update(reads=done / seconds, read_p50=statistics.median(latencies),
-                       read_p99=percentile(latencies, 0.99))
-    finally:
-        stop(server)
-    figures["ceiling"] = raw_insert_rate(url)
-    return figures
-
-
 def interpreter_ms() -> float:
-    """How fast this machine runs Python: ``sum(range(10**6))`` in milliseconds, the median of 5. The targets are
-    for "this machine", and the same code's figures differ 2–3× between the shared machines; this number, printed
-    with each run, tells two machines apart (``docs/performance.md``, "Is this machine fast enough?")."""
+    """How fast this machine runs Python: ``sum(range(10**6))`` in milliseconds, the median of 5. Printed with each
+    run, it tells two machines apart."""
     return statistics.median(timeit.repeat("sum(range(10**6))", repeat=5, number=1)) * 1000
 
 
-def report(name: str, figures: dict[str, float], size: int) -> None:
+def print_checkout(name: str, figures: dict[str, float], size: int) -> None:
     def cpu(phase: str) -> str:
         parties = [p for p in ("app", "database", "load generator") if figures[f"{phase} cpu {p}"] >= 0.005]
         return "CPU " + ", ".join(f"{p} {figures[f'{phase} cpu {p}']:.2f} ms" for p in parties)
 
-    print(f"{name:<10} partner events credited: {figures['events']:,.0f}/s ({figures['paid_share']:.0%} with points); "
-          f"per {size}-event batch p50 {figures['batch_p50']:.0f} ms, p99 {figures['batch_p99']:.0f} ms; "
-          f"per event {cpu('event')}")
-    print(f"{name:<10} self-reports: {figures['reports']:,.0f}/s; p50 {figures['report_p50']:.1f} ms, "
-          f"p99 {figures['report_p99']:.1f} ms ({CONNECTIONS} connections); per report {cpu('report')}")
-    print(f"{name:<10} for reference, GET /api/v1/me: {figures['reads']:,.0f}/s; p50 {figures['read_p50']:.1f} ms, "
-          f"p99 {figures['read_p99']:.1f} ms; per read {cpu('read')}")
-    print(f"{name:<10} raw batched insert ceiling: {figures['ceiling']:,.0f} rows/s")
+    def latency(phase: str) -> str:
+        return f"p50 {figures[f'{phase} p50']:.1f} ms, p99 {figures[f'{phase} p99']:.1f} ms"
+
+    print(f"{name}  partner events credited: {figures['events']:,.0f}/s ({figures['paid share']:.0%} with points); "
+          f"per {size}-event batch {latency('events')}; per event {cpu('events')}")
+    print(f"{name}  self-reports: {figures['reports']:,.0f}/s; {latency('reports')}; per report {cpu('reports')}")
+    print(f"{name}  GET /api/v1/me: {figures['reads']:,.0f}/s; {latency('reads')}; per read {cpu('reads')}")
+    print(f"{name}  reference POST /events {figures['reference events for partner']:,.0f}/s and "
+          f"{figures['reference events for reports']:,.0f}/s, GET /balance {figures['reference balance']:,.0f}/s")
+    print(f"{name}  ratios: {ratios(figures)}")
+
+
+def ratios(figures: dict[str, float]) -> str:
+    def one(figure: str) -> str:
+        verdict = "met" if figures[figure] >= TARGETS[figure] else "MISSED"
+        return f"{figure} {figures[figure]:.2f}× (target ≥ {TARGETS[figure]:g}, {verdict})"
+
+    return "; ".join(one(figure) for figure in TARGETS)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgresql", metavar="URL", help="also measure PostgreSQL; its public schema is reset")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--batches", type=int, default=8, help="batches per connection")
-    parser.add_argument("--reports", type=int, default=100, help="self-reports (and reads) per connection")
+    parser.add_argument("--reference-postgresql", metavar="URL",
+                        help="the reference's PostgreSQL database (its table is reset); default <name>_reference")
+    parser.add_argument("--reference", type=Path, default=REFERENCE, help="the reference app (default %(default)s)")
+    parser.add_argument("--baseline", type=Path, metavar="PATH",
+                        help="another checkout of the platform, measured in the same rounds")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers, for every server")
+    parser.add_argument("--batches", type=int, default=8, help="partner batches per connection")
+    parser.add_argument("--reports", type=int, default=100,
+                        help="self-reports, reads and reference requests per connection")
     parser.add_argument("--batch", type=int, default=BATCH, help="events per partner batch (at most 500)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per database, each on a fresh one; medians")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per database, each on fresh ones; medians")
+    parser.add_argument("--quick", action="store_true", help="a short check: 1 round, 2 batches, 20 requests")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.batches, args.reports = 1, 2, 20
+    checkouts = [Checkout("this checkout", ROOT)]
+    if args.baseline:
+        checkouts.append(Checkout(f"baseline {args.baseline}", args.baseline.resolve()))
     databases = [("sqlite", None)] + ([("postgresql", args.postgresql)] if args.postgresql else [])
     print(f"machine: sum(range(10**6)) takes {interpreter_ms():.1f} ms (median of 5)")
+    medians = []
     for name, url in databases:
         rounds = []
         for number in range(1, args.rounds + 1):
-            with tempfile.TemporaryDirectory() as tmp:
-                rounds.append(measure(url or f"sqlite:///{tmp}/ingest.db", args.workers, args.batches, args.reports,
-                                      args.batch))
-            report(f"{name} #{number}", rounds[-1], args.batch)
-        if args.rounds > 1:
-            report(f"{name} median", {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}, args.batch)
+            rounds.append(measure_round(url, checkouts, args))
+            for checkout in checkouts:
+                print_checkout(f"{name} #{number} {checkout.label}", rounds[-1][checkout.label], args.batch)
+            print(f"{name} #{number} raw batched insert ceiling: {rounds[-1]['database']['ceiling']:,.0f} rows/s")
+        for checkout in checkouts:
+            figures = [r[checkout.label] for r in rounds]
+            medians.append((f"{name} {checkout.label}", {key: statistics.median(f[key] for f in figures)
+                                                         for key in figures[0]}))
+    print(f"\nmedians of {args.rounds} round(s); each ratio is the platform's rate over the reference's, same round:")
+    for label, figures in medians:
+        print(f"{label}: {ratios(figures)}")
 
 
 if __name__ == "__main__":
