@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -42,9 +42,6 @@ from carbon_platform.services.journal import fingerprint, jsonable, lock_account
 from points_rules import Facts, Status, evaluate
 from points_rules.simulate import Action as UsageAction
 from points_rules.simulate import CampaignStops, UsageBook
-
-if TYPE_CHECKING:
-    from carbon_platform.services.auth import TokenHolder
 
 _STATUS = {Status.CREDITED: ActionStatus.CREDITED, Status.REVIEW: ActionStatus.REVIEW,
            Status.REJECTED: ActionStatus.REJECTED}
@@ -279,11 +276,11 @@ def _write(rows: list[dict[str, Any]], credits: list, now: datetime, locked: Map
     return [ActionRow(*(row[name] for name in ActionRow._fields)) for row in rows]
 
 
-def self_report(holder: Resident | Enterprise | TokenHolder, *, scenario: str, inputs: dict[str, Any],
+def self_report(holder: Resident | Enterprise, *, scenario: str, inputs: dict[str, Any],
                 occurred_at: datetime, client_key: str, reference: str | None = None, now: datetime | None = None,
                 rules: rulebooks.AwardingRules | None = None) -> Award:
-    """A self-report from the app, by a resident or an enterprise's contact (``holder``: the mapped object, or
-    the ``auth.TokenHolder`` an access token names; only its ``id`` and ``account_id`` are read).
+    """A self-report from the app, by a resident or an enterprise's contact (``holder``; only its ``id`` and
+    ``account_id`` are read).
 
     The holder's account and its household's are locked, and its account type, district and household read,
     in one query; an enterprise reports as account type ``enterprise`` and is in no household. The client's
