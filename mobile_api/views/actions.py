@@ -12,7 +12,7 @@ from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.errors import InvalidInput, NotFound
 from carbon_platform.extensions import db, limiter
-from carbon_platform.models import Action, ActionStatus, Evidence, RulebookVersion
+from carbon_platform.models import Action, ActionStatus, Evidence
 from carbon_platform.services import earning, evidence, ledger, rulebooks
 from mobile_api import idempotency
 from mobile_api.auth import BEARER, holder_required
@@ -51,8 +51,7 @@ def action_body(action: Action | earning.ActionRow, *, duplicate: bool = False,
 
 def _judged_by(action: Action | earning.ActionRow) -> Rulebook | None:
     version_id = getattr(action, "rulebook_version_id", None)
-    version = db.session.get(RulebookVersion, version_id) if version_id is not None else None
-    return rulebooks.compiled(version) if version is not None else None
+    return rulebooks.compiled_by_id(version_id) if version_id is not None else None
 
 
 @blp.post("/actions")

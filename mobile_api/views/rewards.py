@@ -81,7 +81,7 @@ def list_merchants(_query):
     rows = db.session.execute(sa.select(Merchant).options(joinedload(Merchant.district))
                               .where(Merchant.id.in_(sa.select(on_sale.c.merchant_id)))
                               .order_by(Merchant.name, Merchant.id)).scalars()
-    return {"merchants": [{"id": m.id, "name": m.name, "address": m.address, "district": m.district} for m in rows]}
+    return {"merchants": rows.all()}
 
 
 @blp.get("/rewards")
