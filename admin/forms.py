@@ -27,6 +27,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 
 from carbon_platform.models import AdminRole, PartnerKind
 from carbon_platform.models.base import MAX_INT32
+from carbon_platform.services.admins import MIN_PASSWORD_LENGTH
 from carbon_platform.services.journal import MAX_AMOUNT
 from carbon_platform.services.rewards import MAX_VOUCHER_DAYS
 
@@ -80,12 +81,13 @@ class AdminCreateForm(ConsoleForm):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("显示名称"), validators=[DataRequired(), Length(max=64)])
     role = SelectField(_l("角色"), choices=[SelectChoice(r.value, ROLE_NAMES[r]) for r in AdminRole])
-    password = PasswordField(_l("初始密码"), validators=[DataRequired(), Length(min=10, max=256)])
+    password = PasswordField(_l("初始密码"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)])
 
 
 class PasswordChangeForm(ConsoleForm):
     current_password = PasswordField(_l("当前密码"), validators=[DataRequired(), Length(max=256)])
-    new_password = PasswordField(_l("新密码（至少 10 个字符）"), validators=[DataRequired(), Length(min=10, max=256)])
+    new_password = PasswordField(_l("新密码（至少 10 个字符）"),  # MIN_PASSWORD_LENGTH, in a translated label
+                                 validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)])
     confirm = PasswordField(_l("再次输入新密码"),
                             validators=[DataRequired(), EqualTo("new_password", message=_l("两次输入的新密码不一致"))])
 

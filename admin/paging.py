@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import request
 
-from carbon_platform.extensions import db
+from carbon_platform import paging
 from carbon_platform.models.base import MAX_INT32
 
 PAGE_SIZE = 30
@@ -63,14 +63,9 @@ class Page:
 def paginate(query: sa.Select | list, *, size: int = PAGE_SIZE) -> Page:
     """``query`` (already ordered; or a list already in memory) cut to the page named by ``?page=``; past the
     end gives the last page."""
-    if isinstance(query, list):
-        total = len(query)
-    else:
-        total = db.session.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-                                   ).scalar_one()
+    total = len(query) if isinstance(query, list) else paging.count(query)
     pages = max(1, -(-total // size))
     page = min(pages, max(1, request.args.get("page", 1, type=int)))
-    if isinstance(query, list):
-        return Page(query[(page - 1) * size:page * size], total, page, pages)
-    items = db.session.execute(query.limit(size).offset((page - 1) * size)).scalars().all()
+    first = (page - 1) * size
+    items = query[first:first + size] if isinstance(query, list) else paging.window(query, first=first, size=size)
     return Page(items, total, page, pages)

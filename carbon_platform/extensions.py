@@ -9,7 +9,9 @@ from flask_wtf import CSRFProtect
 
 from carbon_platform.models.base import Base
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay loaded after a commit, so a view commits and then dumps what the service returned with its
+# schema (a commit that expired them would make the dump reload each one, or fail on a deleted row).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import wraps
+from typing import Any
 
 from flask import current_app, g, request
 
@@ -20,42 +21,37 @@ def _bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-Loader = tuple[str, type, Callable[[object], bool] | None]  # g's name, the subject's class, a further check
-
-
-def _requires(loaders: Mapping[Audience, Loader]) -> Callable:
-    """A decorator that authenticates one of ``loaders``' audiences and puts the token on ``g.auth_token`` and
-    its subject on ``g.<name>`` (the name the audience's loader gives), both loaded in one query with what the
-    subject loads joined (its account: ``auth.access_query``)."""
-    audiences = list(loaders)
-    query = auth.access_query({audience: model for audience, (_name, model, _check) in loaders.items()})
+def _authenticator(name: str, subjects: Mapping[Audience, type],
+                   valid: Callable[[Any], bool] | None = None) -> Callable[[], None]:
+    """A function that authenticates a token of one of ``subjects``' audiences (audience -> the subject's
+    class) and puts the token on ``g.auth_token`` and its subject on ``g.<name>``, both loaded in one query
+    with what the subject loads joined (its account: ``auth.access_query``). ``valid``: a further check of
+    the subject (a staff member still active)."""
+    audiences = list(subjects)
+    query = auth.access_query(subjects)
 
     def authenticate() -> None:
         found = auth.authenticate_access(_bearer_token() or "", query)
         if found is None:
             raise _invalid_token()
         token = found[0]
-        if token.audience not in loaders:
+        if token.audience not in subjects:
             raise _wrong_audience()
-        name, _model, check = loaders[token.audience]
         subject = found[1 + audiences.index(token.audience)]
-        if subject is None or (check is not None and not check(subject)):
+        if subject is None or (valid is not None and not valid(subject)):
             raise _invalid_token()
         g.auth_token = token
         setattr(g, name, subject)
 
-    return authenticated_by(authenticate)
+    return authenticate
 
 
-def _authenticate_holder() -> None:
-    holder = auth.authenticate_holder(_bearer_token() or "")
-    if holder is None:
-        raise _invalid_token()
-    if holder.audience not in (Audience.RESIDENT, Audience.ENTERPRISE):
-        raise _wrong_audience()
-    if holder.account_id is None:
-        raise _invalid_token()
-    g.holder, g.account_id = holder, holder.account_id
+_authenticate_holder = _authenticator("holder", {Audience.RESIDENT: Resident, Audience.ENTERPRISE: Enterprise})
+
+
+def _authenticate_account_holder() -> None:
+    _authenticate_holder()
+    g.account_id = g.holder.account_id
 
 
 def authenticated_by(authenticate: Callable[[], None]) -> Callable:
@@ -104,13 +100,12 @@ def _wrong_audience() -> Forbidden:
 
 
 #: Load ``g.resident`` from an access token issued to a resident.
-resident_required = _requires({Audience.RESIDENT: ("resident", Resident, None)})
+resident_required = authenticated_by(_authenticator("resident", {Audience.RESIDENT: Resident}))
 #: Load ``g.enterprise`` from an access token issued to an enterprise's registered contact.
-enterprise_required = _requires({Audience.ENTERPRISE: ("enterprise", Enterprise, None)})
+enterprise_required = authenticated_by(_authenticator("enterprise", {Audience.ENTERPRISE: Enterprise}))
 #: A resident's or an enterprise's token, for the views about "my carbon account", which are the same for
-#: both: ``g.holder`` is an ``auth.TokenHolder`` (audience, id, account id) and ``g.account_id`` its account. Plain
-#: values, no mapped objects: these views query the account by ``g.account_id`` (awarding locks it first).
-holder_required = authenticated_by(_authenticate_holder)
+#: both: ``g.holder`` is the ``Resident`` or ``Enterprise`` and ``g.account_id`` its account's id.
+holder_required = authenticated_by(_authenticate_account_holder)
 #: Load ``g.staff`` (and through it the merchant) from an active merchant-staff access token.
-staff_required = _requires({Audience.MERCHANT_STAFF: (
-    "staff", MerchantStaff, lambda staff: staff.active and staff.merchant.active)})
+staff_required = authenticated_by(_authenticator("staff", {Audience.MERCHANT_STAFF: MerchantStaff},
+                                                 lambda staff: staff.active and staff.merchant.active))

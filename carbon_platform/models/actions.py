@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from carbon_platform.models.base import Base, BigInt, str_enum, utc_now
+from carbon_platform.models.base import IDEMPOTENCY_KEY_LENGTH, Base, BigInt, str_enum, utc_now
 
 
 class ActionStatus(enum.StrEnum):
@@ -42,7 +42,7 @@ class Action(Base):
     inputs: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     # The same underlying fact through any channel ("bus_ride:card…@time"): credited once.
     natural_key: Mapped[str | None] = mapped_column(sa.String(300), unique=True)
-    idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(IDEMPOTENCY_KEY_LENGTH), unique=True)
     request_hash: Mapped[str] = mapped_column(sa.String(64))
     status: Mapped[ActionStatus] = mapped_column(str_enum(ActionStatus, "action_status"))
     reason: Mapped[str | None] = mapped_column(sa.String(64))

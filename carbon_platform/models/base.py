@@ -76,3 +76,8 @@ BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 #: the one definition of the ranges a console or API number must stay within before it reaches a column.
 MIN_INT32, MAX_INT32 = -(2**31), 2**31 - 1
 MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
+#: The columns that store an idempotency key (journals, actions, vouchers). A client's key is stored behind
+#: the scope that keeps two clients' keys apart ("redeem:resident:<id>:", at most 36 characters), so a
+#: client may send at most CLIENT_KEY_LENGTH: the one limit the API checks (``mobile_api.idempotency``).
+IDEMPOTENCY_KEY_LENGTH = 200
+CLIENT_KEY_LENGTH = 100

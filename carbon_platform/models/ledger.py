@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from carbon_platform.models.base import Base, BigInt, str_enum, utc_now
+from carbon_platform.models.base import IDEMPOTENCY_KEY_LENGTH, Base, BigInt, str_enum, utc_now
 
 
 class Unit(enum.StrEnum):
@@ -67,7 +67,7 @@ class Journal(Base):
 
     id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     kind: Mapped[JournalKind] = mapped_column(str_enum(JournalKind, "journal_kind"))
-    idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(IDEMPOTENCY_KEY_LENGTH), unique=True)
     request_hash: Mapped[str] = mapped_column(sa.String(64))
     account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("carbon_accounts.id"), index=True)
     scenario: Mapped[str | None] = mapped_column(sa.String(64))

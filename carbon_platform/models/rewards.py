@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from carbon_platform.models.base import Base, BigInt, CreatedAt, str_enum
+from carbon_platform.models.base import IDEMPOTENCY_KEY_LENGTH, Base, BigInt, CreatedAt, str_enum
 from carbon_platform.models.merchants import Merchant
 
 
@@ -101,7 +101,7 @@ class Voucher(CreatedAt, Base):
     reward_id: Mapped[int] = mapped_column(sa.ForeignKey("rewards.id"), index=True)
     merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"))
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("carbon_accounts.id"))
-    idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(IDEMPOTENCY_KEY_LENGTH), unique=True)
     request_hash: Mapped[str] = mapped_column(sa.String(64))
     points: Mapped[int] = mapped_column(BigInt)
     spend_journal_id: Mapped[int] = mapped_column(BigInt, sa.ForeignKey("journals.id"), unique=True)

@@ -13,7 +13,6 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -22,7 +21,7 @@ from sqlalchemy import orm
 from carbon_platform import sms
 from carbon_platform.clock import utcnow
 from carbon_platform.extensions import db
-from carbon_platform.models import Audience, AuthToken, Enterprise, LoginCode, Resident, TokenKind
+from carbon_platform.models import Audience, AuthToken, LoginCode, TokenKind
 from carbon_platform.services.identity import normalise_phone
 
 TOKEN_PREFIX = "ct_"
@@ -145,7 +144,8 @@ _ACCESS_TOKEN = access_query({})
 
 def authenticate_access(token: str, query: sa.Select = _ACCESS_TOKEN) -> sa.Row | None:
     """The live (unrevoked, unexpired) access token ``token`` names, as a row of the token and the subjects
-    ``query`` (from ``access_query``) loads: the one its audience names, None for the others."""
+    ``query`` (from ``access_query``) loads: the one its audience names, None for the others. The one way a
+    request authenticates with a bearer token."""
     if not _well_formed(token):
         return None
     found = db.session.execute(query, {"hash": token_hash(token)}).one_or_none()
@@ -154,47 +154,8 @@ def authenticate_access(token: str, query: sa.Select = _ACCESS_TOKEN) -> sa.Row 
     return found
 
 
-class TokenHolder(NamedTuple):
-    """Whom a live access token speaks for, as the views about a carbon account need it: plain values, no
-    mapped objects. ``account_id`` is None when the token is not a resident's or an enterprise's, or its
-    subject is gone."""
-
-    audience: Audience
-    id: int
-    account_id: int | None
-
-
-def _holder_query() -> sa.Select:
-    tokens, residents, enterprises = AuthToken.__table__, Resident.__table__, Enterprise.__table__
-    return (
-        sa.select(tokens.c.audience, tokens.c.subject_id,
-                  sa.func.coalesce(residents.c.account_id, enterprises.c.account_id),
-                  tokens.c.revoked_at, tokens.c.expires_at)
-        .select_from(tokens)
-        .outerjoin(residents, sa.and_(tokens.c.audience == Audience.RESIDENT, residents.c.id == tokens.c.subject_id))
-        .outerjoin(enterprises, sa.and_(tokens.c.audience == Audience.ENTERPRISE,
-                                        enterprises.c.id == tokens.c.subject_id))
-        .where(tokens.c.token_hash == sa.bindparam("hash"), tokens.c.kind == TokenKind.ACCESS)
-    )
-
-
-_HOLDER_TOKEN = _holder_query()
-
-
-def authenticate_holder(token: str) -> TokenHolder | None:
-    """``authenticate_access`` for the views about a carbon account, which need only whose it is: the token's
-    audience, subject and the subject's account, read as columns. Loaded as mapped objects, the same token and
-    holder cost 2.3× the CPU (241 against 103 µs a request), on the requests the app serves most."""
-    if not _well_formed(token):
-        return None
-    found = db.session.connection().execute(_HOLDER_TOKEN, {"hash": token_hash(token)}).one_or_none()
-    if found is None or not _live(found):
-        return None
-    return TokenHolder(*found[:3])
-
-
-def _live(token) -> bool:
-    """Neither revoked nor expired (a token, or a row with its ``revoked_at`` and ``expires_at``)."""
+def _live(token: AuthToken) -> bool:
+    """Neither revoked nor expired."""
     return token.revoked_at is None and token.expires_at > utcnow()
 
 

@@ -42,7 +42,6 @@ from points_rules import Action as UsageAction
 from points_rules import CampaignStops, Facts, Status, UsageBook, evaluate
 
 if TYPE_CHECKING:
-    from carbon_platform.services.auth import TokenHolder
     from points_rules import Rulebook
 
 _STATUS = {Status.CREDITED: ActionStatus.CREDITED, Status.REVIEW: ActionStatus.REVIEW,
@@ -279,11 +278,11 @@ def _write(judged: list[_Judged], now: datetime, locked: Mapping[int, bool]) -> 
     return actions
 
 
-def self_report(holder: Resident | Enterprise | TokenHolder, *, scenario: str, inputs: dict[str, Any],
+def self_report(holder: Resident | Enterprise, *, scenario: str, inputs: dict[str, Any],
                 occurred_at: datetime, client_key: str, reference: str | None = None, now: datetime | None = None,
                 rules: rulebooks.AwardingRules | None = None) -> Award:
-    """A self-report from the app, by a resident or an enterprise's contact (``holder``: the mapped object, or
-    the ``auth.TokenHolder`` an access token names; only its ``id`` and ``account_id`` are read).
+    """A self-report from the app, by a resident or an enterprise's contact (``holder``; only its ``id`` and
+    ``account_id`` are read).
 
     The holder's account and its household's are locked, and its account type, district and household read,
     in one query; an enterprise reports as account type ``enterprise`` and is in no household. The client's

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from carbon_platform.clock import utcnow
 from carbon_platform.errors import Conflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
-from carbon_platform.models import Action, ActionStatus, RulebookVersion
+from carbon_platform.models import Action, ActionStatus
 from carbon_platform.services import audit, ledger, rulebooks
 from carbon_platform.services import budgets as campaign_budgets
 from points_rules import expiry_for
@@ -40,8 +40,7 @@ def approve(action_id: int, *, actor: audit.Actor, note: str | None = None) -> A
     action = _pending(action_id)
     now = utcnow()
     if action.points or action.grams:
-        version = db.session.get(RulebookVersion, action.rulebook_version_id)
-        months = rulebooks.compiled(version).expiry_months
+        months = rulebooks.compiled_by_id(action.rulebook_version_id).expiry_months
         journal = ledger.earn(action.account_id, points=action.points, grams=action.grams, scenario=action.scenario,
                               idempotency_key=f"action:{action.id}", earned_at=now,
                               expires_at=expiry_for(now, months), now=now,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 import yaml
+from sqlalchemy import orm
 
 from carbon_platform.clock import as_utc, utcnow
 from carbon_platform.errors import Conflict, Forbidden, InvalidInput
@@ -24,9 +24,6 @@ class NoRulebookInForce(Conflict):
     code, message = "no_rulebook", "No published rulebook is in force."
 
 
-_compiled: dict[tuple, Rulebook] = {}
-
-
 class InForce(NamedTuple):
     """The id of the published version in force and its compiled rulebook."""
 
@@ -34,21 +31,25 @@ class InForce(NamedTuple):
     rulebook: Rulebook
 
 
+#: Compiled rulebooks by version. Published versions never change, so a version's identity is the key (with
+#: its creation time, because a test database reuses ids).
+_compiled: dict[tuple, Rulebook] = {}
+
+
 def compiled(version: RulebookVersion) -> Rulebook:
-    """The rulebook of a stored version, compiled once per process."""
-    return _compiled_by_key((version.id, version.rulebook, version.version, version.created_at),
-                            lambda: version.document)
-
-
-def _compiled_by_key(key: tuple, document: Callable[[], dict[str, Any]]) -> Rulebook:
-    # Published versions never change, so the version's identity is the cache key (with its creation
-    # time, because a test database reuses ids). The document is read only on a miss.
+    """The rulebook of a stored version, compiled once per process (its document is read only then)."""
+    key = (version.id, version.rulebook, version.version, version.created_at)
     rulebook = _compiled.get(key)
     if rulebook is None:
         if len(_compiled) > 64:
             _compiled.clear()
-        rulebook = _compiled[key] = load_rulebook(document())
+        rulebook = _compiled[key] = load_rulebook(version.document)
     return rulebook
+
+
+def compiled_by_id(version_id: int) -> Rulebook:
+    """The rulebook of the stored version ``version_id`` (the one that judged an action, say)."""
+    return compiled(db.session.get(RulebookVersion, version_id))
 
 
 def publish(document: dict[str, Any], *, effective_from: datetime, actor: audit.Actor) -> RulebookVersion:
@@ -72,25 +73,20 @@ def publish(document: dict[str, Any], *, effective_from: datetime, actor: audit.
     return version
 
 
-_versions = RulebookVersion.__table__
-#: Built once: awarding asks for the rules in force on every action.
-_IN_FORCE = (
-    sa.select(_versions.c.id, _versions.c.rulebook, _versions.c.version, _versions.c.created_at)
-    .where(_versions.c.status == RulebookStatus.PUBLISHED, _versions.c.effective_from <= sa.bindparam("at"))
-    .order_by(_versions.c.effective_from.desc(), _versions.c.id.desc())
-    .limit(1)
-)
-
-
 def rules_in_force(at: datetime) -> InForce:
     """The published version with the latest effective_from not after ``at``: its id and compiled rules.
 
-    One small query (the document is read only when this process has not compiled the version yet).
-    """
-    row = db.session.execute(_IN_FORCE, {"at": at}).first()
-    if row is None:
+    The one lookup of the rules in force. One small query: the version's document is deferred, and read only
+    when this process has not compiled the version yet."""
+    version = db.session.execute(
+        sa.select(RulebookVersion).options(orm.defer(RulebookVersion.document))
+        .where(RulebookVersion.status == RulebookStatus.PUBLISHED, RulebookVersion.effective_from <= at)
+        .order_by(RulebookVersion.effective_from.desc(), RulebookVersion.id.desc())
+        .limit(1)
+    ).scalar()
+    if version is None:
         raise NoRulebookInForce()
-    return _in_force_from(row)
+    return InForce(version.id, compiled(version))
 
 
 class AwardingRules(NamedTuple):
@@ -101,19 +97,12 @@ class AwardingRules(NamedTuple):
 
 
 def awarding_rules(at: datetime) -> AwardingRules:
-    """``rules_in_force(at)`` and the campaigns administrators have paused or ended early
-    (``campaign_budgets.stops()``)."""
+    """``rules_in_force(at)`` and the campaigns administrators have paused or ended early."""
     return AwardingRules(rules_in_force(at), campaign_budgets.stops())
 
 
-def _in_force_from(row: tuple) -> InForce:
-    version_id = row[0]
-    return InForce(version_id, _compiled_by_key(tuple(row), lambda: db.session.execute(
-        sa.select(_versions.c.document).where(_versions.c.id == version_id)).scalar_one()))
-
-
 def in_force(at: datetime) -> tuple[RulebookVersion, Rulebook]:
-    """The published version (the row, for the console) with the latest effective_from not after ``at``."""
+    """``rules_in_force`` with the version's row, for the console."""
     version_id, rulebook = rules_in_force(at)
     return db.session.get(RulebookVersion, version_id), rulebook
 
@@ -175,9 +164,9 @@ def save_draft(source: str, *, admin_id: int, actor: audit.Actor, note: str = ""
         raise Conflict(f"version {rulebook.version} of {rulebook.id} exists; give the change a new version",
                        code="version_exists")
     if draft is None:
-        if based_on_id is not None and db.session.execute(
-                sa.select(_versions.c.id).where(_versions.c.id == based_on_id,
-                                                _versions.c.status == RulebookStatus.PUBLISHED)).first() is None:
+        published = sa.select(RulebookVersion.id).where(RulebookVersion.id == based_on_id,
+                                                        RulebookVersion.status == RulebookStatus.PUBLISHED)
+        if based_on_id is not None and db.session.execute(published).first() is None:
             raise InvalidInput("a draft is based on a published version", code="invalid_base", field="based_on_id")
         draft = RulebookVersion(status=RulebookStatus.DRAFT, created_by_id=admin_id, based_on_id=based_on_id)
         db.session.add(draft)
@@ -261,7 +250,8 @@ def check_base(draft: RulebookVersion, effective_from: datetime, *, lock: bool =
     (the second approver's check then sees the first's version).
     """
     if lock and draft.based_on_id is not None:
-        db.session.execute(sa.select(_versions.c.id).where(_versions.c.id == draft.based_on_id).with_for_update())
+        db.session.execute(sa.select(RulebookVersion.id).where(RulebookVersion.id == draft.based_on_id)
+                           .with_for_update())
     latest = latest_published()
     if latest is None or latest.id == draft.based_on_id:
         if latest is not None and latest.effective_from and effective_from < as_utc(latest.effective_from):

@@ -131,9 +131,9 @@ class Redemption:
 
 
 def redeem(resident: Resident, reward_id: int, *, client_key: str, now: datetime | None = None) -> Redemption:
+    """One voucher for ``reward_id``, exactly once per ``client_key`` (the client's Idempotency-Key, checked
+    where it arrives: ``mobile_api.idempotency``)."""
     now = utc_or_now(now)
-    if not isinstance(client_key, str) or not 1 <= len(client_key) <= 100:
-        raise InvalidInput("idempotency key must be 1 to 100 characters", field="idempotency_key")
     key = f"redeem:resident:{resident.id}:{client_key}"
     digest = fingerprint({"reward": reward_id, "account": resident.account_id})
     ledger.lock_account(resident.account_id)

@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields, validate, validates
 
+from carbon_platform.services import evidence
 from mobile_api.schemas.common import Input, Output, text
 
 
@@ -14,7 +15,7 @@ class ActionReportSchema(Input):
                          values=fields.Decimal(allow_nan=False), load_default=dict,
                          metadata={"description": "The scenario's inputs, e.g. {\"distance_km\": 6.2}."})
     evidence = fields.List(fields.Integer(strict=True, metadata={"format": "int64"}), load_default=list,
-                           validate=validate.Length(max=5),
+                           validate=validate.Length(max=evidence.MAX_PER_ACTION),
                            metadata={"description": "Ids of photos uploaded to /api/v1/evidence."})
     reference = text(200, metadata={"description": "An id of the underlying fact (a ticket number): the same "
                                                     "fact is credited once, whichever way it is reported."})

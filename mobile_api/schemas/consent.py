@@ -40,7 +40,7 @@ class AuthorisationCreateSchema(Input):
 class AuthorisationSchema(Output):
     id = fields.Integer()
     partner_id = fields.Integer()
-    partner_name = fields.String()
+    partner_name = fields.String(attribute="partner.name")
     scenario = fields.String()
     created_at = fields.DateTime()
 

@@ -6,14 +6,15 @@ from collections import defaultdict
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import g, request
+from flask import g
 
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.errors import InvalidInput, NotFound
 from carbon_platform.extensions import db, limiter
-from carbon_platform.models import Action, ActionStatus, Evidence, RulebookVersion
+from carbon_platform.models import Action, ActionStatus, Evidence
 from carbon_platform.services import earning, evidence, ledger, rulebooks
+from mobile_api import idempotency
 from mobile_api.auth import BEARER, holder_required
 from mobile_api.blueprint import Blueprint
 from mobile_api.paging import page
@@ -29,17 +30,6 @@ from points_rules import Receipt, Rulebook, period_key, reasons
 from points_rules.periods import Period
 
 blp = Blueprint("actions", __name__, url_prefix="/api/v1", description="Green actions and their receipts.")
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-
-
-def idempotency_key() -> str:
-    """The request's ``Idempotency-Key`` header: 1 to 100 printable characters (it is stored, and PostgreSQL
-    cannot store a NUL)."""
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if not key or len(key) > 100 or not key.isprintable():
-        raise InvalidInput(f"send an {IDEMPOTENCY_HEADER} header (1 to 100 printable characters)",
-                           code="idempotency_key_required")
-    return key
 
 
 def action_body(action: Action, *, duplicate: bool = False,
@@ -61,15 +51,13 @@ def action_body(action: Action, *, duplicate: bool = False,
 
 def _judged_by(action: Action) -> Rulebook | None:
     version_id = getattr(action, "rulebook_version_id", None)
-    version = db.session.get(RulebookVersion, version_id) if version_id is not None else None
-    return rulebooks.compiled(version) if version is not None else None
+    return rulebooks.compiled_by_id(version_id) if version_id is not None else None
 
 
 @blp.post("/actions")
 @blp.arguments(ActionReportSchema)
 @blp.response(201, ActionSchema)
-@blp.doc(security=[BEARER], parameters=[{"in": "header", "name": IDEMPOTENCY_HEADER, "required": True,
-                                          "schema": {"type": "string", "maxLength": 100}}])
+@blp.doc(security=[BEARER], parameters=[idempotency.PARAMETER])
 @holder_required
 @limiter.limit("120 per hour", key_func=lambda: f"report:{g.account_id}")  # inside: the account is known
 def report(body):
@@ -78,7 +66,7 @@ def report(body):
     Send an ``Idempotency-Key`` header: a retry with the same key returns the same action; the same key
     with a different body is refused (409).
     """
-    key = idempotency_key()
+    key = idempotency.idempotency_key()
     rules = rulebooks.awarding_rules(utcnow())
     _require_evidence(rules.in_force.rulebook, body["scenario"], body["evidence"])
     for photo_id in body["evidence"]:
@@ -88,10 +76,8 @@ def report(body):
                                        reference=body.get("reference"), rules=rules)
     if body["evidence"] and not award.replayed and award.duplicate_of is None:
         evidence.attach(body["evidence"], g.account_id, award.action.id)
-    # Read before the commit expires it.
-    answer = action_body(award.action, duplicate=award.duplicate_of is not None, rulebook=rules.in_force.rulebook)
     commit()
-    return answer
+    return action_body(award.action, duplicate=award.duplicate_of is not None, rulebook=rules.in_force.rulebook)
 
 
 #: How many photos each evidence requirement in the rulebook asks for.

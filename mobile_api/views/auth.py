@@ -63,10 +63,6 @@ def _check_code(phone: str, audience: Audience, code: str, *, consume: bool = Tr
         raise AuthenticationFailed(WRONG_CODE, code="invalid_code")
 
 
-def _token_body(pair: auth.TokenPair) -> dict:
-    return {"access_token": pair.access_token, "refresh_token": pair.refresh_token, "expires_in": pair.expires_in}
-
-
 @blp.post("/codes")
 @blp.arguments(CodeRequestSchema)
 @blp.response(202, CodeSentSchema)
@@ -87,7 +83,7 @@ def log_in(body):
     resident = accounts.resident_for_login(body["phone"])
     pair = auth.issue_tokens(Audience.RESIDENT, resident.id)
     commit()
-    return _token_body(pair)
+    return pair
 
 
 @blp.post("/refresh")
@@ -100,7 +96,7 @@ def refresh(body):
     commit()
     if pair is None:
         raise AuthenticationFailed("refresh token is not valid", code="invalid_token")
-    return _token_body(pair)
+    return pair
 
 
 @blp.delete("/session")
@@ -147,7 +143,7 @@ def staff_log_in(body):
                     name=lambda post: post.merchant.name)
     pair = auth.issue_tokens(Audience.MERCHANT_STAFF, staff.id)
     commit()
-    return _token_body(pair)
+    return pair
 
 
 def _one_of(body: dict, audience: Audience, records: list, ident: Callable[[Any], int], what: str, ambiguous: str,
@@ -205,7 +201,7 @@ def enterprise_log_in(body):
                          name=lambda e: e.name)
     pair = auth.issue_tokens(Audience.ENTERPRISE, enterprise.id)
     commit()
-    return _token_body(pair)
+    return pair
 
 
 @enterprise_blp.delete("/session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import g
+from sqlalchemy.orm import joinedload
 
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
@@ -103,21 +104,15 @@ def remove_binding(_body, binding_id: int):
     commit()
 
 
-def _authorisation_body(a: Authorisation) -> dict:
-    return {"id": a.id, "partner_id": a.partner_id, "partner_name": a.partner.name, "scenario": a.scenario,
-            "created_at": a.created_at}
-
-
 @blp.get("/me/authorisations")
 @blp.response(200, AuthorisationSchema(many=True))
 @blp.doc(security=[BEARER])
 @holder_required
 def my_authorisations():
     """The scenes I allow partners to report for me."""
-    rows = db.session.execute(sa.select(Authorisation).where(Authorisation.account_id == g.account_id,
-                                                             Authorisation.revoked_at.is_(None))
-                              .order_by(Authorisation.id)).scalars()
-    return [_authorisation_body(a) for a in rows]
+    return db.session.execute(sa.select(Authorisation).options(joinedload(Authorisation.partner))
+                              .where(Authorisation.account_id == g.account_id, Authorisation.revoked_at.is_(None))
+                              .order_by(Authorisation.id)).scalars().all()
 
 
 @blp.post("/me/authorisations")
@@ -135,7 +130,7 @@ def authorise(body):
     authorisation = consent.grant(g.account_id, partner, body["scenario"],
                                   scenario.channels if scenario else frozenset())
     commit()
-    return _authorisation_body(authorisation)
+    return authorisation
 
 
 @blp.delete("/me/authorisations/<int:authorisation_id>")

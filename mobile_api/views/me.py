@@ -13,7 +13,7 @@ from carbon_platform.models import Action, Book, Journal, LedgerEntry
 from carbon_platform.services import accounts, households, ledger, privacy
 from mobile_api.auth import BEARER, holder_required, resident_required
 from mobile_api.blueprint import Blueprint
-from mobile_api.paging import past_the_end
+from mobile_api.paging import page
 from mobile_api.schemas.common import NoBody, Output
 from mobile_api.schemas.me import MeSchema, PointsMovementSchema, ProfileUpdateSchema
 
@@ -95,12 +95,7 @@ def points_history(pagination_parameters):
         .group_by(Journal.id)
         .order_by(Journal.id.desc())
     )
-    pagination_parameters.item_count = db.session.execute(
-        sa.select(sa.func.count(sa.distinct(LedgerEntry.journal_id))).where(LedgerEntry.account_id == account_id)
-    ).scalar_one()
-    rows = [] if past_the_end(pagination_parameters) else db.session.execute(
-        query.limit(pagination_parameters.page_size).offset(pagination_parameters.first_item)
-    ).all()
+    rows = page(query, pagination_parameters, rows=True)
     released = ledger.release_times(j.id for j, _p, _gr in rows)
     actions = _actions_of([j for j, _p, _gr in rows])
     return [

@@ -16,7 +16,7 @@ from carbon_platform.extensions import db
 from carbon_platform.models import Merchant, MerchantStaff, Reward, Voucher, VoucherStatus
 from carbon_platform.services import evidence, rewards, vouchers
 from carbon_platform.services.voucher_images import qr_png_path
-from mobile_api import scan_allowance
+from mobile_api import idempotency, scan_allowance
 from mobile_api.auth import BEARER, resident_required, staff_required
 from mobile_api.blueprint import Blueprint
 from mobile_api.paging import page
@@ -33,7 +33,6 @@ from mobile_api.schemas.rewards import (
     VoucherQuerySchema,
     VoucherSchema,
 )
-from mobile_api.views.actions import IDEMPOTENCY_HEADER, idempotency_key
 
 blp = Blueprint("rewards", __name__, url_prefix="/api/v1", description="The reward mall and my vouchers.")
 till = Blueprint("till", __name__, url_prefix="/api/v1/merchant", description="Scanning vouchers at the till.")
@@ -82,7 +81,7 @@ def list_merchants(_query):
     rows = db.session.execute(sa.select(Merchant).options(joinedload(Merchant.district))
                               .where(Merchant.id.in_(sa.select(on_sale.c.merchant_id)))
                               .order_by(Merchant.name, Merchant.id)).scalars()
-    return {"merchants": [{"id": m.id, "name": m.name, "address": m.address, "district": m.district} for m in rows]}
+    return {"merchants": rows.all()}
 
 
 @blp.get("/rewards")
@@ -131,8 +130,7 @@ def reward_picture(reward_id):
 @blp.post("/rewards/<int:reward_id>/redemptions")
 @blp.arguments(NoBody)
 @blp.response(201, VoucherSchema)
-@blp.doc(security=[BEARER], parameters=[{"in": "header", "name": IDEMPOTENCY_HEADER, "required": True,
-                                          "schema": {"type": "string", "maxLength": 100}}])
+@blp.doc(security=[BEARER], parameters=[idempotency.PARAMETER])
 @resident_required
 def redeem(_body, reward_id):
     """Redeem points for a reward: one voucher, exactly once per Idempotency-Key.
@@ -140,7 +138,7 @@ def redeem(_body, reward_id):
     Errors: ``out_of_stock``, ``insufficient_points``, ``limit_reached`` (409); ``not_eligible`` (403, another
     district's reward); ``reward_unavailable`` (409, not on sale now); ``idempotency_key_reused`` (409).
     """
-    key = idempotency_key()
+    key = idempotency.idempotency_key()
     redemption = vouchers.redeem(g.resident, reward_id, client_key=key)
     commit()
     return voucher_body(redemption.voucher, replayed=redemption.replayed)

@@ -166,8 +166,8 @@ def test_staff_tokens_stop_working_when_the_staff_member_or_their_merchant_is_de
 
 
 def test_account_views_refuse_every_token_a_profile_view_refuses(client, app):
-    """The views about a carbon account (``holder_required``) read the token as plain columns, not through
-    the query the profile views use; they must refuse the same tokens in the same words."""
+    """The views about a carbon account (``holder_required``, a resident's or an enterprise's token) must
+    refuse the same tokens in the same words as the profile views."""
     with app.app_context():
         merchant = f.merchant(name="岱庙低碳书店")
         cashier_phone = f.staff(merchant).phone.removeprefix("+86")
