@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import threading
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -34,6 +35,9 @@ class InForce(NamedTuple):
 #: Compiled rulebooks by version. Published versions never change, so a version's identity is the key (with
 #: its creation time, because a test database reuses ids).
 _compiled: dict[tuple, Rulebook] = {}
+#: One compilation at a time: threads that miss together wait for the first instead of all compiling (CPython
+#: 3.11's parser is not safe to run from many threads at once: "AST constructor recursion depth mismatch").
+_compiling = threading.Lock()
 
 
 def compiled(version: RulebookVersion) -> Rulebook:
@@ -41,9 +45,12 @@ def compiled(version: RulebookVersion) -> Rulebook:
     key = (version.id, version.rulebook, version.version, version.created_at)
     rulebook = _compiled.get(key)
     if rulebook is None:
-        if len(_compiled) > 64:
-            _compiled.clear()
-        rulebook = _compiled[key] = load_rulebook(version.document)
+        with _compiling:
+            rulebook = _compiled.get(key)
+            if rulebook is None:
+                if len(_compiled) > 64:
+                    _compiled.clear()
+                rulebook = _compiled[key] = load_rulebook(version.document)
     return rulebook
 
 
