@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from actions import RULEBOOK_PATH, generate  # noqa: E402
 
 from points_rules import Period, Status, evaluate, load_rulebook_file  # noqa: E402
-from points_rules.engine import ZERO, Refused, read_inputs  # noqa: E402
+from points_rules.engine import Refused, read_inputs  # noqa: E402
+from points_rules.facts import ZERO  # noqa: E402
 from points_rules.periods import as_utc, expiry_for  # noqa: E402
 
 RULEBOOK = load_rulebook_file(RULEBOOK_PATH)

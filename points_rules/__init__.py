@@ -6,22 +6,14 @@ Pure Python: it never imports flask or sqlalchemy (a test guards this). The core
     result = evaluate(rulebook, Facts("bus_ride", {"distance_km": 6.2}, "resident", time), usage)
     result.points, result.grams, result.receipt.render("zh_CN")
 
-``evaluate`` (``engine``) judges one action given its ``Usage``. A ``UsageBook`` (``usage``) keeps usage
-for a stream of actions evaluated one after another: the core seeds one from the ledger for each batch it
-awards, and the simulator (``simulate``) starts one empty to replay history under a rulebook, or two.
+``evaluate`` (``engine``) judges one action's ``Facts`` given its ``Usage`` (both in ``facts``). A ``UsageBook``
+(``usage``) keeps usage for a stream of actions evaluated one after another: the core seeds one from the ledger
+for each batch it awards, and the simulator (``simulate``) starts one empty to replay history under a rulebook,
+or two.
 """
 
-from points_rules.engine import (
-    NO_USAGE,
-    CampaignUsage,
-    Facts,
-    Refused,
-    Result,
-    Status,
-    Totals,
-    Usage,
-    evaluate,
-)
+from points_rules.engine import Refused, Result, Status, evaluate
+from points_rules.facts import NO_USAGE, CampaignUsage, Facts, Totals, Usage
 from points_rules.formula import Formula, FormulaError, compile_formula
 from points_rules.periods import Period, expiry_for, period_bounds, period_key
 from points_rules.receipt import Adjustment, Receipt

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from points_rules.engine import Facts, Status, evaluate
+from points_rules.engine import Status, evaluate
+from points_rules.facts import Facts
 from points_rules.rulebook import Rulebook
 from points_rules.usage import Action, UsageBook
 

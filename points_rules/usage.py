@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from points_rules.engine import ZERO, CampaignUsage, Facts, Result, Status, Totals, Usage
+from points_rules.engine import Result, Status
+from points_rules.facts import ZERO, CampaignUsage, Facts, Totals, Usage
 from points_rules.periods import Period, period_key
 from points_rules.rulebook import Campaign, Rulebook
 
