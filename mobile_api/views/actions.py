@@ -72,12 +72,14 @@ def report(body):
     for photo_id in body["evidence"]:
         evidence.owned(photo_id, g.account_id)  # someone else's photo: 404, nothing written
     award = earning.self_report(g.holder, scenario=body["scenario"], inputs=body["inputs"],
-                                       occurred_at=body["occurred_at"], client_key=key,
-                                       reference=body.get("reference"), rules=rules)
+                                occurred_at=body["occurred_at"], client_key=key,
+                                reference=body.get("reference"), rules=rules)
     if body["evidence"] and not award.replayed and award.duplicate_of is None:
         evidence.attach(body["evidence"], g.account_id, award.action.id)
+    released = ledger.release_times([award.action.journal_id])  # in this transaction: no second one to answer
     commit()
-    return action_body(award.action, duplicate=award.duplicate_of is not None, rulebook=rules.in_force.rulebook)
+    return action_body(award.action, duplicate=award.duplicate_of is not None, released=released,
+                       rulebook=rules.in_force.rulebook)
 
 
 #: How many photos each evidence requirement in the rulebook asks for.
