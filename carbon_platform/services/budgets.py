@@ -7,6 +7,7 @@ and early ends (``campaign_controls``) stop a campaign paying without a new rule
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -23,13 +24,19 @@ from points_rules.rulebook import Campaign
 def stops() -> CampaignStops:
     """The administrators' hands on running campaigns (pauses and early ends), read once."""
     paused, ended = set(), []
-    for control in db.session.scalars(sa.select(CampaignControl).where(
-            sa.or_(CampaignControl.paused.is_(True), CampaignControl.ended_at.is_not(None)))):
+    for control in db.session.scalars(_stopped()):
         if control.paused:
             paused.add(control.campaign_id)
         else:
             ended.append((control.campaign_id, control.ended_at))
     return CampaignStops(frozenset(paused), tuple(ended))
+
+
+@functools.cache
+def _stopped() -> sa.Select:
+    """``stops``' statement, built once per process (every award reads it)."""
+    return sa.select(CampaignControl).where(sa.or_(CampaignControl.paused.is_(True),
+                                                   CampaignControl.ended_at.is_not(None)))
 
 
 def lock(campaigns: dict[str, Campaign]) -> dict[str, CampaignBudget]:

@@ -19,6 +19,7 @@ points reach the ledger when a reviewer approves them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -232,9 +233,9 @@ def _answer_earlier(items: list[_Item], *, keys_are_new: bool) -> None:
     keys = set() if keys_are_new else {item.claim.idempotency_key for item in live}
     facts = {item.claim.natural_key for item in live} - {None}
     replayed = {action.idempotency_key: action for action in db.session.scalars(
-        sa.select(Action).where(Action.idempotency_key.in_(sorted(keys))))} if keys else {}
+        _actions_by("idempotency_key"), {"values": sorted(keys)})} if keys else {}
     credited = {action.natural_key: action for action in db.session.scalars(
-        sa.select(Action).where(Action.natural_key.in_(sorted(facts))))} if facts else {}
+        _actions_by("natural_key"), {"values": sorted(facts)})} if facts else {}
     first_key: dict[str, _Item] = {}
     first_fact: dict[str, _Item] = {}
     for item in live:
@@ -255,6 +256,18 @@ def _answer_earlier(items: list[_Item], *, keys_are_new: bool) -> None:
                 first_fact[claim.natural_key] = item
 
 
+@functools.cache
+def _actions_by(column: str) -> sa.Select:
+    """The actions whose ``column`` is among the parameter ``values``, built once per process."""
+    return sa.select(Action).where(getattr(Action, column).in_(sa.bindparam("values", expanding=True)))
+
+
+@functools.cache
+def _insert_actions() -> sa.Insert:
+    """``_write``'s insert, built once per process: the actions written, as models."""
+    return sa.insert(Action).returning(Action).execution_options(render_nulls=True)
+
+
 def _write(judged: list[_Judged], now: datetime, locked: Mapping[int, bool]) -> list[Action]:
     """Write the batch's actions (one insert), post the earnings of the credited ones under keys naming
     their actions (``ledger.earn_many``), and point each of those actions at its journal (one update)."""
@@ -263,7 +276,7 @@ def _write(judged: list[_Judged], now: datetime, locked: Mapping[int, bool]) -> 
     # RETURNING's rows come in no promised order: matched back by the unique idempotency key. (Asking for
     # the parameters' order makes SQLite insert one row at a time.)
     written = {action.idempotency_key: action for action in db.session.scalars(
-        sa.insert(Action).returning(Action).execution_options(render_nulls=True), [j.columns for j in judged])}
+        _insert_actions(), [j.columns for j in judged])}
     actions = [written[j.columns["idempotency_key"]] for j in judged]
     for j, action in zip(judged, actions, strict=True):
         j.item.outcome = Award(action)

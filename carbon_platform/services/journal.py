@@ -7,6 +7,7 @@ and post balanced entries whose balance changes each go through one guarded stat
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -41,7 +42,12 @@ def insert_rows(model: type, rows: list[dict[str, Any]]) -> None:
     ``render_nulls``: otherwise the ORM leaves a None out of its row, and rows of different shapes (an entry
     with a holder, the next one without) cannot share a statement: a batch of 100 earnings became a dozen inserts.
     """
-    db.session.execute(sa.insert(model).execution_options(render_nulls=True), rows)
+    db.session.execute(_bulk_insert(model), rows)
+
+
+@functools.cache
+def _bulk_insert(model: type) -> sa.Insert:
+    return sa.insert(model).execution_options(render_nulls=True)
 
 
 def checked_amount(value: Any, name: str = "points", *, allow_zero: bool = False) -> int:
@@ -208,20 +214,26 @@ def post_many(journals: list[JournalPostings]) -> None:
     _move_balances(deltas)
 
 
+@functools.cache
+def _balance_change(columns: tuple[str, ...]) -> sa.Update:
+    """The guarded balance change of these columns, built once per process: parameters ``account`` and
+    ``d_<column>`` for each column."""
+    table = CarbonAccount.__table__
+    guard = sa.and_(*(table.c[c] + sa.bindparam(f"d_{c}") >= 0 for c in columns))
+    return (sa.update(table).where(table.c.id == sa.bindparam("account"), guard)
+            .values({c: table.c[c] + sa.bindparam(f"d_{c}") for c in columns}))
+
+
 def _move_balances(deltas: dict[int, dict[str, int]]) -> None:
     """One guarded statement per set of balance columns, executed for every account (ascending, so
     two writers never lock in opposite orders): ``SET b = b + :d WHERE id = :id AND b + :d >= 0``."""
-    table = CarbonAccount.__table__
     shapes: dict[tuple[str, ...], list[dict[str, int]]] = defaultdict(list)
     for account_id in sorted(deltas):
         changes = {column: delta for column, delta in deltas[account_id].items() if delta}
         if changes:
             shapes[tuple(sorted(changes))].append({"account": account_id, **{f"d_{c}": d for c, d in changes.items()}})
     for columns, rows in shapes.items():
-        guard = sa.and_(*(table.c[c] + sa.bindparam(f"d_{c}") >= 0 for c in columns))
-        statement = (sa.update(table).where(table.c.id == sa.bindparam("account"), guard)
-                     .values({c: table.c[c] + sa.bindparam(f"d_{c}") for c in columns}))
-        result = db.session.execute(statement, rows)
+        result = db.session.execute(_balance_change(columns), rows)
         if result.rowcount != len(rows):  # a guard failed: which account is reported only when it is one
             raise InsufficientPoints(account_id=rows[0]["account"] if len(rows) == 1 else None)
         for row in rows:

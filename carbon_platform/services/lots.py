@@ -7,6 +7,7 @@ its operations and answers for them (``ledger.settle_due``, ``ledger.expiring_so
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -179,7 +180,12 @@ def release_times(journal_ids: Iterable[int | None]) -> dict[int, datetime]:
     wanted = {j for j in journal_ids if j is not None}
     if not wanted:
         return {}
-    rows = db.session.execute(
-        sa.select(PointLot.journal_id, PointLot.released_at, PointLot.release_at).where(PointLot.journal_id.in_(wanted))
-    )
+    rows = db.session.execute(_release_times(), {"journals": sorted(wanted)})
     return {journal_id: released_at or release_at for journal_id, released_at, release_at in rows}
+
+
+@functools.cache
+def _release_times() -> sa.Select:
+    """``release_times``' statement, built once per process (every report answers with it)."""
+    return (sa.select(PointLot.journal_id, PointLot.released_at, PointLot.release_at)
+            .where(PointLot.journal_id.in_(sa.bindparam("journals", expanding=True))))

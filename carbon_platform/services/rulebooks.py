@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import threading
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -85,15 +86,20 @@ def rules_in_force(at: datetime) -> InForce:
 
     The one lookup of the rules in force. One small query: the version's document is deferred, and read only
     when this process has not compiled the version yet."""
-    version = db.session.execute(
-        sa.select(RulebookVersion).options(orm.defer(RulebookVersion.document))
-        .where(RulebookVersion.status == RulebookStatus.PUBLISHED, RulebookVersion.effective_from <= at)
-        .order_by(RulebookVersion.effective_from.desc(), RulebookVersion.id.desc())
-        .limit(1)
-    ).scalar()
+    version = db.session.execute(_in_force_at(), {"at": at}).scalar()
     if version is None:
         raise NoRulebookInForce()
     return InForce(version.id, compiled(version))
+
+
+@functools.cache
+def _in_force_at() -> sa.Select:
+    """``rules_in_force``'s statement, built once per process (every award reads it); its parameter is ``at``."""
+    return (sa.select(RulebookVersion).options(orm.defer(RulebookVersion.document))
+            .where(RulebookVersion.status == RulebookStatus.PUBLISHED,
+                   RulebookVersion.effective_from <= sa.bindparam("at", type_=RulebookVersion.effective_from.type))
+            .order_by(RulebookVersion.effective_from.desc(), RulebookVersion.id.desc())
+            .limit(1))
 
 
 class AwardingRules(NamedTuple):
