@@ -38,7 +38,7 @@ from carbon_platform.models import (
 )
 from carbon_platform.services import budgets as campaign_budgets
 from carbon_platform.services import holders, ledger, rulebooks, usage
-from carbon_platform.services.journal import fingerprint, jsonable, lock_accounts
+from carbon_platform.services.journal import checked_key, fingerprint, jsonable, lock_accounts
 from points_rules import Action as UsageAction
 from points_rules import CampaignStops, Facts, Status, UsageBook, evaluate
 
@@ -148,9 +148,10 @@ def award_many(claims: list[Claim], *, now: datetime | None = None,
     now = utc_or_now(now)
     items = [_Item(claim, claim.fingerprint()) for claim in claims]
     for item in items:
-        key = item.claim.idempotency_key
-        if not isinstance(key, str) or not 1 <= len(key) <= 200:
-            item.outcome = InvalidInput("idempotency key must be 1 to 200 characters", field="idempotency_key")
+        try:
+            checked_key(item.claim.idempotency_key)
+        except InvalidInput as exc:
+            item.outcome = exc
 
     frozen = dict(context.locked) if context else {}
     wanted = {a for c in claims for a in (c.account_id, c.household_account_id)} - {None} - set(frozen)

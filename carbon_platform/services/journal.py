@@ -22,6 +22,7 @@ from carbon_platform.db import insert_ignoring_conflicts
 from carbon_platform.errors import IdempotencyConflict, InsufficientPoints, InvalidAmount, InvalidInput, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import Book, CarbonAccount, Journal, JournalKind, LedgerEntry
+from carbon_platform.models.base import IDEMPOTENCY_KEY_LENGTH
 from carbon_platform.models.ledger import BALANCE_COLUMN
 
 #: No single movement may exceed this (10^12 points or grams, ~10^6 t CO2e): far above any real
@@ -75,12 +76,19 @@ def request_hash(kind: JournalKind, payload: dict[str, Any]) -> str:
     return fingerprint({"kind": kind.value, **payload})
 
 
+def checked_key(key: Any) -> str:
+    """A stored idempotency key (a journal's, an action's): text of 1 to ``IDEMPOTENCY_KEY_LENGTH`` characters.
+    The one check of a stored key; a client's ``Idempotency-Key`` header is checked, shorter, by the API."""
+    if not isinstance(key, str) or not 1 <= len(key) <= IDEMPOTENCY_KEY_LENGTH:
+        raise InvalidInput(f"idempotency key must be 1 to {IDEMPOTENCY_KEY_LENGTH} characters",
+                           field="idempotency_key")
+    return key
+
+
 def _journal_row(kind: JournalKind, idempotency_key: str, payload: dict[str, Any], *, account_id: int | None,
                  now: datetime, scenario: str | None = None, memo: str = "", reverses_id: int | None = None) -> dict:
     """A new journal's columns, its key checked and its request hashed."""
-    if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 200:
-        raise InvalidInput("idempotency key must be 1 to 200 characters", field="idempotency_key")
-    return {"kind": kind, "idempotency_key": idempotency_key, "request_hash": request_hash(kind, payload),
+    return {"kind": kind, "idempotency_key": checked_key(idempotency_key), "request_hash": request_hash(kind, payload),
             "account_id": account_id, "scenario": scenario, "memo": memo[:200], "reverses_id": reverses_id,
             "created_at": now}
 

@@ -62,7 +62,7 @@ def seed(book: UsageBook, actions: list[UsageAction], budgets: dict[str, Campaig
         return
     query = _union(tuple(read.name for read in reads))
     parameters = {f"{key}_{i}": value for i, read in enumerate(reads) for key, value in read.parameters.items()}
-    for part, owner, day, count, grams, points in db.session.connection().execute(query, parameters):
+    for part, owner, day, count, grams, points in db.session.execute(query, parameters):
         need = reads[part].need
         book.seed(Need(tally=need.tally, owner=owner, subject=need.subject, per=need.per,
                        period_key=day if need.period_key is None and need.per is Period.DAY else need.period_key),
