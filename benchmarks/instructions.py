@@ -10,7 +10,7 @@ client in one process: the view, SQLAlchemy, the driver, and the test client's o
 server's work, and not gunicorn's. Compare two checkouts by running this in each, and confirm what it shows with
 ``ingest.py``, which measures the whole system.
 
-The database is prepared natively (``ingest.prepare``, 100 residents); then a child process runs under callgrind,
+The database is prepared natively (``ingest_setup.prepare``, 100 residents); then a child process runs under callgrind,
 warms up with 50 reports, and counts only inside ``operator.call`` (``--toggle-collect=_operator_call``), which
 wraps the measured reports and which nothing else here calls. Needs ``valgrind`` (Debian's package).
 """
@@ -32,7 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import ingest  # noqa: E402
+import ingest_setup  # noqa: E402
+from ingest import DAYS  # noqa: E402
 
 RESIDENTS, WARM_UP = 100, 50
 
@@ -41,11 +42,11 @@ def child(url: str, tokens: list[str], reports: int) -> None:
     """Runs under callgrind: warm up, then the measured reports inside ``operator.call``."""
     from carbon_platform import create_app
 
-    client = create_app({**ingest.CONFIG, "DATABASE_URL": url, "RATELIMIT_ENABLED": False}).test_client()
+    client = create_app({**ingest_setup.CONFIG, "DATABASE_URL": url, "RATELIMIT_ENABLED": False}).test_client()
     now = datetime.now(UTC) - timedelta(hours=1)
 
     def report(n: int) -> None:  # report n is resident n's (mod the residents), one day back per pass: all paid
-        when = (now - timedelta(days=n // len(tokens) % ingest.DAYS)).isoformat()
+        when = (now - timedelta(days=n // len(tokens) % DAYS)).isoformat()
         response = client.post("/api/v1/actions", json={"scenario": "walking", "occurred_at": when,
                                                         "inputs": {"steps": 8000}},
                                headers={"Authorization": f"Bearer {tokens[n % len(tokens)]}",
@@ -71,9 +72,9 @@ def main() -> None:
         sys.exit("valgrind is not installed (apt-get install valgrind)")
     with tempfile.TemporaryDirectory() as tmp:
         url = args.postgresql or f"sqlite:///{tmp}/instructions.db"
-        ingest.RESIDENTS = RESIDENTS
+        ingest_setup.RESIDENTS = RESIDENTS
         setup = Path(tmp) / "setup.json"
-        setup.write_text(json.dumps({"url": url, "tokens": ingest.prepare(url)["tokens"]}))
+        setup.write_text(json.dumps({"url": url, "tokens": ingest_setup.prepare(url)["tokens"]}))
         run = subprocess.run(
             ["valgrind", "--tool=callgrind", "--toggle-collect=_operator_call",
              f"--callgrind-out-file={tmp}/callgrind.out", sys.executable, __file__, "--child", str(setup),

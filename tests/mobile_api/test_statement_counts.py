@@ -32,13 +32,14 @@ EVENTS = "/api/v1/partner/events"
 # on bf2db10: self-report 13/12, partner batch 18/17, redemption 19/17, GET /me 5/4). SQLite sends one more than
 # PostgreSQL per transaction: its ``BEGIN``, which psycopg issues inside the driver.
 #: POST /api/v1/actions (walking, no photo): the token with its holder; the rulebook in force; the campaign controls;
-#: the account and district; the idempotency key; usage against the caps; the action (RETURNING its id); the journal,
+#: the account and district; the idempotency key; usage against the caps; the action (RETURNING it); the journal,
 #: its lot and entries; the guarded balance move; the action pointed at its journal; the lot's release time for the
 #: answer (#20: the rulebook and the controls are two plain queries, not one join of unrelated tables: +1).
 SELF_REPORT = {"sqlite": 14, "postgresql": 13}
 #: POST /api/v1/partner/events with 100 bus rides of 100 residents: the partner and its secrets; the events claimed
 #: in one insert; bindings, consents, accounts, the rulebook and earlier corrections looked up for the whole batch;
-#: usage; the next action id; journals, lots, entries, balances and actions written in batches; the events' outcomes.
+#: usage; actions, journals, lots, entries and balances written in batches, the actions pointed at their journals;
+#: the events' outcomes.
 PARTNER_BATCH_OF_100 = {"sqlite": 19, "postgresql": 18}  # #20: the campaign controls are their own query
 #: What a batch of 100 may cost beyond a batch of 10 of the same kind: the count must not grow with the batch.
 BATCH_GROWTH = 2
