@@ -22,8 +22,9 @@ NOT_MODIFIED = {"description": "Not Modified: the copy held (If-None-Match) is c
                 "headers": CACHE_HEADERS}
 
 
-def revalidated(schema: Schema, data: dict):
-    """The dumped ``data`` as a JSON response with its ETag, or an empty 304 when the client already holds it.
+def revalidated(schema: Schema, data):
+    """``data`` (what the schema reads) dumped as a JSON response with its ETag, or an empty 304 when the client
+    already holds it.
 
     The ETag hashes the canonical JSON (sorted keys), so the same content always has the same tag, in every
     process, whatever order a query returned it in before dumping."""

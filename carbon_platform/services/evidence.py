@@ -36,6 +36,8 @@ MAX_JPEG_PIXELS = 64_000_000
 STORED_MAX_SIDE = 2048
 THUMBNAIL = (320, 320)
 MAX_PER_ACTION = 5
+#: How many photos each evidence requirement in the rulebook asks for.
+PHOTOS_NEEDED = {"none": 0, "photo": 1, "photo_and_certificate": 2}
 JPEG_SCALES = (1, 2, 4, 8)  # the reductions libjpeg decodes at directly
 
 

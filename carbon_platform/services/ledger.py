@@ -59,6 +59,8 @@ from carbon_platform.services.journal import (  # noqa: F401 - the primitives ar
     request_hash,
 )
 from carbon_platform.services.lots import (  # noqa: F401 - settle_due, expiring_soon… are part of its API
+    Balances,
+    balances,
     expiring_soon,
     lot_row,
     next_release,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -157,6 +158,25 @@ def expiring_soon(account_id: int, now: datetime | None = None, days: int | None
         )
     ).scalar_one()
     return int(total)
+
+
+@dataclass(frozen=True, slots=True)
+class Balances:
+    """An account's points as its holder sees them."""
+
+    available: int
+    pending: int
+    next_release_at: datetime | None
+    expiring_soon: int
+    expiring_within_days: int
+
+
+def balances(account: CarbonAccount) -> Balances:
+    """The account's available and pending points, the next release, and what expires soon."""
+    days = current_app.config["EXPIRING_SOON_DAYS"]
+    return Balances(available=account.points_available, pending=account.points_pending,
+                    next_release_at=next_release(account.id), expiring_soon=expiring_soon(account.id, days=days),
+                    expiring_within_days=days)
 
 
 def next_release(account_id: int) -> datetime | None:

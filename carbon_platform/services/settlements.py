@@ -20,21 +20,41 @@ from points_rules import Period, period_bounds
 MAX_LISTED = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class FunderTotal:
+    funder: str  # merchant, city or sponsor: who pays the face value
+    count: int
+    face_value_fen: int
+
+
+@dataclass(frozen=True, slots=True)
 class Totals:
     count: int
     face_value_fen: int
-    by_funder: list[tuple[str, int, int]]  # (funder, count, face value in fen), by funder
+    by_funder: list[FunderTotal]  # by funder
 
 
-@dataclass(frozen=True)
-class MerchantDay:
-    day: date  # Beijing
-    consumptions: list[tuple[Voucher, str | None]]  # (voucher, the name of the staff member who consumed it)
-    today: Totals
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """The settlement period so far: the Beijing calendar month, [period_start, period_end) in UTC."""
+
     period_start: datetime
     period_end: datetime
-    period: Totals
+    totals: Totals
+
+
+@dataclass(frozen=True, slots=True)
+class Consumption:
+    voucher: Voucher
+    staff_name: str | None  # who consumed it
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantDay:
+    day: date  # Beijing
+    consumptions: list[Consumption]  # newest first, at most MAX_LISTED
+    today: Totals
+    settlement: Settlement
 
 
 def _totals(merchant_id: int, start: datetime, end: datetime) -> Totals:
@@ -44,8 +64,9 @@ def _totals(merchant_id: int, start: datetime, end: datetime) -> Totals:
                Voucher.consumed_at >= start, Voucher.consumed_at < end)
         .group_by(Voucher.funder).order_by(Voucher.funder)
     ).all()
-    by_funder = [(str(funder), int(n), int(fen)) for funder, n, fen in rows]
-    return Totals(sum(n for _f, n, _v in by_funder), sum(v for _f, _n, v in by_funder), by_funder)
+    by_funder = [FunderTotal(str(funder), int(n), int(fen)) for funder, n, fen in rows]
+    return Totals(count=sum(f.count for f in by_funder), face_value_fen=sum(f.face_value_fen for f in by_funder),
+                  by_funder=by_funder)
 
 
 def merchant_day(merchant_id: int, now: datetime | None = None) -> MerchantDay:
@@ -60,5 +81,6 @@ def merchant_day(merchant_id: int, now: datetime | None = None) -> MerchantDay:
                Voucher.consumed_at >= day_start, Voucher.consumed_at < day_end)
         .order_by(Voucher.consumed_at.desc(), Voucher.id.desc()).limit(MAX_LISTED)
     ).all()
-    return MerchantDay(city_day(now), [(v, name) for v, name in listed], _totals(merchant_id, day_start, day_end),
-                       month_start, month_end, _totals(merchant_id, month_start, month_end))
+    return MerchantDay(day=city_day(now), consumptions=[Consumption(v, name) for v, name in listed],
+                       today=_totals(merchant_id, day_start, day_end),
+                       settlement=Settlement(month_start, month_end, _totals(merchant_id, month_start, month_end)))

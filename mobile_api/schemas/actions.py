@@ -4,8 +4,10 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields, validate, validates
 
-from carbon_platform.services import evidence
+from carbon_platform.models import ActionStatus
+from carbon_platform.services import evidence, rulebooks
 from mobile_api.schemas.common import Input, Output, text
+from points_rules import reasons
 
 
 class ActionReportSchema(Input):
@@ -27,6 +29,9 @@ class ActionReportSchema(Input):
 
 
 class ActionSchema(Output):
+    """An action ``Shown`` with its ``release_at`` (from ``ledger.release_times``, read once for a page) and, when it
+    answers a report, ``duplicate`` and the ``rulebook`` that judged it (else found from the action)."""
+
     id = fields.Integer()
     scenario = fields.String()
     channel = fields.String()
@@ -37,12 +42,32 @@ class ActionSchema(Output):
     received_at = fields.DateTime()
     grams = fields.Integer()
     points = fields.Integer()
-    duplicate = fields.Boolean(metadata={"description": "true when this fact was already credited"})
-    reason_zh = fields.String(allow_none=True, metadata={
+    duplicate = fields.Boolean(dump_default=False, metadata={
+        "description": "true when this fact was already credited"})
+    reason_zh = fields.Method("_reason_zh", allow_none=True, metadata={
+        "type": "string",
         "description": "Why it is not (or not yet) credited, in words for the resident; null when credited."})
-    reason_en = fields.String(allow_none=True)
+    reason_en = fields.Method("_reason_en", allow_none=True, metadata={"type": "string"})
     release_at = fields.DateTime(allow_none=True, metadata={
         "description": "When this action's points become (or became) spendable, UTC; null when it earned none."})
+
+    def _reason_zh(self, action) -> str | None:
+        words = _words(action)
+        return words[0] if words else None
+
+    def _reason_en(self, action) -> str | None:
+        words = _words(action)
+        return words[1] if words else None
+
+
+def _words(action) -> tuple[str, str] | None:
+    """The resident's words for an action that is not credited, from the rulebook that judged it."""
+    if action.status is ActionStatus.CREDITED:
+        return None
+    rulebook = getattr(action, "rulebook", None)
+    if rulebook is None and action.rulebook_version_id is not None:
+        rulebook = rulebooks.compiled_by_id(action.rulebook_version_id)
+    return reasons.explain(action.status.value, action.reason, action.detail, action.scenario, rulebook)
 
 
 def as_number(value) -> int | float | str:

@@ -2,27 +2,39 @@
 
 from marshmallow import fields
 
-from mobile_api.schemas.common import DistrictSchema, Output
+from carbon_platform.services.evidence import PHOTOS_NEEDED
+from mobile_api.schemas.common import DistrictSchema, Grouped, Output
+
+STRINGS = {"type": "array", "items": {"type": "string"}}
 
 
 class ScenarioInputSchema(Output):
+    """A ``points_rules.rulebook.Input``; older rulebooks without labels fall back to the input's name."""
+
     name = fields.String()
-    type = fields.String(metadata={"description": "Always `number` (decimals allowed) in this rulebook format."})
+    type = fields.Constant("number", metadata={
+        "description": "Always `number` (decimals allowed) in this rulebook format."})
     unit = fields.String()
     min = fields.Float(allow_none=True, metadata={"description": "Inclusive; null: no lower bound."})
     max = fields.Float(allow_none=True, metadata={"description": "Inclusive; null: no upper bound."})
     required = fields.Boolean()
-    label_zh = fields.String(metadata={"description": "The input's name when the rulebook gives no label."})
-    label_en = fields.String()
+    label_zh = fields.Function(lambda i: i.label_zh or i.name, metadata={
+        "type": "string", "description": "The input's name when the rulebook gives no label."})
+    label_en = fields.Function(lambda i: i.label_en or i.name, metadata={"type": "string"})
 
 
 class EvidenceNeededSchema(Output):
-    kind = fields.String(metadata={"description": "none, photo or photo_and_certificate"})
-    photos = fields.Integer(metadata={"description": "Photos to upload to /evidence before reporting."})
+    """A ``Scenario``'s evidence and review."""
+
+    kind = fields.String(attribute="evidence", metadata={"description": "none, photo or photo_and_certificate"})
+    photos = fields.Function(lambda s: PHOTOS_NEEDED[s.evidence], metadata={
+        "type": "integer", "description": "Photos to upload to /evidence before reporting."})
     review = fields.Boolean(metadata={"description": "Every report is held for a reviewer before it is credited."})
 
 
 class ScenarioLimitSchema(Output):
+    """A ``points_rules.rulebook.Cap``."""
+
     per = fields.String(metadata={"description": "day, week, month, year or ever (Beijing calendar)"})
     scope = fields.String(metadata={"description": "account, or household (all its members together)"})
     unit = fields.String(metadata={"description": "count (actions), grams or points"})
@@ -30,23 +42,31 @@ class ScenarioLimitSchema(Output):
 
 
 class ScenarioSchema(Output):
+    """A ``points_rules.rulebook.Scenario`` as the rulebook declares it; older rulebooks without descriptions fall
+    back to the scenario's name."""
+
     id = fields.String()
     name_zh = fields.String()
     name_en = fields.String()
     programme = fields.String(metadata={"description": "The plan's programme (十大工程) it serves: 一 … 十."})
     kind = fields.String(metadata={"description": "reduction (certifies grams) or incentive (points only)"})
-    description_zh = fields.String(metadata={"description": "What counts; the name when the rulebook gives none."})
-    description_en = fields.String()
-    account_types = fields.List(fields.String())
-    channels = fields.List(fields.String(), metadata={"description": "app, merchant_checkin, partner:<kind>"})
-    self_report = fields.Boolean(metadata={"description": "A resident can report it in the client (POST /actions)."})
+    description_zh = fields.Function(lambda s: s.description_zh or s.name_zh, metadata={
+        "type": "string", "description": "What counts; the name when the rulebook gives none."})
+    description_en = fields.Function(lambda s: s.description_en or s.name_en, metadata={"type": "string"})
+    account_types = fields.Function(lambda s: sorted(s.account_types), metadata=STRINGS)
+    channels = fields.Function(lambda s: sorted(s.channels), metadata={
+        **STRINGS, "description": "app, merchant_checkin, partner:<kind>"})
+    self_report = fields.Function(lambda s: "app" in s.channels, metadata={
+        "type": "boolean", "description": "A resident can report it in the client (POST /actions)."})
     inputs = fields.List(fields.Nested(ScenarioInputSchema))
-    evidence = fields.Nested(EvidenceNeededSchema)
-    limits = fields.List(fields.Nested(ScenarioLimitSchema))
+    evidence = Grouped(EvidenceNeededSchema)
+    limits = fields.List(fields.Nested(ScenarioLimitSchema), attribute="caps")
 
 
 class CatalogueSchema(Output):
-    rulebook_version = fields.String()
+    """A ``points_rules.Rulebook`` ``Shown`` with its ``scenarios`` in its order."""
+
+    rulebook_version = fields.String(attribute="version")
     scenarios = fields.List(fields.Nested(ScenarioSchema))
 
 

@@ -73,6 +73,30 @@ class Output(Schema):
     (``mobile_api.openapi``); a field that may be left out says ``metadata={"optional": True}``."""
 
 
+class Shown:
+    """A model as one response shows it: the schema reads the values given here first (a replay flag, a release
+    time read for a whole page), then the model's own attributes. Views return models, or ``Shown`` models, and
+    their schemas say what each field is; no view builds the response's dictionary."""
+
+    __slots__ = ("_model", "_extra")
+
+    def __init__(self, model, **extra):
+        self._model, self._extra = model, extra
+
+    def __getattr__(self, name: str):
+        try:
+            return self._extra[name]
+        except KeyError:
+            return getattr(self._model, name)
+
+
+class Grouped(fields.Nested):
+    """A nested schema over the same object: some of its attributes shown together under one key."""
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return obj
+
+
 class NoBody(Input):
     """For unsafe endpoints that take no fields: any field sent is an error, an empty body is fine."""
 

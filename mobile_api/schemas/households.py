@@ -12,15 +12,20 @@ class HouseholdCreateSchema(Input):
 
 
 class MemberSchema(Output):
+    """A ``HouseholdMembership`` ``Shown`` with the ``lifetime_points`` its resident earned."""
+
     resident_id = fields.Integer()
-    display_name = fields.String()
+    display_name = fields.String(attribute="resident.display_name")
     role = fields.String()
     joined_at = fields.DateTime()
-    lifetime_grams = fields.Integer(metadata={"description": "Certified reduction, grams CO2e."})
+    lifetime_grams = fields.Integer(attribute="resident.account.reduction_grams", metadata={
+        "description": "Certified reduction, grams CO2e."})
     lifetime_points = fields.Integer(metadata={"description": "Points earned by credited actions (spending aside)."})
 
 
 class HouseholdSchema(Output):
+    """A ``Household`` ``Shown`` with its ``members``, the viewer's role and the household's total."""
+
     id = fields.Integer()
     name = fields.String()
     address = fields.String()
@@ -35,8 +40,10 @@ class InvitationCreateSchema(Input):
 
 
 class InvitationSchema(Output):
+    """A ``households.IssuedInvitation``."""
+
     code = fields.String(metadata={"description": "Shown once; give it to the person you invite."})
-    expires_at = fields.DateTime()
+    expires_at = fields.DateTime(attribute="invitation.expires_at")
 
 
 class JoinSchema(Input):

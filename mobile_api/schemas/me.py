@@ -6,6 +6,8 @@ from mobile_api.schemas.common import DistrictSchema, Input, Output, text
 
 
 class BalancesSchema(Output):
+    """``ledger.Balances``."""
+
     available = fields.Integer(metadata={"description": "Points that can be spent now."})
     pending = fields.Integer(metadata={"description": "Points on hold until their release time."})
     next_release_at = fields.DateTime(allow_none=True, metadata={
@@ -16,28 +18,37 @@ class BalancesSchema(Output):
 
 
 class ReductionSchema(Output):
-    lifetime_grams = fields.Integer(metadata={"description": "Certified reduction, grams CO2e."})
+    """A ``CarbonAccount``'s reduction."""
+
+    lifetime_grams = fields.Integer(attribute="reduction_grams", metadata={
+        "description": "Certified reduction, grams CO2e."})
 
 
 class MyHouseholdSchema(Output):
-    id = fields.Integer()
-    name = fields.String()
+    """A ``HouseholdMembership``."""
+
+    id = fields.Integer(attribute="household_id")
+    name = fields.String(attribute="household.name")
     role = fields.String()
 
 
 class AccountSummary(Output):
+    """A holder (resident or enterprise) ``Shown`` with its ``balances`` (``ledger.balances``)."""
+
     balances = fields.Nested(BalancesSchema)
-    reduction = fields.Nested(ReductionSchema)
-    account_frozen = fields.Boolean()
+    reduction = fields.Nested(ReductionSchema, attribute="account")
+    account_frozen = fields.Boolean(attribute="account.frozen")
 
 
 class MeSchema(AccountSummary):
+    """A resident ``Shown`` with its balances and its household ``membership`` (or None)."""
+
     id = fields.Integer()
     phone = fields.String()
     display_name = fields.String()
     real_name = fields.String(allow_none=True)
     district = fields.Nested(DistrictSchema, allow_none=True)
-    household = fields.Nested(MyHouseholdSchema, allow_none=True)
+    household = fields.Nested(MyHouseholdSchema, attribute="membership", allow_none=True)
 
 
 class EnterpriseMeSchema(AccountSummary):
@@ -56,7 +67,10 @@ class ProfileUpdateSchema(Input):
 
 
 class PointsMovementSchema(Output):
-    journal_id = fields.Integer()
+    """A ``Journal`` ``Shown`` with its change to the account (``points``, ``grams``), ``action_id`` and
+    ``release_at``."""
+
+    journal_id = fields.Integer(attribute="id")
     kind = fields.String(metadata={"description": "earn, spend, release, expire, reverse or adjust"})
     points = fields.Integer(metadata={"description": "Change to available plus pending points."})
     grams = fields.Integer(metadata={"description": "Change to certified reduction."})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -26,32 +26,16 @@ from mobile_api.schemas.actions import (
     ReceiptQuerySchema,
     ReductionRowSchema,
 )
-from points_rules import Receipt, Rulebook, period_key, reasons
+from mobile_api.schemas.common import Shown
+from points_rules import Receipt, Rulebook, period_key
 from points_rules.periods import Period
 
 blp = Blueprint("actions", __name__, url_prefix="/api/v1", description="Green actions and their receipts.")
 
 
-def action_body(action: Action, *, duplicate: bool = False,
-                released: dict[int, datetime] | None = None, rulebook: Rulebook | None = None) -> dict:
-    """``released``: release times of a page of actions (``ledger.release_times``); read here if not given.
-    ``rulebook``: the one that judged it (looked up only when its words are needed and it is not given)."""
-    if released is None:
-        released = ledger.release_times([action.journal_id])
-    words = None
-    if action.status is not ActionStatus.CREDITED:
-        words = reasons.explain(action.status.value, action.reason, action.detail, action.scenario,
-                                rulebook or _judged_by(action))
-    return {"release_at": released.get(action.journal_id) if action.points else None,
-            "id": action.id, "scenario": action.scenario, "channel": action.channel, "status": action.status.value,
-            "reason": action.reason, "detail": action.detail, "occurred_at": action.occurred_at,
-            "received_at": action.received_at, "grams": action.grams, "points": action.points,
-            "duplicate": duplicate, "reason_zh": words[0] if words else None, "reason_en": words[1] if words else None}
-
-
-def _judged_by(action: Action) -> Rulebook | None:
-    version_id = getattr(action, "rulebook_version_id", None)
-    return rulebooks.compiled_by_id(version_id) if version_id is not None else None
+def shown(action: Action, released: dict[int, datetime], **extra) -> Shown:
+    """The action with its release time, from ``released`` (``ledger.release_times`` of its page)."""
+    return Shown(action, release_at=released.get(action.journal_id) if action.points else None, **extra)
 
 
 @blp.post("/actions")
@@ -78,17 +62,12 @@ def report(body):
         evidence.attach(body["evidence"], g.account_id, award.action.id)
     released = ledger.release_times([award.action.journal_id])  # in this transaction: no second one to answer
     commit()
-    return action_body(award.action, duplicate=award.duplicate_of is not None, released=released,
-                       rulebook=rules.in_force.rulebook)
-
-
-#: How many photos each evidence requirement in the rulebook asks for.
-PHOTOS_NEEDED = {"none": 0, "photo": 1, "photo_and_certificate": 2}
+    return shown(award.action, released, duplicate=award.duplicate_of is not None, rulebook=rules.in_force.rulebook)
 
 
 def _require_evidence(rulebook: Rulebook, scenario_id: str, photo_ids: list[int]) -> None:
     scenario = rulebook.scenarios.get(scenario_id)
-    needed = PHOTOS_NEEDED[scenario.evidence] if scenario else 0
+    needed = evidence.PHOTOS_NEEDED[scenario.evidence] if scenario else 0
     if len(photo_ids) < needed:
         raise InvalidInput(f"{scenario_id} needs {needed} photo(s): upload to /api/v1/evidence first",
                            code="evidence_required", needed=needed)
@@ -110,7 +89,7 @@ def my_actions(query, pagination_parameters):
     rows = page(sa.select(Action).where(*conditions).order_by(Action.occurred_at.desc(), Action.id.desc()),
                 pagination_parameters)
     released = ledger.release_times(a.journal_id for a in rows)
-    return [action_body(a, released=released) for a in rows]
+    return [shown(a, released) for a in rows]
 
 
 @blp.get("/me/actions/<bigint:action_id>")
@@ -125,9 +104,8 @@ def my_action(query, action_id: int):
         raise NotFound("action not found")
     photos = db.session.execute(sa.select(Evidence.id).where(Evidence.action_id == action.id)
                                 .order_by(Evidence.id)).scalars().all()
-    return {**action_body(action), "inputs": action.inputs, "receipt": action.receipt, "evidence": photos,
-            "review_note": action.review_note,
-            "receipt_text": Receipt.from_dict(action.receipt).render(query["lang"])}
+    return shown(action, ledger.release_times([action.journal_id]), evidence=photos,
+                 receipt_text=Receipt.from_dict(action.receipt).render(query["lang"]))
 
 
 @blp.get("/me/reduction")
@@ -136,16 +114,26 @@ def my_action(query, action_id: int):
 @holder_required
 def my_reduction():
     """My credited reduction and points by Beijing month and scenario, newest month first."""
-    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    rows = db.session.execute(
+    rows: dict[tuple[str, str], ReductionRow] = {}
+    credited = db.session.execute(
         sa.select(Action.occurred_at, Action.scenario, Action.grams, Action.points)
         .where(Action.account_id == g.account_id, Action.status == ActionStatus.CREDITED)
     )
-    for occurred_at, scenario, grams, points in rows:
-        row = totals[(period_key(occurred_at, Period.MONTH), scenario)]
-        row[0] += 1
-        row[1] += grams
-        row[2] += points
-    return [{"month": month, "scenario": scenario, "actions": n, "grams": grams, "points": points}
-            for (month, scenario), (n, grams, points) in sorted(totals.items(), key=lambda kv: (kv[0][0], kv[0][1]),
-                                                                 reverse=True)]
+    for occurred_at, scenario, grams, points in credited:
+        month = period_key(occurred_at, Period.MONTH)
+        row = rows.setdefault((month, scenario), ReductionRow(month, scenario))
+        row.actions += 1
+        row.grams += grams
+        row.points += points
+    return [rows[key] for key in sorted(rows, reverse=True)]
+
+
+@dataclass(slots=True)
+class ReductionRow:
+    """One Beijing month's credited actions of one scenario."""
+
+    month: str
+    scenario: str
+    actions: int = 0
+    grams: int = 0
+    points: int = 0

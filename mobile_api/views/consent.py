@@ -14,7 +14,7 @@ from carbon_platform.models import Authorisation, Binding, BindingKind, BindingS
 from carbon_platform.services import consent, rulebooks
 from mobile_api.auth import BEARER, holder_required
 from mobile_api.blueprint import Blueprint
-from mobile_api.schemas.common import NoBody
+from mobile_api.schemas.common import NoBody, Shown
 from mobile_api.schemas.consent import (
     AuthorisationCreateSchema,
     AuthorisationSchema,
@@ -77,7 +77,7 @@ def binding_code(_body):
     """A one-time code to show a partner, so the partner can propose a binding to my account."""
     record, code = consent.issue_binding_code(g.account_id)
     commit()
-    return {"code": code, "expires_at": record.expires_at}
+    return Shown(record, code=code)
 
 
 @blp.post("/me/bindings/<int:binding_id>/confirm")

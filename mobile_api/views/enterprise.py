@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from flask import g
 
+from carbon_platform.services import ledger
 from mobile_api.auth import BEARER, enterprise_required
 from mobile_api.blueprint import Blueprint
+from mobile_api.schemas.common import Shown
 from mobile_api.schemas.me import EnterpriseMeSchema
-from mobile_api.views.me import account_summary
 
 blp = Blueprint("enterprise", __name__, url_prefix="/api/v1/enterprise", description="The signed-in enterprise.")
 
@@ -22,9 +23,4 @@ blp = Blueprint("enterprise", __name__, url_prefix="/api/v1/enterprise", descrip
 @enterprise_required
 def get_enterprise():
     """Profile, balances (available, pending, expiring soon) and lifetime reduction of the enterprise's account."""
-    enterprise = g.enterprise
-    return {
-        "id": enterprise.id, "name": enterprise.name, "uscc": enterprise.uscc, "industry": enterprise.industry,
-        "district": enterprise.district, "contact_name": enterprise.contact_name,
-        **account_summary(enterprise.account),
-    }
+    return Shown(g.enterprise, balances=ledger.balances(g.enterprise.account))

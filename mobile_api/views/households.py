@@ -11,7 +11,7 @@ from carbon_platform.models import Action, ActionStatus
 from carbon_platform.services import households
 from mobile_api.auth import BEARER, resident_required
 from mobile_api.blueprint import Blueprint
-from mobile_api.schemas.common import NoBody
+from mobile_api.schemas.common import NoBody, Shown
 from mobile_api.schemas.households import (
     HouseholdCreateSchema,
     HouseholdSchema,
@@ -24,33 +24,18 @@ from mobile_api.schemas.households import (
 blp = Blueprint("households", __name__, url_prefix="/api/v1/households", description="Households.")
 
 
-def household_body(household, viewer) -> dict:
+def shown(household, viewer) -> Shown:
+    """The household as ``HouseholdSchema`` shows it to ``viewer``: each member with the points they earned."""
     earned = dict(db.session.execute(
         sa.select(Action.account_id, sa.func.sum(Action.points))
         .where(Action.account_id.in_([m.resident.account_id for m in household.memberships]),
                Action.status == ActionStatus.CREDITED)
         .group_by(Action.account_id)).all())
-    members = [
-        {
-            "resident_id": m.resident_id,
-            "display_name": m.resident.display_name,
-            "role": m.role.value,
-            "joined_at": m.joined_at,
-            "lifetime_grams": m.resident.account.reduction_grams,
-            "lifetime_points": int(earned.get(m.resident.account_id) or 0),
-        }
-        for m in household.memberships
-    ]
-    my_role = next(m["role"] for m in members if m["resident_id"] == viewer.id)
-    return {
-        "id": household.id,
-        "name": household.name,
-        "address": household.address,
-        "district": household.district,
-        "my_role": my_role,
-        "members": members,
-        "total_grams": sum(m["lifetime_grams"] for m in members) + household.account.reduction_grams,
-    }
+    members = [Shown(m, lifetime_points=int(earned.get(m.resident.account_id) or 0)) for m in household.memberships]
+    return Shown(household, members=members,
+                 my_role=next(m.role for m in household.memberships if m.resident_id == viewer.id),
+                 total_grams=sum(m.resident.account.reduction_grams for m in household.memberships)
+                 + household.account.reduction_grams)
 
 
 @blp.post("")
@@ -63,7 +48,7 @@ def create(body):
     household = households.create_household(g.resident, name=body["name"], address=body["address"],
                                             district_code=body["district"])
     commit()
-    return household_body(household, g.resident)
+    return shown(household, g.resident)
 
 
 @blp.post("/join")
@@ -75,7 +60,7 @@ def join(body):
     """Join a household with the invitation code its head gave you."""
     household = households.join(g.resident, body["code"])
     commit()
-    return household_body(household, g.resident)
+    return shown(household, g.resident)
 
 
 @blp.get("/<int:household_id>")
@@ -84,7 +69,7 @@ def join(body):
 @resident_required
 def show(household_id: int):
     """Your household with each member's reduction. Other households answer 404."""
-    return household_body(households.household_for_member(g.resident, household_id), g.resident)
+    return shown(households.household_for_member(g.resident, household_id), g.resident)
 
 
 @blp.post("/<int:household_id>/invitations")
@@ -96,7 +81,7 @@ def invite(body, household_id: int):
     """The head issues a one-time invitation code (valid for 7 days)."""
     issued = households.invite(g.resident, household_id, phone=body.get("phone"))
     commit()
-    return {"code": issued.code, "expires_at": issued.invitation.expires_at}
+    return issued
 
 
 @blp.post("/<int:household_id>/head")
@@ -108,7 +93,7 @@ def transfer_head(body, household_id: int):
     """The head hands the headship to another member."""
     household = households.transfer_head(g.resident, household_id, body["resident_id"])
     commit()
-    return household_body(household, g.resident)
+    return shown(household, g.resident)
 
 
 @blp.post("/<int:household_id>/leave")

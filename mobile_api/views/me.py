@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import g
 from marshmallow import fields
 
 from carbon_platform.clock import city_day, utcnow
@@ -14,40 +14,15 @@ from carbon_platform.services import accounts, households, ledger, privacy
 from mobile_api.auth import BEARER, holder_required, resident_required
 from mobile_api.blueprint import Blueprint
 from mobile_api.paging import page
-from mobile_api.schemas.common import NoBody, Output
+from mobile_api.schemas.common import NoBody, Output, Shown
 from mobile_api.schemas.me import MeSchema, PointsMovementSchema, ProfileUpdateSchema
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in resident.")
 
 
-def account_summary(account) -> dict:
-    """Balances, lifetime reduction and the frozen flag: the same for a resident's and an enterprise's account."""
-    return {
-        "balances": {
-            "available": account.points_available,
-            "pending": account.points_pending,
-            "next_release_at": ledger.next_release(account.id),
-            "expiring_soon": ledger.expiring_soon(account.id),
-            "expiring_within_days": current_app.config["EXPIRING_SOON_DAYS"],
-        },
-        "reduction": {"lifetime_grams": account.reduction_grams},
-        "account_frozen": account.frozen,
-    }
-
-
-def me_body(resident) -> dict:
-    membership = households.membership_of(resident)
-    return {
-        "id": resident.id,
-        "phone": resident.phone,
-        "display_name": resident.display_name,
-        "real_name": resident.real_name,
-        "district": resident.district,
-        "household": None if membership is None else {
-            "id": membership.household_id, "name": membership.household.name, "role": membership.role.value,
-        },
-        **account_summary(resident.account),
-    }
+def shown(resident) -> Shown:
+    """The resident as ``MeSchema`` shows them: with their balances and household."""
+    return Shown(resident, balances=ledger.balances(resident.account), membership=households.membership_of(resident))
 
 
 @blp.get("")
@@ -56,7 +31,7 @@ def me_body(resident) -> dict:
 @resident_required
 def get_me():
     """Profile, household, balances (available, pending, expiring soon) and lifetime reduction."""
-    return me_body(g.resident)
+    return shown(g.resident)
 
 
 @blp.patch("")
@@ -74,7 +49,7 @@ def update_me(body):
         clear_real_name="real_name" in body and body["real_name"] is None,
     )
     commit()
-    return me_body(g.resident)
+    return shown(g.resident)
 
 
 @blp.get("/points/history")
@@ -98,11 +73,8 @@ def points_history(pagination_parameters):
     rows = page(query, pagination_parameters, rows=True)
     released = ledger.release_times(j.id for j, _p, _gr in rows)
     actions = _actions_of([j for j, _p, _gr in rows])
-    return [
-        {"journal_id": j.id, "kind": j.kind.value, "points": int(p), "grams": int(gr), "scenario": j.scenario,
-         "memo": j.memo, "action_id": actions.get(j.id), "created_at": j.created_at, "release_at": released.get(j.id)}
-        for j, p, gr in rows
-    ]
+    return [Shown(j, points=int(p), grams=int(gr), action_id=actions.get(j.id), release_at=released.get(j.id))
+            for j, p, gr in rows]
 
 
 def _actions_of(journals) -> dict[int, int]:

@@ -12,7 +12,7 @@ from carbon_platform.models import BindingKind
 from carbon_platform.services import consent, feeds, partner_auth
 from mobile_api.auth import authenticated_by
 from mobile_api.blueprint import Blueprint
-from mobile_api.schemas.common import Input, Output, text
+from mobile_api.schemas.common import Input, Output, Shown, text
 from mobile_api.schemas.consent import BindingProposalSchema, BindingSchema, EventBatchSchema, EventResultsSchema
 
 blp = Blueprint("partner", __name__, url_prefix="/api/v1/partner",
@@ -45,8 +45,10 @@ class PingSchema(Input):
 
 
 class PongSchema(Output):
+    """The signing ``Partner`` ``Shown`` with the ``echo`` and the server's time."""
+
     key_id = fields.String()
-    partner = fields.String()
+    partner = fields.String(attribute="name")
     echo = fields.String(allow_none=True)
     server_time = fields.DateTime()
 
@@ -59,8 +61,7 @@ class PongSchema(Output):
 @partner_limit
 def ping(body):
     """Check your signing: answers with your key id when the signature is valid (nothing is written)."""
-    return {"key_id": g.partner.key_id, "partner": g.partner.name, "echo": body.get("echo"),
-            "server_time": utcnow()}
+    return Shown(g.partner, echo=body.get("echo"), server_time=utcnow())
 
 
 @blp.post("/events")
@@ -73,8 +74,7 @@ def events(body):
     """Up to 500 events; each gets its own result. Resending an event (same id) is always safe."""
     outcomes = feeds.ingest(g.partner, body["events"])
     commit()
-    return {"results": [{"event_id": o.event_id, "status": o.status.value, "reason": o.reason,
-                         "action_id": o.action_id, "points": o.points} for o in outcomes]}
+    return {"results": outcomes}
 
 
 @blp.post("/bindings")

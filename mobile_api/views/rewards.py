@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from flask import g, send_file, url_for
+from flask import g, send_file
 from marshmallow import RAISE
 from sqlalchemy.orm import joinedload
 
@@ -21,7 +21,7 @@ from mobile_api.auth import BEARER, resident_required, staff_required
 from mobile_api.blueprint import Blueprint
 from mobile_api.paging import page
 from mobile_api.schemas.catalogue import MerchantListSchema
-from mobile_api.schemas.common import NoBody
+from mobile_api.schemas.common import NoBody, Shown
 from mobile_api.schemas.rewards import (
     ConsumeSchema,
     ConsumptionQuerySchema,
@@ -36,31 +36,6 @@ from mobile_api.schemas.rewards import (
 
 blp = Blueprint("rewards", __name__, url_prefix="/api/v1", description="The reward mall and my vouchers.")
 till = Blueprint("till", __name__, url_prefix="/api/v1/merchant", description="Scanning vouchers at the till.")
-
-
-def reward_body(reward: Reward) -> dict:
-    return {
-        "id": reward.id, "merchant_id": reward.merchant_id, "merchant_name": reward.merchant.name,
-        "name_zh": reward.name_zh, "name_en": reward.name_en, "description_zh": reward.description_zh,
-        "description_en": reward.description_en, "points_price": reward.points_price, "stock": reward.stock,
-        "picture_url": url_for("rewards.reward_picture", reward_id=reward.id) if reward.picture else None,
-        "limit_count": reward.limit_count, "limit_period": reward.limit_period.value if reward.limit_period else None,
-        "districts": reward.districts or [], "starts_at": reward.starts_at, "ends_at": reward.ends_at,
-        "voucher_days": reward.voucher_days, "face_value_fen": reward.face_value_fen,
-    }
-
-
-def voucher_body(voucher: Voucher, *, replayed: bool = False) -> dict:
-    reward = voucher.reward
-    return {
-        "id": voucher.id, "reward_id": reward.id, "reward_name_zh": reward.name_zh, "reward_name_en": reward.name_en,
-        "merchant_id": voucher.merchant_id, "merchant_name": reward.merchant.name,
-        "merchant_address": reward.merchant.address, "face_value_fen": voucher.face_value_fen, "points": voucher.points,
-        "status": voucher.status.value, "issued_at": voucher.issued_at, "expires_at": voucher.expires_at,
-        "consumed_at": voucher.consumed_at, "refunded_points": voucher.refunded_points,
-        "code": vouchers.code_of(voucher), "short_code": vouchers.short_code_of(voucher.id, voucher.nonce),
-        "qr_url": url_for("rewards.voucher_qr", voucher_id=voucher.id), "replayed": replayed,
-    }
 
 
 def _on_sale():
@@ -100,7 +75,7 @@ def list_rewards(query, pagination_parameters):
     if "district" in query:
         statement = statement.where(rewards.eligible_in(query["district"]))
     rows = page(statement.order_by(Reward.points_price, Reward.id), pagination_parameters)
-    return [reward_body(r) for r in rows]
+    return rows
 
 
 @blp.get("/rewards/<int:reward_id>")
@@ -112,7 +87,7 @@ def get_reward(reward_id):
     reward = rewards.get(reward_id)
     if not reward.active or not reward.merchant.active:
         raise NotFound("no such reward", reward_id=reward_id)
-    return reward_body(reward)
+    return reward
 
 
 @blp.get("/rewards/<int:reward_id>/picture")
@@ -141,7 +116,7 @@ def redeem(_body, reward_id):
     key = idempotency.idempotency_key()
     redemption = vouchers.redeem(g.resident, reward_id, client_key=key)
     commit()
-    return voucher_body(redemption.voucher, replayed=redemption.replayed)
+    return Shown(redemption.voucher, replayed=redemption.replayed)
 
 
 @blp.get("/me/vouchers")
@@ -156,7 +131,7 @@ def my_vouchers(query, pagination_parameters):
     if "status" in query:
         statement = statement.where(Voucher.status == VoucherStatus(query["status"]))
     rows = page(statement.order_by(Voucher.id.desc()), pagination_parameters)
-    return [voucher_body(v) for v in rows]
+    return rows
 
 
 @blp.get("/me/vouchers/<bigint:voucher_id>")
@@ -165,7 +140,7 @@ def my_vouchers(query, pagination_parameters):
 @resident_required
 def my_voucher(voucher_id):
     """One of my vouchers, with its code and short code."""
-    return voucher_body(vouchers.owned(voucher_id, g.resident.account_id))
+    return vouchers.owned(voucher_id, g.resident.account_id)
 
 
 @blp.get("/me/vouchers/<bigint:voucher_id>/qr.png")
@@ -188,20 +163,17 @@ def cancel_voucher(_body, voucher_id):
     voucher = vouchers.owned(voucher_id, g.resident.account_id)
     vouchers.cancel(voucher, reason="cancelled by the resident")
     commit()
-    return voucher_body(voucher)
+    return voucher
 
 
 # -- at the till -----------------------------------------------------------------------------------
 
 
-def scan_body(scan: vouchers.Scan) -> dict:
-    voucher = scan.voucher
-    consumer = db.session.get(MerchantStaff, voucher.consumed_by_id) if voucher.consumed_by_id else None
-    return {"outcome": scan.outcome, "voucher_id": voucher.id, "reward_name_zh": voucher.reward.name_zh,
-            "reward_name_en": voucher.reward.name_en, "points": voucher.points,
-            "face_value_fen": voucher.face_value_fen, "expires_at": voucher.expires_at,
-            "consumed_at": voucher.consumed_at, "merchant_name": voucher.reward.merchant.name,
-            "consumed_by": consumer.display_name if consumer else None}
+def shown(scan: vouchers.Scan) -> Shown:
+    """The scan with the name of whoever consumed its voucher (for ``already_used``: who did)."""
+    consumer_id = scan.voucher.consumed_by_id
+    consumer = db.session.get(MerchantStaff, consumer_id) if consumer_id else None
+    return Shown(scan, consumed_by=consumer.display_name if consumer else None)
 
 
 @till.post("/vouchers/verify")
@@ -214,7 +186,7 @@ def verify(body):
 
     Unknown codes count against ``CARBON_VOUCHER_SCAN_FAILURE_LIMIT``, shared with ``consume``; once it is used
     up: 429 ``rate_limited`` with ``Retry-After``."""
-    return scan_body(scan_allowance.scan(g.staff, lambda: vouchers.verify(g.staff, body["code"])))
+    return shown(scan_allowance.scan(g.staff, lambda: vouchers.verify(g.staff, body["code"])))
 
 
 @till.post("/vouchers/consume")
@@ -228,7 +200,7 @@ def consume(body):
     Unknown codes count as for ``verify``."""
     scan = scan_allowance.scan(g.staff, lambda: vouchers.consume(g.staff, body["code"], body["scan_nonce"]))
     commit()
-    return scan_body(scan)
+    return shown(scan)
 
 
 @till.get("/consumptions")
@@ -240,7 +212,4 @@ def consumptions(query):
     """This merchant's consumed vouchers in [start, end): what settlement will pay."""
     if query["end"] <= query["start"] or (query["end"] - query["start"]).days > 366:
         raise InvalidInput("end must be after start, at most a year later", field="end")
-    return [{"voucher_id": v.id, "reward_id": v.reward_id, "reward_name_zh": v.reward.name_zh,
-             "consumed_at": v.consumed_at, "consumed_by": v.consumed_by_id, "face_value_fen": v.face_value_fen,
-             "funder": v.funder.value}
-            for v in vouchers.consumptions(g.staff.merchant_id, query["start"], query["end"])]
+    return vouchers.consumptions(g.staff.merchant_id, query["start"], query["end"])

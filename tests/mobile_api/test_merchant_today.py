@@ -91,8 +91,8 @@ def test_the_month_and_day_follow_beijing_not_utc(app, till):
         # 2026-12-31 17:30 UTC is already 2027-01-01 in Beijing: a new day and a new settlement month.
         new_year = settlements.merchant_day(merchant_id, datetime(2026, 12, 31, 17, 30, tzinfo=UTC))
         assert str(new_year.day) == "2027-01-01"
-        assert new_year.period_start == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
-        assert new_year.period_end == datetime(2027, 1, 31, 16, 0, tzinfo=UTC)
+        assert new_year.settlement.period_start == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
+        assert new_year.settlement.period_end == datetime(2027, 1, 31, 16, 0, tzinfo=UTC)
 
 
 def test_only_staff_tokens_see_today(client, till):
