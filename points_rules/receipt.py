@@ -121,18 +121,17 @@ def _text(value) -> str:
 
 
 def build_receipt(result: Result) -> Receipt:
-    trace = result.trace
-    scenario, rulebook, values = trace.scenario, trace.rulebook, trace.values
+    scenario, rulebook, values = result.rules, result.rulebook, result.values
     declared = scenario.inputs if scenario else ()
     inputs = {i.name: _text(values[i.name]) for i in declared if i.name in values}
     steps: list[tuple[str, str]] = []
-    formula_value = trace.formula_value
+    formula_value = result.formula_value
     if formula_value is not None:
         steps.append(("formula_value", _text(formula_value)))
         if scenario.certifies_grams:
             steps.append(("grams_floor", str(max(0, int(formula_value)))))
             steps.append(("grams_per_point", str(rulebook.grams_per_point)))
-        steps.append(("base_points", str(trace.base_before_caps)))
+        steps.append(("base_points", str(result.base_before_caps)))
     return Receipt(
         rulebook=rulebook.id,
         rulebook_version=rulebook.version,
@@ -143,10 +142,10 @@ def build_receipt(result: Result) -> Receipt:
         detail=result.detail,
         methodology_version=scenario.methodology_version if scenario else None,
         formula=scenario.formula.source if scenario else None,
-        factors=tuple(f.receipt_entry for f in trace.factors),
+        factors=tuple(f.receipt_entry for f in result.factors),
         inputs=inputs,
         steps=tuple(steps),
-        adjustments=tuple(trace.adjustments),
+        adjustments=tuple(result.adjustments),
         grams=result.grams,
         base_points=result.base_points,
         campaign_points=dict(result.campaign_points),
