@@ -61,6 +61,9 @@ class Factor:
     year: int
     valid_from: date | None
     valid_to: date | None  # exclusive
+    #: When the value was published (None in rulebooks that did not record it). A factor applies to actions
+    #: from its publication, never before: ``valid_from`` may not precede it.
+    published: date | None = None
 
     @cached_property
     def receipt_entry(self) -> dict[str, Any]:
@@ -335,9 +338,13 @@ class _Builder:
         grouped: dict[str, list[tuple[int, Factor]]] = defaultdict(list)
         for index, item in enumerate(raw):
             factor = Factor(item["id"], item["value"], item["unit"], item["source"], item["year"],
-                            item["valid_from"], item["valid_to"])
+                            item["valid_from"], item["valid_to"], item.get("published"))
             if factor.valid_from and factor.valid_to and factor.valid_to <= factor.valid_from:
                 self.error(f"factors[{index}].valid_to", "must be after valid_from")
+            if factor.published and (factor.valid_from is None or factor.valid_from < factor.published):
+                self.error(f"factors[{index}].valid_from",
+                           f"a factor applies from its publication ({factor.published}): valid_from must not "
+                           "be earlier")
             if factor.id in FUNCTIONS:
                 self.error(f"factors[{index}].id", f"'{factor.id}' is a function name")
             grouped[factor.id].append((index, factor))

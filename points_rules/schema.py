@@ -48,6 +48,8 @@ class FactorSchema(Strict):
     year = fields.Integer(strict=True, required=True, validate=validate.Range(min=1990, max=2100))
     valid_from = fields.Date(load_default=None)
     valid_to = fields.Date(load_default=None, metadata={"description": "exclusive"})
+    published = fields.Date(load_default=None, metadata={
+        "description": "When the value was published; a version never applies before it (valid_from ≥ published)"})
 
 
 class InputSchema(Strict):

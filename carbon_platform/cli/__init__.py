@@ -10,8 +10,9 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-#: Commands that run without the schema: ``db`` builds it; the others never touch the database.
-NEEDS_NO_SCHEMA = {"db", "routes", "shell", "run"}
+#: Commands that run without the schema: ``db`` builds it; the others never touch the database (``rules`` checks and
+#: simulates rulebook files).
+NEEDS_NO_SCHEMA = {"db", "routes", "shell", "run", "rules"}
 UPGRADE = "run `carbon-platform db upgrade`"
 
 

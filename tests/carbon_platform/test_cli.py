@@ -15,7 +15,17 @@ from carbon_platform.cli import main
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
-from carbon_platform.models import Administrator, AuditEvent, CarbonAccount, District, Resident
+from carbon_platform.models import (
+    Action,
+    Administrator,
+    AuditEvent,
+    CarbonAccount,
+    District,
+    Resident,
+    RulebookStatus,
+    RulebookVersion,
+)
+from carbon_platform.services import rulebooks
 from tests import factories as f
 from tests.conftest import dispose
 
@@ -40,6 +50,28 @@ def test_demo_data_loads_once_and_leaves_a_sound_ledger(app, runner):
     assert verify.exit_code == 0 and "no drift" in verify.output
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count()).select_from(Resident)).scalar_one() == 4
+
+
+def test_the_demo_publishes_the_corrected_rulebook_through_dual_control(app, runner):
+    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+    with app.app_context():
+        versions = db.session.execute(sa.select(RulebookVersion).order_by(RulebookVersion.id)).scalars().all()
+        assert [(v.version, v.status) for v in versions] == [("2026.1", RulebookStatus.PUBLISHED),
+                                                             ("2026.2", RulebookStatus.PUBLISHED)]
+        correction = versions[1]
+        names = {a.id: a.username for a in db.session.execute(sa.select(Administrator)).scalars()}
+        # drafted and submitted by one administrator, approved by another, based on the version it corrects
+        assert (names[correction.created_by_id], names[correction.submitted_by_id],
+                names[correction.decided_by_id]) == ("operator", "operator", "admin")
+        assert correction.based_on_id == versions[0].id
+        assert rulebooks.rules_in_force(utcnow()).rulebook.version == "2026.2"
+        # the demo's actions, all in the past, keep the version that judged them
+        judged = set(db.session.execute(sa.select(Action.rulebook_version_id)).scalars())
+        assert judged == {versions[0].id}
+        events = [e.action for e in db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.action.like("rulebook.%")).order_by(AuditEvent.id)).scalars()]
+        assert events[-3:] == ["rulebook.draft", "rulebook.submit", "rulebook.publish"]
+    assert runner.invoke(args=["seed", "demo"]).output.strip().endswith("nothing new")
 
 
 def test_admin_create_makes_an_audited_administrator(app, runner, monkeypatch):
@@ -160,3 +192,13 @@ def test_a_command_against_a_database_without_the_schema_says_run_db_upgrade_in_
             with engine.begin() as connection:
                 connection.exec_driver_sql("DROP SCHEMA cli_empty CASCADE")
             engine.dispose()
+
+
+def test_rules_commands_need_no_database(tmp_path):
+    # A rulebook file is checked, or simulated, before any database exists (a fresh clone, a reviewer's laptop).
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    checked = run_cli(["rules", "check", str(seeds / "rulebook-2026.2.yaml")], XDG_DATA_HOME=str(tmp_path))
+    assert checked.exit_code == 0, checked.output
+    assert "ok — taian 2026.2: 15 scenarios" in checked.output
+    assert not (tmp_path / "carbon-platform" / "carbon.db").exists()
+

@@ -149,6 +149,8 @@ export default {
       er_nev_per_km: '新能源汽车每公里减排量', nev_km_per_kwh: '新能源汽车每千瓦时行驶里程',
       er_msw_recovery_per_kg: '垃圾分类回收每千克减排量', er_used_clothes_per_kg: '旧衣物回收每千克减排量',
       er_glass_per_kg: '玻璃回收每千克减排量', er_clean_plate: '光盘行动每次减排量', er_own_bag: '自带购物袋每次减排量',
+      bus_short_ride_km: '不知道距离时按短途乘车计', lca_msw_mixed_incineration_per_kg: '混合收集焚烧情景每千克排放',
+      lca_msw_sorted_recovery_per_kg: '分类回收情景每千克排放',
       other: '排放因子',
     },
     bindings: {
@@ -383,6 +385,8 @@ export default {
       er_nev_per_km: 'NEV saving per km', nev_km_per_kwh: 'NEV km per kWh',
       er_msw_recovery_per_kg: 'Sorted-waste recovery saving per kg', er_used_clothes_per_kg: 'Used-clothes saving per kg',
       er_glass_per_kg: 'Glass recycling saving per kg', er_clean_plate: 'Clean-plate saving per meal', er_own_bag: 'Own-bag saving per purchase',
+      bus_short_ride_km: 'A ride of unknown distance counts as', lca_msw_mixed_incineration_per_kg: 'Mixed waste, incinerated: per kg',
+      lca_msw_sorted_recovery_per_kg: 'Sorted, recyclables recovered: per kg',
       other: 'Emission factor',
     },
     bindings: {
