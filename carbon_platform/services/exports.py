@@ -22,7 +22,10 @@ from carbon_platform.errors import InvalidInput
 from carbon_platform.extensions import db
 from carbon_platform.models import Action, ActionStatus, District, RulebookVersion
 
-REPORT_COLUMNS = ("month", "district", "district_name", "scenario", "actions", "grams", "tonnes", "points")
+REPORT_COLUMNS = ("month", "district", "district_name", "scenario", "credit", "actions", "grams", "tonnes", "points")
+#: What a credit is, in the report's ``credit`` column: certified grams (which may be handed to the province), or
+#: incentive points alone (steps, planting, pack-out: no certified grams).
+CERTIFIED, INCENTIVE = "certified_reduction", "incentive_points"
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -47,17 +50,23 @@ def _credited(month: str):
 
 
 def monthly_reduction(month: str) -> list[dict[str, Any]]:
-    """Per district and scenario: credited actions, grams, tonnes and points in the Beijing month."""
+    """Per district, scenario and kind of credit: credited actions, grams, tonnes and points in the Beijing month.
+
+    A scenario's credits are certified reductions (grams) or incentive points (no grams), and one scenario may
+    have both in a month when a new rulebook version changes its kind (walking in 2026.2): they are separate rows.
+    """
     names = dict(db.session.execute(sa.select(District.code, District.name_zh)).all())
+    credit = sa.case((Action.grams > 0, CERTIFIED), else_=INCENTIVE)
     rows = db.session.execute(
-        sa.select(Action.district, Action.scenario, sa.func.count(), sa.func.sum(Action.grams),
+        sa.select(Action.district, Action.scenario, credit, sa.func.count(), sa.func.sum(Action.grams),
                   sa.func.sum(Action.points))
-        .where(*_credited(month)).group_by(Action.district, Action.scenario)
-        .order_by(Action.district, Action.scenario)
+        .where(*_credited(month)).group_by(Action.district, Action.scenario, credit)
+        .order_by(Action.district, Action.scenario, credit)
     ).all()
-    return [{"month": month, "district": d or "", "district_name": names.get(d, ""), "scenario": s, "actions": int(n),
-             "grams": int(g or 0), "tonnes": round(int(g or 0) / 1_000_000, 6), "points": int(p or 0)}
-            for d, s, n, g, p in rows]
+    return [{"month": month, "district": d or "", "district_name": names.get(d, ""), "scenario": s, "credit": c,
+             "actions": int(n), "grams": int(g or 0), "tonnes": round(int(g or 0) / 1_000_000, 6),
+             "points": int(p or 0)}
+            for d, s, c, n, g, p in rows]
 
 
 def as_xlsx(rows: list[dict[str, Any]], *, title: str) -> bytes:
@@ -69,7 +78,7 @@ def as_xlsx(rows: list[dict[str, Any]], *, title: str) -> bytes:
     sheet.append(list(REPORT_COLUMNS))
     for row in rows:
         sheet.append([row[c] for c in REPORT_COLUMNS])
-    totals = ["total", "", "", "", sum(r["actions"] for r in rows), sum(r["grams"] for r in rows),
+    totals = ["total", "", "", "", "", sum(r["actions"] for r in rows), sum(r["grams"] for r in rows),
               round(sum(r["grams"] for r in rows) / 1_000_000, 6), sum(r["points"] for r in rows)]
     sheet.append(totals)
     out = io.BytesIO()

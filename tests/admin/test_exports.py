@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import AdminRole, AuditEvent
+from carbon_platform.services import earning
 from tests import factories as f
 from tests.admin.helpers import console
 
@@ -39,11 +40,30 @@ def test_the_monthly_report_in_csv_and_xlsx_adds_up(app):
     workbook = load_workbook(io.BytesIO(client.get("/admin/exports/reduction.xlsx?month=2026-06").data))
     sheet = workbook.active
     assert [c.value for c in sheet[1]][:4] == ["month", "district", "district_name", "scenario"]
-    assert [c.value for c in sheet[3]][5] == 498  # the totals row
+    assert [c.value for c in sheet[3]][6] == 498  # the totals row
+    assert {r["credit"] for r in rows} == {"certified_reduction"}
     assert client.get("/admin/exports/reduction.csv?month=June").status_code == 422
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count()).select_from(AuditEvent)
                                   .where(AuditEvent.action == "export.download")).scalar_one() == 2
+
+
+def test_the_report_tells_certified_reductions_from_incentive_points(app):
+    client = console(app, AdminRole.AUDITOR)
+    june_rides(app, n=1)
+    with app.app_context():
+        planter = f.resident(phone="13800005100", district_code="370902")
+        earning.award_action(planter.account_id, account_type="resident", scenario="tree_planting",
+                             inputs={"trees": 2}, occurred_at=JUNE, idempotency_key="june-trees", channel="app",
+                             district="370902", now=JUNE + timedelta(minutes=5))
+        commit()
+    text = client.get("/admin/exports/reduction.csv?month=2026-06").get_data(as_text=True).lstrip("\ufeff")
+    # a ride certifies 166 g (33 points); two trees earn 200 incentive points and certify nothing
+    assert [(r["scenario"], r["credit"], r["grams"], r["points"]) for r in csv.DictReader(io.StringIO(text))] == [
+        ("bus_ride", "certified_reduction", "166", "33"), ("tree_planting", "incentive_points", "0", "200")]
+    # the provincial export carries the certified reduction only
+    body = json.loads(client.get("/admin/exports/certified.json?month=2026-06").data)
+    assert body["totals"]["records"] == 1 and body["totals"]["grams_co2e"] == 166
 
 
 def test_certified_reductions_carry_methodology_and_factor_references_and_no_personal_data(app):
