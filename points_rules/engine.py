@@ -141,6 +141,8 @@ def evaluate(rulebook: Rulebook, facts: Facts, usage: Usage = NO_USAGE) -> Resul
         check_eligibility(scenario, values, usage)
         exact = run_methodology(scenario, values)  # 2. the methodology, rounded down
         methodology = round_down(rulebook, scenario, exact)
+        if scenario.points_only:
+            methodology = certify(scenario, methodology, values)
         capped = apply_caps(rulebook, scenario, methodology, usage, facts.in_household)  # 3.
         paid = pay_campaigns(rulebook, scenario, facts, when, capped, usage)  # 4.
         credit = apply_annual_cap(rulebook, paid, usage)  # 5.
@@ -275,6 +277,18 @@ def round_down(rulebook: Rulebook, scenario: Scenario, exact: Decimal) -> Credit
     if scenario.certifies_grams:
         return Credit(grams=whole, base_points=whole // rulebook.grams_per_point)
     return Credit(grams=0, base_points=whole)
+
+
+def certify(scenario: Scenario, credit: Credit, values: Mapping[str, Any]) -> Credit:
+    """No grams where a ``points_only`` rule holds: they are certified elsewhere (generation that earned a green
+    certificate), and counting them here would count them twice. The action keeps the points its grams earn."""
+    for index, condition in enumerate(scenario.points_only):
+        if _run(condition.formula, values):
+            kept = credit.base_points
+            return Credit(grams=0, base_points=kept, adjustments=(
+                Adjustment(kind="points_only", ref=f"points_only[{index}]", limit=None, used=None, before=kept,
+                           after=kept, grams_after=0),))
+    return credit
 
 
 # -- 3. the scenario's caps --------------------------------------------------------------------------

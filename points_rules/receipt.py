@@ -17,7 +17,7 @@ class Adjustment(NamedTuple):
     dataclass's ``__init__`` cost more than the rest of the cap arithmetic.
     """
 
-    kind: str  # cap | annual_cap | campaign | budget | participant_limit
+    kind: str  # cap | annual_cap | campaign | budget | participant_limit | points_only
     ref: str  # "caps[1]", "points.annual_cap_points" or a campaign id
     limit: int | None
     used: int | None
@@ -110,6 +110,8 @@ class Receipt:
 def _describe(a: Adjustment, t: dict[str, str]) -> str:
     if a.kind == "campaign":
         return f"{t['campaign']} {a.ref}: +{a.after} {t['points']}"
+    if a.kind == "points_only":
+        return f"{t['points_only']} {a.ref}: 0 g CO2e, {a.after} {t['points']}"
     what = t.get(a.kind, a.kind)
     scope = " " + "/".join(t.get(part or "", part or "") for part in (a.per, a.scope, a.unit))
     return f"{what} {a.ref}{scope if a.kind == 'cap' else ''}: {t['limit']} {a.limit}, {t['used']} {a.used}, " \
@@ -160,7 +162,7 @@ _ZH = {
     "budget": "活动预算", "participant_limit": "每人活动上限", "campaign": "活动", "limit": "上限", "used": "已用",
     "points": "积分", "result": "结果", "rejected": "不予计入", "review": "待审核", "day": "日", "week": "周",
     "month": "月", "year": "年", "ever": "累计", "account": "账户", "household": "家庭", "count": "次数",
-    "grams": "克",
+    "grams": "克", "points_only": "已在别处核证，只计积分",
 }
 _EN = {
     "scenario": "Scenario", "rulebook": "Rulebook", "methodology": "Methodology", "incentive": "Incentive",
@@ -170,4 +172,5 @@ _EN = {
     "campaign": "campaign", "limit": "limit", "used": "used", "points": "points", "result": "Result",
     "rejected": "Not credited", "review": "held for review", "day": "day", "week": "week", "month": "month",
     "year": "year", "ever": "ever", "account": "account", "household": "household", "count": "count", "grams": "grams",
+    "points_only": "certified elsewhere: points only",
 }

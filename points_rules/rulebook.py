@@ -156,6 +156,8 @@ class Scenario:
     hold: timedelta = timedelta(0)  # this scenario's hold (its own hold_days, else the rulebook's)
     description_zh: str | None = None  # None in rulebooks published before descriptions existed
     description_en: str | None = None
+    #: Conditions under which a reduction earns its points but certifies no grams (already certified elsewhere).
+    points_only: tuple[Condition, ...] = ()
 
     @cached_property
     def certifies_grams(self) -> bool:
@@ -388,7 +390,7 @@ class _Builder:
             formula_path, source = f"{path}.incentive.points", raw["incentive"]["points"]
         formula = self.formula(formula_path, source, names)
         conditions = {}
-        for section in ("eligibility", "plausibility"):
+        for section in ("eligibility", "plausibility", "points_only"):
             conditions[section] = tuple(
                 Condition(compiled, item["reason_zh"], item["reason_en"])
                 for i, item in enumerate(raw[section])
@@ -401,7 +403,7 @@ class _Builder:
                          c["scope"] == "household") for i, c in enumerate(raw["caps"]))
         if formula is None:
             return None
-        every_condition = conditions["eligibility"] + conditions["plausibility"]
+        every_condition = conditions["eligibility"] + conditions["plausibility"] + conditions["points_only"]
         used = set(formula.names).union(*(c.formula.names for c in every_condition))
         methodology = raw["methodology"] or {}
         return Scenario(
@@ -415,6 +417,7 @@ class _Builder:
             factor_versions={f: factors[f] for f in factor_ids},
             hold=timedelta(days=default_hold if raw["hold_days"] is None else raw["hold_days"]),
             description_zh=raw["description_zh"], description_en=raw["description_en"],
+            points_only=conditions["points_only"],
         )
 
     def campaign(self, index: int, raw: dict, scenario_ids: set[str]) -> Campaign:

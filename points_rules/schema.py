@@ -106,6 +106,9 @@ class ScenarioSchema(Strict):
                               metadata={"description": "any true: not credited (rejected)"})
     plausibility = fields.List(fields.Nested(ConditionSchema), load_default=list,
                                metadata={"description": "any true: held for review, never auto-credited"})
+    points_only = fields.List(fields.Nested(ConditionSchema), load_default=list, metadata={
+        "description": "any true: the action earns its points but certifies no grams (they are certified "
+                       "elsewhere, such as generation with a green certificate)"})
     caps = fields.List(fields.Nested(CapSchema), load_default=list)
     hold_days = count(load_default=None)
     excludes = fields.List(fields.String(validate=IDENTIFIER), load_default=list,
@@ -123,6 +126,8 @@ class ScenarioSchema(Strict):
             raise ValidationError("an incentive scenario needs an incentive", "incentive")
         if data["kind"] == "incentive" and data.get("methodology") is not None:
             raise ValidationError("an incentive scenario certifies no grams: remove the methodology", "methodology")
+        if data["kind"] == "incentive" and data.get("points_only"):
+            raise ValidationError("an incentive scenario certifies no grams anyway", "points_only")
 
 
 class PointsSchema(Strict):

@@ -111,7 +111,9 @@ class FactorSchema(Output):
 
 
 class AdjustmentSchema(Output):
-    kind = fields.String(metadata={"description": "cap, annual_cap, campaign, budget or participant_limit"})
+    kind = fields.String(metadata={
+        "description": "cap, annual_cap, campaign, budget, participant_limit, or points_only (no grams: certified "
+                       "elsewhere)"})
     ref = fields.String(metadata={"description": "Where in the rulebook: caps[1], a campaign id…"})
     limit = fields.Integer(allow_none=True)
     used = fields.Integer(allow_none=True)

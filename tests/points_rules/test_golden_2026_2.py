@@ -100,6 +100,23 @@ def test_grid_factor__applies_from_its_publication_date():
         (2021, date(2024, 4, 12), date(2024, 4, 12)), (2022, date(2024, 12, 20), date(2024, 12, 20))]
 
 
+def test_pv_generation__must_say_whether_it_earned_a_green_certificate():
+    pv = {"kwh": 480, "rated_kw": 5, "hours": 720}
+    # not certified elsewhere: 480 kWh × 641 g/kWh = 307,680 g certified; 61,536 points → monthly cap 10,000
+    check(run("pv_generation", {**pv, "certified_elsewhere": 0}), 307680, 10000)
+    # certified elsewhere (绿证 or CCER): the same points, no grams certified here (never counted twice)
+    certified = run("pv_generation", {**pv, "certified_elsewhere": 1})
+    check(certified, 0, 10000)
+    assert [a.kind for a in certified.receipt.adjustments] == ["points_only", "cap"]
+    # not stated: since August 2023 almost all renewable generation has a certificate, so silence is not "no"
+    unknown = run("pv_generation", pv)
+    assert (unknown.status, unknown.reason) == (Status.REVIEW, "implausible")
+    assert "green certificate" in unknown.detail
+    # 2026.1 refused certified generation and credited grams when the partner said nothing
+    assert run("pv_generation", {**pv, "certified_elsewhere": 1}, rulebook=FIRST).status is Status.REJECTED
+    check(run("pv_generation", pv, rulebook=FIRST), 307680, 10000)
+
+
 def test_programmes__named_as_in_the_plan():
     names = {programme: name["zh"] for programme, name in RULEBOOK.programmes.items()}
     assert names["二"] == "节能降碳提质增效工程"

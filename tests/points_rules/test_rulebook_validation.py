@@ -106,6 +106,15 @@ def test_overlapping_factor_versions_are_refused():
     assert load_rulebook(document).factors["ef_bus"][1].value == 30
 
 
+def test_points_only_rules_belong_to_reductions():
+    document = changed(scenarios__1__points_only=[{"when": "1 == 1", "reason_zh": "别处", "reason_en": "elsewhere"}])
+    assert [p for p, _ in refused(document)] == ["scenarios[1].points_only"]  # walking here is an incentive
+    document = changed(scenarios__0__points_only=[{"when": "km > 50", "reason_zh": "别处", "reason_en": "elsewhere"}])
+    assert load_rulebook(document).scenarios["bus_ride"].points_only[0].reason_en == "elsewhere"
+    document = changed(scenarios__0__points_only=[{"when": "miles > 5", "reason_zh": "别处", "reason_en": "x"}])
+    assert [p for p, _ in refused(document)] == ["scenarios[0].points_only[0].when"]  # an unknown name
+
+
 def test_every_problem_is_reported_at_once():
     document = changed(scenarios__0__caps__0__limit=-5, scenarios__1__programme="十一", colour="x")
     assert {p for p, _ in refused(document)} == {"colour", "scenarios[0].caps[0].limit"}

@@ -22,6 +22,7 @@ from points_rules.engine import (
     apply_annual_cap,
     apply_caps,
     campaign_extra,
+    certify,
     check_eligibility,
     factors_in_force,
     pay_campaigns,
@@ -34,7 +35,8 @@ from points_rules.engine import (
 BEIJING = timezone(timedelta(hours=8))
 JUNE = datetime(2026, 6, 3, 9, 30, tzinfo=BEIJING).astimezone(UTC)  # outside every campaign
 LOW_CARBON_WEEK = datetime(2026, 6, 16, 9, 30, tzinfo=BEIJING).astimezone(UTC)  # low_carbon_day_2026: × 2
-DOCUMENT, _ = parse_yaml((Path(__file__).resolve().parents[2] / "seeds" / "rulebook.yaml").read_text("utf-8"))
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+DOCUMENT, _ = parse_yaml((SEEDS / "rulebook.yaml").read_text("utf-8"))
 RULEBOOK = load_rulebook(DOCUMENT)
 BUS = RULEBOOK.scenarios["bus_ride"]
 
@@ -135,6 +137,19 @@ def test_methodology_and_rounding_go_against_the_credit():
     assert exact == Decimal("166.78")  # 6.2 × 26.9
     assert round_down(RULEBOOK, BUS, exact) == Credit(grams=166, base_points=33)  # 166 g; 166 / 5 = 33.2 → 33
     assert round_down(RULEBOOK, BUS, Decimal("-3")) == Credit(grams=0, base_points=0)  # never below zero
+
+
+def test_certify_drops_grams_certified_elsewhere_and_keeps_the_points():
+    # 2026.2's PV rule: generation with a green certificate (certified_elsewhere == 1) certifies no grams here
+    corrected = load_rulebook(parse_yaml((SEEDS / "rulebook-2026.2.yaml").read_text("utf-8"))[0])
+    pv = corrected.scenarios["pv_generation"]
+    credit = Credit(grams=307680, base_points=61536)
+    assert certify(pv, credit, {"certified_elsewhere": Decimal(0)}) is credit
+    certified = certify(pv, credit, {"certified_elsewhere": Decimal(1)})
+    assert (certified.grams, certified.base_points) == (0, 61536)
+    [adjustment] = certified.adjustments
+    assert (adjustment.kind, adjustment.ref, adjustment.after, adjustment.grams_after) == \
+        ("points_only", "points_only[0]", 61536, 0)
 
 
 # -- 3. caps -----------------------------------------------------------------------------------------
