@@ -5,7 +5,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from admin.forms import ROLE_NAMES
+from admin.forms import PARTNER_KIND_NAMES, ROLE_NAMES
 from admin.paging import BadFilter
 from admin.permissions import can, current_admin
 
@@ -20,6 +20,7 @@ def inject_admin():
         "can": lambda permission: can(current_admin(), permission),
         "locale": str(get_locale()),
         "role_name": lambda role: ROLE_NAMES[role],
+        "partner_kind_name": lambda kind: PARTNER_KIND_NAMES[kind],
     }
 
 
