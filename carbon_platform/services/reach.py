@@ -85,7 +85,3 @@ class Reach:
                 return ChannelReach(channel, True, ACTIVE_PARTNER, partners=allowed)
             return ChannelReach(channel, False, PARTNERS_NOT_ALLOWED if of_kind else NO_ACTIVE_PARTNER)
         return ChannelReach(channel, False, NO_CHECKIN_PATH)  # merchant_checkin, the rulebook's only other channel
-
-    def creditable(self, scenario: Scenario) -> bool:
-        """Whether any channel of ``scenario`` can be credited now."""
-        return any(reach.creditable for reach in self.of(scenario))
