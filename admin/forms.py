@@ -72,6 +72,20 @@ ROLE_NAMES = {
 }
 
 
+PARTNER_KIND_NAMES = {
+    PartnerKind.TRANSIT: _l("公交"),
+    PartnerKind.BIKE_SHARE: _l("共享单车"),
+    PartnerKind.VEHICLE: _l("新能源汽车平台"),
+    PartnerKind.CHARGING: _l("充电平台"),
+    PartnerKind.WASTE: _l("垃圾分类"),
+    PartnerKind.RECYCLING: _l("再生资源回收"),
+    PartnerKind.PV: _l("光伏"),
+    PartnerKind.UTILITY: _l("电网"),
+    PartnerKind.FORESTRY: _l("植树与碳汇林"),
+    PartnerKind.OTHER: _l("其他"),
+}
+
+
 class LoginForm(ConsoleForm):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=256)])
@@ -114,7 +128,7 @@ class PartnerCreateForm(ConsoleForm):
     # A one-time token: the reloaded secret page re-posts it, and it is refused (no second partner).
     once = HiddenField(validators=[DataRequired(), Length(max=64)], default=lambda: secrets.token_urlsafe(16))
     name = StringField(_l("名称"), validators=[DataRequired(), Length(max=128)])
-    kind = SelectField(_l("类型"), choices=[SelectChoice(k.value, k.value) for k in PartnerKind])
+    kind = SelectField(_l("类型"), choices=[SelectChoice(k.value, name) for k, name in PARTNER_KIND_NAMES.items()])
 
 
 class PartnerRotateForm(ConsoleForm):

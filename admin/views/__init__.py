@@ -5,7 +5,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from admin.forms import ROLE_NAMES
+from admin.forms import PARTNER_KIND_NAMES, ROLE_NAMES
 from admin.paging import BadFilter
 from admin.permissions import can, current_admin
 
@@ -20,6 +20,7 @@ def inject_admin():
         "can": lambda permission: can(current_admin(), permission),
         "locale": str(get_locale()),
         "role_name": lambda role: ROLE_NAMES[role],
+        "partner_kind_name": lambda kind: PARTNER_KIND_NAMES[kind],
     }
 
 
@@ -54,5 +55,5 @@ def no_store(response):
 
 from admin.views import (  # noqa: E402,F401,I001
     actions, adjustments, administrators, audit_log, campaigns, dashboard, exports, merchants, partners, people,
-    review, rulebooks, session_views, vouchers,
+    review, rulebooks, scenarios, session_views, vouchers,
 )

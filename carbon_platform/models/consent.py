@@ -20,6 +20,9 @@ class BindingKind(enum.StrEnum):
     PV_INVERTER = "pv_inverter"
     CHARGING_ACCOUNT = "charging_account"
     VEHICLE = "vehicle"
+    BIKE_SHARE_ACCOUNT = "bike_share_account"
+    RECYCLING_CARD = "recycling_card"
+    FORESTRY_ACCOUNT = "forestry_account"  # a tree-planting or carbon-sink sponsorship account
 
 
 class BindingStatus(enum.StrEnum):

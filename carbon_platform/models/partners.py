@@ -12,12 +12,18 @@ from carbon_platform.models.base import Base, CreatedAt, str_enum
 
 
 class PartnerKind(enum.StrEnum):
+    """What a partner is; its events come in on the rulebook's channel ``partner:<kind>``."""
+
     TRANSIT = "transit"
     WASTE = "waste"
     PV = "pv"
     CHARGING = "charging"
     UTILITY = "utility"
     OTHER = "other"
+    BIKE_SHARE = "bike_share"  # cycling
+    VEHICLE = "vehicle"  # NEV driving (a vehicle platform's odometer readings)
+    RECYCLING = "recycling"  # recyclables
+    FORESTRY = "forestry"  # tree planting and carbon-sink sponsorship
 
 
 class Partner(CreatedAt, Base):

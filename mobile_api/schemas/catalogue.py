@@ -2,6 +2,7 @@
 
 from marshmallow import fields
 
+from carbon_platform.services import reach
 from carbon_platform.services.evidence import PHOTOS_NEEDED
 from mobile_api.schemas.common import DistrictSchema, Grouped, Output
 
@@ -41,9 +42,26 @@ class ScenarioLimitSchema(Output):
     limit = fields.Integer()
 
 
+class ChannelReachSchema(Output):
+    """A ``services.reach.ChannelReach``: whether the platform can credit one channel of a scenario now."""
+
+    channel = fields.String(metadata={"description": "One of the scenario's `channels`."})
+    creditable = fields.Boolean(metadata={
+        "description": "An action on this channel can be credited now: `app` for the account types that report in "
+                       "the app (residents, enterprises); `partner:<kind>` while an active partner of that kind may "
+                       "report the scenario; `merchant_checkin` not yet (nothing takes a check-in)."})
+    reason = fields.String(metadata={
+        "enum": list(reach.REASONS),
+        "description": "Why: `self_report`, `no_self_reporting_account` (only for households, which do not report "
+                       "in the app), `active_partner`, `no_active_partner`, `partners_not_allowed` (the active "
+                       "partners of that kind may not report this scenario), `unknown_partner_kind` (no partner "
+                       "can be of that kind), `no_checkin_path`."})
+
+
 class ScenarioSchema(Output):
-    """A ``points_rules.rulebook.Scenario`` as the rulebook declares it; older rulebooks without descriptions fall
-    back to the scenario's name."""
+    """A ``points_rules.rulebook.Scenario`` as the rulebook declares it, ``Shown`` with its ``reach`` (one
+    ``ChannelReach`` per channel, from the partners active now); older rulebooks without descriptions fall back to
+    the scenario's name."""
 
     id = fields.String()
     name_zh = fields.String()
@@ -58,6 +76,10 @@ class ScenarioSchema(Output):
         **STRINGS, "description": "app, merchant_checkin, partner:<kind>"})
     self_report = fields.Function(lambda s: "app" in s.channels, metadata={
         "type": "boolean", "description": "A resident can report it in the client (POST /actions)."})
+    reach = fields.List(fields.Nested(ChannelReachSchema), metadata={
+        "description": "Each of `channels`, in that order: whether the platform can credit it now, and why."})
+    creditable = fields.Function(lambda s: any(r.creditable for r in s.reach), metadata={
+        "type": "boolean", "description": "At least one channel can be credited now (`reach`)."})
     inputs = fields.List(fields.Nested(ScenarioInputSchema))
     evidence = Grouped(EvidenceNeededSchema)
     limits = fields.List(fields.Nested(ScenarioLimitSchema), attribute="caps")

@@ -9,7 +9,7 @@ from marshmallow import RAISE
 from carbon_platform.clock import utcnow
 from carbon_platform.extensions import db
 from carbon_platform.models import District
-from carbon_platform.services import rulebooks
+from carbon_platform.services import reach, rulebooks
 from mobile_api.blueprint import Blueprint
 from mobile_api.caching import CACHE_HEADERS, IF_NONE_MATCH, NOT_MODIFIED, revalidated
 from mobile_api.schemas.catalogue import CatalogueSchema, DistrictListSchema
@@ -28,9 +28,12 @@ _catalogue_schema, _districts_schema = CatalogueSchema(), DistrictListSchema()
 @blp.doc(security=[], parameters=[IF_NONE_MATCH])
 def list_scenarios(_query):
     """The scenarios of the rulebook in force, in its order: what counts, the inputs to report, the evidence
-    needed and the limits. Public; revalidate with If-None-Match."""
+    needed, the limits, and which of its channels the platform can credit now (registering or deactivating a
+    partner changes that, and the ETag with it). Public; revalidate with If-None-Match."""
     rulebook = rulebooks.rules_in_force(utcnow()).rulebook
-    return revalidated(_catalogue_schema, Shown(rulebook, scenarios=list(rulebook.scenarios.values())))
+    channels = reach.Reach(rulebook)
+    return revalidated(_catalogue_schema, Shown(rulebook, scenarios=[Shown(s, reach=channels.of(s))
+                                                                     for s in rulebook.scenarios.values()]))
 
 
 @blp.get("/districts")

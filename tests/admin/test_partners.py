@@ -169,3 +169,20 @@ def test_two_rotations_from_the_same_page_at_once_rotate_once(app):
             live = db.session.get(Partner, partner_id).live_secrets()
             assert [s.id for s in live][0] == newest, repetition  # the previous secret is still live
             assert len(live) == 2
+
+
+def test_the_form_offers_every_partner_kind_in_words_and_registers_the_new_ones(app):
+    client = console(app)
+    page = client.get("/admin/partners").get_data(as_text=True)
+    for kind, words in (("bike_share", "共享单车"), ("vehicle", "新能源汽车平台"), ("recycling", "再生资源回收"),
+                        ("forestry", "植树与碳汇林"), ("transit", "公交")):
+        assert f'<option value="{kind}">{words}</option>' in page
+    client.get("/admin/lang/en")
+    page = client.get("/admin/partners").get_data(as_text=True)
+    assert '<option value="bike_share">Bike share</option>' in page
+    assert '<option value="forestry">Tree planting and carbon-sink forests</option>' in page
+    create(client, name="泰安共享单车", kind="bike_share")
+    with app.app_context():
+        kind = db.session.execute(sa.select(Partner.kind).where(Partner.name == "泰安共享单车")).scalar_one()
+    assert kind == "bike_share"
+    assert '<span data-kind="bike_share">Bike share</span>' in client.get("/admin/partners").get_data(as_text=True)

@@ -13,8 +13,8 @@ from carbon_platform import seeding
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
-from carbon_platform.models import AuditEvent, RulebookVersion
-from carbon_platform.services import rewards, rulebooks
+from carbon_platform.models import AuditEvent, Partner, PartnerKind, RulebookVersion
+from carbon_platform.services import organisations, rewards, rulebooks
 from points_rules import load_rulebook_file
 from tests import factories as f
 from tests.mobile_api.helpers import assert_error
@@ -40,6 +40,9 @@ def test_the_scenarios_are_the_rulebook_in_force_as_declared(client, seeded):
         "description_zh": scenarios["bus_ride"]["description_zh"],
         "description_en": scenarios["bus_ride"]["description_en"],
         "account_types": ["resident"], "channels": ["app", "partner:transit"], "self_report": True,
+        "reach": [{"channel": "app", "creditable": True, "reason": "self_report"},
+                  {"channel": "partner:transit", "creditable": False, "reason": "no_active_partner"}],
+        "creditable": True,
         "inputs": [{"name": "distance_km", "type": "number", "unit": "km", "min": 0, "max": 120, "required": False,
                     "label_zh": "乘车距离", "label_en": "Ride distance"}],
         "evidence": {"kind": "none", "photos": 0, "review": False},
@@ -106,6 +109,67 @@ def test_a_new_rulebook_in_force_changes_the_etag(app, client, seeded):
     response = client.get("/api/v1/scenarios", headers={"If-None-Match": etag})
     assert response.status_code == 200 and response.headers["ETag"] != etag
     assert response.json["scenarios"][0]["limits"][0]["limit"] == 3
+
+
+def reach(client, scenario_id, headers=None):
+    response = client.get("/api/v1/scenarios", headers=headers or {})
+    scenario = next(s for s in response.json["scenarios"] if s["id"] == scenario_id) if response.json else None
+    return response, scenario
+
+
+def test_a_partner_channel_is_creditable_only_while_an_active_partner_of_its_kind_may_report_it(app, client, seeded):
+    first, cycling = reach(client, "cycling")
+    assert cycling["reach"] == [{"channel": "app", "creditable": True, "reason": "self_report"},
+                                {"channel": "partner:bike_share", "creditable": False, "reason": "no_active_partner"}]
+    nev = next(s for s in first.json["scenarios"] if s["id"] == "nev_driving")
+    assert nev["reach"] == [{"channel": "partner:vehicle", "creditable": False, "reason": "no_active_partner"}]
+    assert nev["creditable"] is False  # partner data only, and no partner yet
+    with app.app_context():
+        bikes, _secret = organisations.register_partner(name="泰安共享单车", kind=PartnerKind.BIKE_SHARE,
+                                                        actor=f.TEST_ACTOR)
+        commit()
+        bikes_id = bikes.id
+    registered, cycling = reach(client, "cycling", {"If-None-Match": first.headers["ETag"]})
+    assert registered.status_code == 200 and registered.headers["ETag"] != first.headers["ETag"]  # new content
+    assert cycling["reach"][1] == {"channel": "partner:bike_share", "creditable": True, "reason": "active_partner"}
+
+    def update(**changes):
+        with app.app_context():
+            partner = db.session.get(Partner, bikes_id)
+            settings = {"allowed_scenarios": partner.allowed_scenarios, "rate_limit": partner.rate_limit,
+                        "active": partner.active, **changes}
+            organisations.update_partner(partner, **settings, actor=f.TEST_ACTOR)
+            commit()
+        return reach(client, "cycling")[1]["reach"][1]
+
+    assert update(allowed_scenarios=["walking"]) == {"channel": "partner:bike_share", "creditable": False,
+                                                     "reason": "partners_not_allowed"}
+    assert update(allowed_scenarios=["cycling"])["creditable"] is True
+    assert update(active=False) == {"channel": "partner:bike_share", "creditable": False,
+                                    "reason": "no_active_partner"}
+
+
+def test_merchant_check_ins_and_household_only_self_reports_cannot_be_credited(app, client, seeded):
+    with app.app_context():
+        f.merchant()  # an active merchant changes nothing: no endpoint takes a check-in
+        commit()
+    scenarios = {s["id"]: s for s in client.get("/api/v1/scenarios").json["scenarios"]}
+    assert scenarios["clean_plate"]["reach"] == [
+        {"channel": "merchant_checkin", "creditable": False, "reason": "no_checkin_path"}]
+    assert scenarios["clean_plate"]["creditable"] is False
+    assert [r["creditable"] for r in scenarios["taishan_zero_waste"]["reach"]] == [True, False]  # app, check-in
+    with app.app_context():
+        document = copy.deepcopy(db.session.execute(sa.select(RulebookVersion.document)).scalar_one())
+        document["version"] = "2026.8"
+        saving = next(s for s in document["scenarios"] if s["id"] == "electricity_saving")
+        saving["channels"] = ["app", "partner:utility", "partner:ferry"]  # households only, and a kind nobody is
+        rulebooks.publish(document, effective_from=utcnow() - timedelta(seconds=1), actor=f.TEST_ACTOR)
+        commit()
+    saving = next(s for s in client.get("/api/v1/scenarios").json["scenarios"] if s["id"] == "electricity_saving")
+    assert saving["reach"] == [
+        {"channel": "app", "creditable": False, "reason": "no_self_reporting_account"},
+        {"channel": "partner:ferry", "creditable": False, "reason": "unknown_partner_kind"},
+        {"channel": "partner:utility", "creditable": False, "reason": "no_active_partner"}]
 
 
 def test_the_districts_are_the_seed_by_code_and_need_no_token(client, seeded):

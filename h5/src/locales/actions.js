@@ -182,7 +182,8 @@ export default {
       state: { active: '已生效', awaitingPartner: '待合作方确认', awaitingYou: '待您确认' },
       kindName: {
         transit_card: '公交卡', waste_card: '垃圾分类卡', electricity_meter: '电表', pv_inverter: '光伏逆变器',
-        charging_account: '充电账户', vehicle: '车辆', other: '其他',
+        charging_account: '充电账户', vehicle: '车辆', bike_share_account: '共享单车账户', recycling_card: '再生资源回收卡',
+        forestry_account: '植树（碳汇林）账户', other: '其他',
       },
       authorisations: '场景授权',
       authIntro: '打开开关，即允许该合作方为您上报这一场景的数据。',
@@ -419,7 +420,8 @@ export default {
       state: { active: 'Active', awaitingPartner: 'Waiting for the partner', awaitingYou: 'Waiting for you' },
       kindName: {
         transit_card: 'Transit card', waste_card: 'Waste-sorting card', electricity_meter: 'Electricity meter', pv_inverter: 'PV inverter',
-        charging_account: 'Charging account', vehicle: 'Vehicle', other: 'Other',
+        charging_account: 'Charging account', vehicle: 'Vehicle', bike_share_account: 'Bike-share account',
+        recycling_card: 'Recycling card', forestry_account: 'Tree-planting account', other: 'Other',
       },
       authorisations: 'Scene authorisations',
       authIntro: 'Switch one on to let that partner report that scene for you.',
