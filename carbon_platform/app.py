@@ -7,7 +7,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from carbon_platform import config, db, h5, health, sms, throttle
+from carbon_platform import config, db, h5, health, public, sms, throttle
 from carbon_platform.extensions import babel, csrf, limiter, migrate
 from carbon_platform.extensions import db as sqlalchemy
 
@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     sms.init_app(app)
     health.init_app(app)
     h5.init_app(app)
+    public.init_app(app)
 
     from carbon_platform.cli import init_app as init_cli
 

@@ -26,6 +26,9 @@ class Defaults:
     SMS_SENDER = "log"  # "log" (prints codes; development), "memory" (tests) or "module:Class"
     UPLOAD_FOLDER = ""  # empty means "<instance>/uploads"
     H5_DIST = ""  # the built H5 client; empty means the checkout's h5/dist (make h5)
+    # The public page (``/``) and its open data: how long one worker keeps the figures it computed (seconds;
+    # 0 computes them on every request). Readers see figures at most this old.
+    PUBLIC_CACHE_SECONDS = 60
     # Reverse proxies in front of the app that append to X-Forwarded-For / X-Forwarded-Proto. 0: none, the
     # headers are ignored (anyone could send them). Behind one nginx, 1; otherwise every client shares the
     # proxy's address, so each per-address limit becomes one global bucket.

@@ -5,7 +5,7 @@ resident's data. Its sources live in the top-level ``h5/`` folder and ``make h5`
 ``h5/dist`` (``CARBON_H5_DIST`` to serve another folder). Routes are history-mode: any path under ``/h5/``
 that is not a built file answers ``index.html`` and the client's router takes over.
 
-``/`` sends a phone to ``/h5/``; a desktop browser gets a short page with the three ways in.
+``/`` is the public page (``carbon_platform/public.py``), for phones too: its first button opens this client.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from flask import Blueprint, current_app, redirect, render_template_string, request, send_from_directory
+from flask import Blueprint, current_app, redirect, request, send_from_directory
 from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
 
@@ -29,7 +29,6 @@ ALWAYS_REVALIDATE = {"index.html", "sw.js", "manifest.webmanifest"}
 #: Text files the build also writes gzipped beside themselves (``make h5``), sent as they are to a browser that
 #: accepts gzip: the shell crosses a slow phone network at a third of its size, with no compression per request.
 PRECOMPRESSED = (".js", ".css", ".html", ".svg", ".webmanifest")
-PHONE = re.compile(r"Mobile|Android|iPhone|iPad|HarmonyOS|MicroMessenger|AlipayClient", re.IGNORECASE)
 
 NOT_BUILT = """<!doctype html><html lang="zh-CN"><meta charset="utf-8">
 <title>H5 客户端未构建 · H5 client not built</title>
@@ -39,28 +38,9 @@ NOT_BUILT = """<!doctype html><html lang="zh-CN"><meta charset="utf-8">
 <h1 lang="en">The H5 client is not built</h1><p lang="en">Run <code>make h5</code> in the project folder
 (<code>make run</code> builds it for you).</p></body></html>"""
 
-LANDING = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>碳惠泰安 · Carbon Inclusion Tai'an</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<body style="font-family: sans-serif; margin: 2rem auto; max-width: 40rem; line-height: 1.7; color: #1f2d24">
-<h1 style="color: #1d7a46">碳惠泰安 <small lang="en" style="color: #555">Carbon Inclusion Tai'an</small></h1>
-<p>绿色出行、垃圾分类、节约用电……每一次低碳行为都能换成碳积分。</p>
-<p lang="en">Green trips, waste sorting, saving power: every low-carbon action earns carbon points.</p>
-<ul>
-<li><a href="{{ url_for('h5.client') }}">居民与商户手机端 · Residents' and merchants' mobile client</a></li>
-<li><a href="/admin/">管理后台 · Admin console</a></li>
-<li><a href="/api/docs">API 文档 · API documentation</a></li>
-</ul></body></html>"""
-
 
 def dist() -> Path:
     return Path(current_app.config.get("H5_DIST") or DEFAULT_DIST)
-
-
-@bp.get("/")
-def home():
-    if PHONE.search(request.headers.get("User-Agent", "")):
-        return redirect("/h5/", code=302)
-    return render_template_string(LANDING)
 
 
 @bp.get("/h5")

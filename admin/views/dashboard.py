@@ -15,7 +15,7 @@ from carbon_platform.clock import utcnow
 from carbon_platform.extensions import db
 from carbon_platform.models import AuditEvent, District
 from carbon_platform.services import dashboard as charts
-from carbon_platform.services import invariants, reports, vouchers
+from carbon_platform.services import invariants, vouchers
 
 #: Audit events the dashboard raises as alerts for a day.
 ALERTS = ("voucher.scan_throttled",)
@@ -55,10 +55,10 @@ def dashboard():
         sa.select(AuditEvent).where(AuditEvent.action.in_(ALERTS), AuditEvent.occurred_at >= since)
         .order_by(AuditEvent.id.desc()).limit(20)
     ).scalars().all()
-    series = {name: compute(period) for name, (compute, _columns) in charts.CHARTS.items()}
+    city = charts.city_figures(period)  # the public page (``/``) shows the same figures, from the same function
     districts = db.session.execute(sa.select(District).order_by(District.code)).scalars().all()
-    return render_template("admin/dashboard.html", totals=reports.ledger_totals(), liability=vouchers.liability(),
-                           active=charts.active_holders(period), series=series, columns=charts.CHARTS,
+    return render_template("admin/dashboard.html", totals=city.totals, liability=vouchers.liability(),
+                           active=city.active, series=city.series, columns=charts.CHARTS,
                            filters=filters, districts=districts, drift_count=len(invariants.verify()),
                            alerts=alerts)
 

@@ -1,7 +1,11 @@
 """The console's charts: trends and breakdowns of credited actions, top merchants, campaign budget burn.
 
 Every series is a list of plain rows (what the chart draws is what its table shows and its CSV holds).
-Days and months are Beijing ones, computed in the database.
+Days and months are Beijing ones, computed in the database. Each breakdown row also counts the distinct
+accounts behind it (``accounts``), which the public page needs to suppress small cells.
+
+``city_figures`` is the one function behind both the console's dashboard and the public page (``/``): the
+ledger's totals, the holders active in the period and the charts asked for.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from carbon_platform.models import (
     Voucher,
     VoucherStatus,
 )
-from carbon_platform.services import rulebooks
+from carbon_platform.services import reports, rulebooks
 from points_rules import Rulebook
 
 
@@ -48,6 +52,15 @@ class Period:
         today = utcnow().astimezone(CITY_TZ).date()
         return cls(today - timedelta(days=days - 1), today, district)
 
+    @classmethod
+    def whole_history(cls) -> Period:
+        """From the Beijing day of the first credited action (today when there is none) to today."""
+        today = utcnow().astimezone(CITY_TZ).date()
+        first = db.session.execute(
+            sa.select(sa.func.min(Action.occurred_at)).where(Action.status == ActionStatus.CREDITED)
+        ).scalar()
+        return cls(min(as_utc(first).astimezone(CITY_TZ).date(), today) if first else today, today)
+
 
 def _credited(period: Period) -> list:
     conditions = [Action.status == ActionStatus.CREDITED, Action.occurred_at >= period.start,
@@ -57,42 +70,60 @@ def _credited(period: Period) -> list:
     return conditions
 
 
+def _sums() -> tuple:
+    """What every breakdown sums per row: grams, points, actions, and the distinct accounts behind them."""
+    return (sa.func.sum(Action.grams), sa.func.sum(Action.points), sa.func.count(),
+            sa.func.count(sa.distinct(Action.account_id)))
+
+
 def trend(period: Period, by: str = "day") -> list[dict]:
     """Grams and points credited per Beijing day (or month), oldest first; days without any are zero."""
     key = city_date(Action.occurred_at)
     if by == "month":
         key = sa.func.substr(key, 1, 7)
-    rows = dict((k, (int(g or 0), int(p or 0), int(n))) for k, g, p, n in db.session.execute(
-        sa.select(key, sa.func.sum(Action.grams), sa.func.sum(Action.points), sa.func.count())
-        .where(*_credited(period)).group_by(key)
-    ).all())
+    rows = {k: (int(g or 0), int(p or 0), int(n), int(a)) for k, g, p, n, a in db.session.execute(
+        sa.select(key, *_sums()).where(*_credited(period)).group_by(key)
+    ).all()}
     labels, day = [], period.first
     while day <= period.last:
         label = day.isoformat()[:7] if by == "month" else day.isoformat()
         if not labels or labels[-1] != label:
             labels.append(label)
         day += timedelta(days=1)
-    return [{"period": label, "grams": rows.get(label, (0, 0, 0))[0], "points": rows.get(label, (0, 0, 0))[1],
-             "actions": rows.get(label, (0, 0, 0))[2]} for label in labels]
+    return [dict(zip(("period", "grams", "points", "actions", "accounts"), (label, *rows.get(label, (0, 0, 0, 0))),
+                     strict=True)) for label in labels]
 
 
 def _breakdown(column, period: Period) -> list[tuple]:
-    return db.session.execute(
-        sa.select(column, sa.func.sum(Action.grams), sa.func.sum(Action.points), sa.func.count())
-        .where(*_credited(period)).group_by(column).order_by(sa.func.sum(Action.grams).desc())
-    ).all()
+    """(key, grams, points, actions, accounts) per value of ``column``, most grams first."""
+    return [(k, int(g or 0), int(p or 0), int(n), int(a)) for k, g, p, n, a in db.session.execute(
+        sa.select(column, *_sums()).where(*_credited(period)).group_by(column)
+        .order_by(sa.func.sum(Action.grams).desc(), column)
+    ).all()]
+
+
+def _row(key: str, value, name: str, name_en: str, figures: tuple, **extra) -> dict:
+    grams, points, actions, accounts = figures
+    return {key: value, "name": name, "name_en": name_en, "grams": grams, "points": points, "actions": actions,
+            "accounts": accounts, **extra}
 
 
 def by_scenario(period: Period) -> list[dict]:
-    names = _scenario_names()
-    return [{"scenario": s, "name": names.get(s, s), "grams": int(g or 0), "points": int(p or 0), "actions": int(n)}
-            for s, g, p, n in _breakdown(Action.scenario, period)]
+    rulebook = _rulebook()
+    scenarios = rulebook.scenarios if rulebook else {}
+    rows = []
+    for s, *figures in _breakdown(Action.scenario, period):
+        known = scenarios.get(s)
+        rows.append(_row("scenario", s, known.name_zh if known else s, known.name_en if known else s, tuple(figures),
+                         kind=known.kind if known else "", programme=known.programme if known else "—"))
+    return rows
 
 
 def by_district(period: Period) -> list[dict]:
-    names = dict(db.session.execute(sa.select(District.code, District.name_zh)).all())
-    return [{"district": d or "—", "name": names.get(d, d or "—"), "grams": int(g or 0), "points": int(p or 0),
-             "actions": int(n)} for d, g, p, n in _breakdown(Action.district, period)]
+    names = {code: (zh, en) for code, zh, en in db.session.execute(
+        sa.select(District.code, District.name_zh, District.name_en)).all()}
+    return [_row("district", d or "—", *names.get(d, (d or "—", d or "—")), tuple(figures))
+            for d, *figures in _breakdown(Action.district, period)]
 
 
 def _rulebook() -> Rulebook | None:
@@ -104,19 +135,16 @@ def _rulebook() -> Rulebook | None:
 
 
 def by_programme(period: Period) -> list[dict]:
-    """The plan's ten programmes (十大工程), through each scenario's programme in the rulebook in force."""
+    """The plan's ten programmes (十大工程), through each scenario's programme in the rulebook in force.
+
+    Grouped in the database (scenario → programme as a CASE), so an account active in two scenarios of one
+    programme is one account of it."""
     rulebook = _rulebook()
-    totals: dict[str, list[int]] = {}
-    for row in by_scenario(period):
-        scenario = rulebook.scenarios.get(row["scenario"]) if rulebook else None
-        programme = scenario.programme if scenario else "—"
-        entry = totals.setdefault(programme, [0, 0, 0])
-        entry[0] += row["grams"]
-        entry[1] += row["points"]
-        entry[2] += row["actions"]
-    names = {pid: p.get("zh", pid) for pid, p in rulebook.programmes.items()} if rulebook else {}
-    return sorted(({"programme": pid, "name": names.get(pid, pid), "grams": g, "points": p, "actions": n}
-                   for pid, (g, p, n) in totals.items()), key=lambda r: -r["grams"])
+    mapping = {sid: s.programme for sid, s in rulebook.scenarios.items()} if rulebook else {}
+    programme = sa.case(mapping, value=Action.scenario, else_="—") if mapping else sa.literal("—")
+    names = dict(rulebook.programmes) if rulebook else {}
+    return [_row("programme", pid, names.get(pid, {}).get("zh", pid), names.get(pid, {}).get("en", pid),
+                 tuple(figures)) for pid, *figures in _breakdown(programme, period)]
 
 
 def top_merchants(period: Period, limit: int = 10) -> list[dict]:
@@ -155,13 +183,9 @@ def active_holders(period: Period) -> dict[str, int]:
         sa.select(sa.func.count(sa.distinct(Action.household_account_id)))
         .where(*_credited(period), Action.household_account_id.is_not(None))
     ).scalar_one()
+    # accounts: every account credited in the period, whatever its kind (the participants).
     return {"residents": counts.get(AccountKind.RESIDENT, 0), "households": int(households),
-            "enterprises": counts.get(AccountKind.ENTERPRISE, 0)}
-
-
-def _scenario_names() -> dict[str, str]:
-    rulebook = _rulebook()
-    return {sid: s.name_zh for sid, s in rulebook.scenarios.items()} if rulebook else {}
+            "enterprises": counts.get(AccountKind.ENTERPRISE, 0), "accounts": sum(counts.values())}
 
 
 #: Every chart on the dashboard: its id, how to compute it, and its columns (table and CSV, in order).
@@ -174,3 +198,21 @@ CHARTS = {
     "merchants": (top_merchants, ("merchant_id", "merchant", "vouchers", "points", "face_value_yuan")),
     "campaigns": (lambda _p: campaign_burn(), ("campaign", "name", "budget", "spent", "burnt_percent")),
 }
+
+
+@dataclass(frozen=True)
+class CityFigures:
+    """What the dashboard and the public page show: the ledger's totals (all time), the holders active in the
+    period and each chart asked for, computed over the period."""
+
+    period: Period
+    totals: reports.LedgerTotals
+    active: dict[str, int]
+    series: dict[str, list[dict]]
+
+
+def city_figures(period: Period, charts: tuple[str, ...] = tuple(CHARTS)) -> CityFigures:
+    """The one computation behind the console's dashboard and the public page: the same ledger totals and
+    the same breakdowns, so the two can never disagree."""
+    return CityFigures(period, reports.ledger_totals(), active_holders(period),
+                       {name: CHARTS[name][0](period) for name in charts})

@@ -1,5 +1,6 @@
 """Every console string written in Chinese has its English translation, and no translation breaks the
-page it is shown on."""
+page it is shown on. The public page (``/``, ``carbon_platform/public.py`` and its templates) shares the
+console's catalogue, so its strings are held to the same check."""
 
 import re
 from pathlib import Path
@@ -9,12 +10,18 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
+PUBLIC_METHODS = [("public.py", "python"), ("templates/public/**.html", "jinja2")]
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None}
 
 
 def console_strings() -> set[str]:
-    return {message for _file, _line, message, _comments, _context in
-            extract_from_dir(ROOT / "admin", METHODS, keywords=KEYWORDS)}
+    """The console's strings and the public page's (one catalogue, ``admin/translations``)."""
+    return {message for folder, methods in ((ROOT / "admin", METHODS), (ROOT / "carbon_platform", PUBLIC_METHODS))
+            for _file, _line, message, _comments, _context in extract_from_dir(folder, methods, keywords=KEYWORDS)}
+
+
+def test_the_public_page_strings_are_part_of_the_check():
+    assert "打开碳惠泰安 App" in console_strings()
 
 
 def english_catalog():

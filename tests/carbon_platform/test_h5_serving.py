@@ -65,13 +65,8 @@ def test_no_escape_from_the_build_folder(built):
     assert built.get("/h5/%2e%2e/x.db").status_code == 404
 
 
-def test_root_sends_a_phone_to_the_client(built):
-    response = built.get("/", headers={"User-Agent": PHONE})
-    assert response.status_code == 302
-    assert response.headers["Location"].endswith("/h5/")
-    page = built.get("/", headers={"User-Agent": DESKTOP})
-    assert page.status_code == 200
-    assert "/h5/" in page.get_data(as_text=True)
+def test_h5_without_its_slash_is_sent_to_the_client(built):
+    # ``/`` is the public page now, phones included (tests/carbon_platform/test_public.py)
     assert built.get("/h5").status_code == 301
 
 
