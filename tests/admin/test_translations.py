@@ -36,6 +36,30 @@ def test_every_console_string_is_translated_to_english():
     assert sorted(found - translated) == []
 
 
+def msgids(po_text: str) -> list[str]:
+    """Every msgid of a catalogue's text as written, multi-line ones joined (``read_po`` keeps only the last of
+    a duplicate, silently)."""
+    ids, current = [], None
+    for line in po_text.splitlines():
+        if line.startswith("msgid "):
+            current = [line.removeprefix("msgid ")]
+        elif current is not None and line.startswith('"'):
+            current.append(line)
+        elif current is not None:
+            ids.append("".join(part.strip()[1:-1] for part in current))
+            current = None
+    return ids
+
+
+def test_no_string_is_translated_twice():
+    # Two entries for one string: the later wins without a word, and the earlier translation is lost.
+    ids = msgids((ROOT / "admin/translations/en/LC_MESSAGES/messages.po").read_text("utf-8"))
+    assert len(ids) > 100
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    assert msgids('msgid "a"\nmsgstr "A"\n\nmsgid ""\n"b"\n"c"\nmsgstr "BC"\n\nmsgid "a"\nmsgstr "A2"\n') == \
+        ["a", "bc", "a"]
+
+
 def formatting_problem(source: str, text: str) -> str | None:
     """Why ``text`` (a string or its translation) would break where ``source`` is used, or None.
 
