@@ -43,10 +43,7 @@ def home():
     english = locale == "en"
     figures = open_data.published()
     in_force = figures.in_force
-    examples = {}
-    if in_force:
-        for sid in in_force.rulebook.scenarios:
-            examples[sid] = open_data.worked_example(in_force.rulebook, sid).receipt.render(locale)
+    examples = {sid: result.receipt.render(locale) for sid, result in figures.examples.items()}
     with force_locale(locale):
         html = render_template(
             "public/index.html", locale=locale, html_lang=LOCALES[locale], english=english, doc=figures.document,

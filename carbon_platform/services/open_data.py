@@ -59,6 +59,7 @@ class Published:
     document: dict[str, Any]  # the open-data aggregates, small cells suppressed (what the JSON download is)
     versions: list[Version]  # newest first
     in_force: Version | None
+    examples: dict[str, Result]  # scenario id → its worked example under the version in force (receipts render lazily)
 
 
 def published() -> Published:
@@ -76,7 +77,9 @@ def compute() -> Published:
     versions = history()
     figures = dashboard.city_figures(dashboard.Period.whole_history(),
                                      tuple(chart for chart, _key in BREAKDOWNS.values()))
-    return Published(aggregates(figures), versions, next((v for v in versions if v.state == "in_force"), None))
+    in_force = next((v for v in versions if v.state == "in_force"), None)
+    examples = {sid: worked_example(in_force.rulebook, sid) for sid in in_force.rulebook.scenarios} if in_force else {}
+    return Published(aggregates(figures), versions, in_force, examples)
 
 
 def aggregates(figures: dashboard.CityFigures) -> dict[str, Any]:
