@@ -146,33 +146,35 @@ def load_demo(report: Report | None = None) -> Report:
             db.session.add(PartnerSecret(partner=partner, secret=row["secret"]))
             report.count("partners")
     _load_demo_ledger(data, residents, report)
-    publish_correction(report)
+    publish_corrections(report)
     db.session.flush()
     return report
 
 
-#: The corrected rulebook (seeds/rulebook-2026.2.yaml says what it changes): a second version, never an edit
-#: of the first, so receipts of actions judged by the first keep their factors.
-CORRECTION = "rulebook-2026.2.yaml"
+#: The corrected rulebooks, in order (each file's header says what it changes from the one before): new versions,
+#: never edits of a published one, so receipts of actions judged by an earlier version keep its factors.
+CORRECTIONS = ("rulebook-2026.2.yaml", "rulebook-2026.3.yaml")
 
 
-def publish_correction(report: Report) -> None:
-    """Publish the corrected rulebook as the console would: the operator drafts it from the version in force
-    and submits it, and the super administrator approves it (dual control), in force from now. The demo's
+def publish_corrections(report: Report) -> None:
+    """Publish the corrected rulebooks as the console would: for each, the operator drafts it from the version in
+    force and submits it, and the super administrator approves it (dual control), in force from now. The demo's
     actions, all in the past, stay judged by the version they were credited under."""
-    source = resources.files("seeds").joinpath(CORRECTION).read_text(encoding="utf-8")
-    _document, rulebook = rulebooks.parse_source(source)
-    if _exists(RulebookVersion.rulebook == rulebook.id, RulebookVersion.version == rulebook.version):
-        return
     admin_of = {a.username: a for a in db.session.execute(sa.select(Administrator)).scalars()}
     author, approver = admin_of["operator"], admin_of["admin"]
-    base = rulebooks.latest_published()
-    draft = rulebooks.save_draft(source, admin_id=author.id, actor=audit.Actor.admin(author),
-                                 note="demo: the corrections of 2026.2", based_on_id=base.id if base else None)
-    rulebooks.submit(draft, effective_from=utcnow(), admin_id=author.id, actor=audit.Actor.admin(author))
-    rulebooks.decide(draft, approve=True, admin_id=approver.id, actor=audit.Actor.admin(approver),
-                     note="demo: approved by a second administrator")
-    report.count("rulebook versions")
+    for name in CORRECTIONS:
+        source = resources.files("seeds").joinpath(name).read_text(encoding="utf-8")
+        _document, rulebook = rulebooks.parse_source(source)
+        if _exists(RulebookVersion.rulebook == rulebook.id, RulebookVersion.version == rulebook.version):
+            continue
+        base = rulebooks.latest_published()
+        draft = rulebooks.save_draft(source, admin_id=author.id, actor=audit.Actor.admin(author),
+                                     note=f"demo: the corrections of {rulebook.version}",
+                                     based_on_id=base.id if base else None)
+        rulebooks.submit(draft, effective_from=utcnow(), admin_id=author.id, actor=audit.Actor.admin(author))
+        rulebooks.decide(draft, approve=True, admin_id=approver.id, actor=audit.Actor.admin(approver),
+                         note="demo: approved by a second administrator")
+        report.count("rulebook versions")
 
 
 def _load_demo_ledger(data: dict[str, Any], residents: dict[str, Resident], report: Report) -> None:

@@ -52,19 +52,21 @@ def test_demo_data_loads_once_and_leaves_a_sound_ledger(app, runner):
         assert db.session.execute(sa.select(sa.func.count()).select_from(Resident)).scalar_one() == 4
 
 
-def test_the_demo_publishes_the_corrected_rulebook_through_dual_control(app, runner):
+def test_the_demo_publishes_the_corrected_rulebooks_through_dual_control(app, runner):
     assert runner.invoke(args=["seed", "demo"]).exit_code == 0
     with app.app_context():
         versions = db.session.execute(sa.select(RulebookVersion).order_by(RulebookVersion.id)).scalars().all()
         assert [(v.version, v.status) for v in versions] == [("2026.1", RulebookStatus.PUBLISHED),
-                                                             ("2026.2", RulebookStatus.PUBLISHED)]
-        correction = versions[1]
+                                                             ("2026.2", RulebookStatus.PUBLISHED),
+                                                             ("2026.3", RulebookStatus.PUBLISHED)]
         names = {a.id: a.username for a in db.session.execute(sa.select(Administrator)).scalars()}
-        # drafted and submitted by one administrator, approved by another, based on the version it corrects
-        assert (names[correction.created_by_id], names[correction.submitted_by_id],
-                names[correction.decided_by_id]) == ("operator", "operator", "admin")
-        assert correction.based_on_id == versions[0].id
-        assert rulebooks.rules_in_force(utcnow()).rulebook.version == "2026.2"
+        for base, correction in zip(versions, versions[1:]):
+            # drafted and submitted by one administrator, approved by another, based on the version it corrects
+            assert (names[correction.created_by_id], names[correction.submitted_by_id],
+                    names[correction.decided_by_id]) == ("operator", "operator", "admin")
+            assert correction.based_on_id == base.id
+            assert correction.effective_from >= base.effective_from
+        assert rulebooks.rules_in_force(utcnow()).rulebook.version == "2026.3"
         # the demo's actions, all in the past, keep the version that judged them
         judged = set(db.session.execute(sa.select(Action.rulebook_version_id)).scalars())
         assert judged == {versions[0].id}
