@@ -55,5 +55,5 @@ def no_store(response):
 
 from admin.views import (  # noqa: E402,F401,I001
     actions, adjustments, administrators, audit_log, campaigns, dashboard, exports, merchants, partners, people,
-    review, rulebooks, scenarios, session_views, vouchers,
+    plan, review, rulebooks, scenarios, session_views, vouchers,
 )

@@ -19,7 +19,7 @@ from flask import current_app
 from carbon_platform.clock import utcnow
 from carbon_platform.extensions import db
 from carbon_platform.models import RulebookStatus, RulebookVersion
-from carbon_platform.services import dashboard, rulebooks
+from carbon_platform.services import dashboard, plan_targets, rulebooks
 from points_rules import NO_USAGE, Facts, Result, Rulebook, evaluate
 
 #: A cell (a breakdown's row, or the city) behind fewer accounts than this publishes no figure at all.
@@ -79,7 +79,32 @@ def compute() -> Published:
                                      tuple(chart for chart, _key in BREAKDOWNS.values()))
     in_force = next((v for v in versions if v.state == "in_force"), None)
     examples = {sid: worked_example(in_force.rulebook, sid) for sid in in_force.rulebook.scenarios} if in_force else {}
-    return Published(aggregates(figures), versions, in_force, examples)
+    document = aggregates(figures)
+    document["plan_targets"] = targets(plan_targets.progress())
+    return Published(document, versions, in_force, examples)
+
+
+def targets(rows: list[plan_targets.Progress]) -> list[dict[str, Any]]:
+    """The plan's targets with the platform's contribution, suppressed like any cell behind too few accounts (a
+    target the platform has no metric for has no figure at all, and says why in its caveat)."""
+    out = []
+    for row in rows:
+        target, contribution = row.target, row.target.contribution
+        suppressed = row.value is not None and row.accounts < MIN_ACCOUNTS
+        shown = row.value is not None and not suppressed
+        out.append({
+            "key": target.id, "programme": target.programme, "name_zh": target.name_zh, "name_en": target.name_en,
+            "target": {"comparison": target.comparison, "value": float(target.value), "unit_zh": target.unit_zh,
+                       "unit_en": target.unit_en, "by": target.by},
+            "source": {"quote": target.quote, "verified": target.verified},
+            "contribution": None if row.value is None else {
+                "metric": contribution.metric, "label_zh": contribution.label_zh, "label_en": contribution.label_en,
+                "unit_zh": contribution.unit_zh, "unit_en": contribution.unit_en,
+                "value": float(row.value) if shown else None, "accounts": row.accounts if shown else None,
+                "share_of_target_percent": float(row.share) if shown and row.share is not None else None},
+            "suppressed": suppressed, "caveat_zh": target.caveat_zh, "caveat_en": target.caveat_en,
+        })
+    return out
 
 
 def aggregates(figures: dashboard.CityFigures) -> dict[str, Any]:
