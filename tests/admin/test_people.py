@@ -66,5 +66,5 @@ def test_the_partner_form_offers_the_utility_and_a_households_meter_shows_masked
     row = re.search(r'<tr data-binding="\d+">.*?</tr>', page, re.S).group(0)
     assert "电表" in row and "••••3456" in row and "已生效" in row
     assert "370900123456" not in page and "3709 0012 3456" not in page
-    head_page = client.get(f"/admin/accounts/{head_account}?lang=en").get_data(as_text=True)
-    assert f'data-binding="{pending_id}"' in head_page and "••••6789" in head_page and "Awaiting proof" in head_page
+    head_page = client.get(f"/admin/accounts/{head_account}").get_data(as_text=True)
+    assert f'data-binding="{pending_id}"' in head_page and "••••6789" in head_page and "待确认" in head_page
