@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -20,9 +21,14 @@ from carbon_platform.models import (
     Action,
     Administrator,
     AdminRole,
+    Binding,
+    BindingKind,
+    BindingStatus,
     District,
     DistrictKind,
     Enterprise,
+    EventStatus,
+    Household,
     Journal,
     Merchant,
     MerchantStaff,
@@ -147,8 +153,38 @@ def load_demo(report: Report | None = None) -> Report:
             report.count("partners")
     _load_demo_ledger(data, residents, report)
     publish_corrections(report)
+    _load_demo_meters(data, report)
     db.session.flush()
     return report
+
+
+def _load_demo_meters(data: dict[str, Any], report: Report) -> None:
+    """Each demo household's meter, proven by its utility, the utility's consent, and its readings, sent
+    through the feed as the utility would send them."""
+    from carbon_platform.services import consent, feeds
+
+    now = utcnow()
+    rulebook = rulebooks.rules_in_force(now).rulebook
+    saving = rulebook.scenarios["electricity_saving"]
+    for row in data.get("household_meters", []):
+        household = db.session.execute(sa.select(Household).where(Household.name == row["household"])).scalar_one()
+        utility = db.session.execute(sa.select(Partner).where(Partner.key_id == row["utility"])).scalar_one()
+        kind = BindingKind.ELECTRICITY_METER
+        if not _exists(Binding.identifier_hash == consent.identifier_hash(kind, row["meter"]),
+                       Binding.status == BindingStatus.ACTIVE):
+            consent.add_binding(household.account_id, kind, row["meter"])
+            _record, code = consent.issue_binding_code(household.account_id)
+            consent.confirm_by_partner(utility, code, kind, row["meter"])
+            report.count("household meters")
+        consent.grant(household.account_id, utility, saving.id, saving.channels, saving.account_types)
+        events = [{"event_id": r["event_id"], "scenario": saving.id,
+                   "binding": {"kind": kind.value, "id": row["meter"]},
+                   "occurred_at": now - timedelta(days=r["days_ago"]),
+                   "inputs": {"baseline_kwh": Decimal(r["baseline_kwh"]), "actual_kwh": Decimal(r["actual_kwh"])},
+                   "fact_id": f"demo:{row['meter']}:{r['event_id']}"} for r in row["readings"]]
+        for outcome in feeds.ingest(utility, events, now=now):
+            if outcome.status is EventStatus.CREDITED:
+                report.count("meter readings credited")
 
 
 #: The corrected rulebooks, in order (each file's header says what it changes from the one before): new versions,

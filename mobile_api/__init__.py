@@ -37,6 +37,7 @@ def init_app(app) -> None:
         consent,
         enterprise,
         evidence,
+        household_partners,
         households,
         me,
         merchant,
@@ -57,8 +58,8 @@ def init_app(app) -> None:
                         "seconds, ±300 s) too."},
     )
     for blueprint in (auth.blp, auth.staff_blp, auth.enterprise_blp, me.blp, enterprise.blp, actions.blp,
-                      evidence.blp, consent.blp, households.blp, merchant.blp, partner.blp, rewards.blp,
-                      rewards.till, catalogue.blp):
+                      evidence.blp, consent.blp, households.blp, household_partners.blp, merchant.blp, partner.blp,
+                      rewards.blp, rewards.till, catalogue.blp):
         api.register_blueprint(blueprint)
         app.extensions["csrf"].exempt(blueprint)  # bearer tokens, never cookies: CSRF cannot apply
     app.extensions["carbon_api"] = api

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from admin.forms import ReasonForm
 from admin.paging import paginate, url_filter, whole_number
@@ -17,6 +18,9 @@ from carbon_platform.extensions import db
 from carbon_platform.models import (
     AccountKind,
     Action,
+    Binding,
+    BindingKind,
+    BindingStatus,
     Book,
     CarbonAccount,
     Enterprise,
@@ -38,6 +42,20 @@ KINDS = {
     "enterprise": (Enterprise, AccountKind.ENTERPRISE),
     "merchant": (Merchant, AccountKind.MERCHANT),
 }
+
+#: How the console names what partners know an account by (a household's electricity meter, a person's card).
+BINDING_KINDS = {
+    BindingKind.TRANSIT_CARD: _l("公交卡"),
+    BindingKind.WASTE_CARD: _l("垃圾分类卡"),
+    BindingKind.ELECTRICITY_METER: _l("电表"),
+    BindingKind.PV_INVERTER: _l("光伏逆变器"),
+    BindingKind.CHARGING_ACCOUNT: _l("充电账户"),
+    BindingKind.VEHICLE: _l("车辆"),
+    BindingKind.BIKE_SHARE_ACCOUNT: _l("共享单车账户"),
+    BindingKind.RECYCLING_CARD: _l("再生资源回收卡"),
+    BindingKind.FORESTRY_ACCOUNT: _l("植树（碳汇林）账户"),
+}
+BINDING_STATES = {BindingStatus.ACTIVE: _l("已生效"), BindingStatus.PENDING: _l("待确认")}
 
 
 def _search(kind: str, q: str):
@@ -95,8 +113,13 @@ def account(account_id: int):
     held = db.session.execute(sa.select(Voucher).where(Voucher.account_id == account_id)
                               .order_by(Voucher.id.desc()).limit(20)).scalars().all()
     membership = households.membership_of(holder) if isinstance(holder, Resident) else None
+    # What partners know the account by (a household's meter): the last four characters are all that is kept.
+    bound = db.session.execute(sa.select(Binding).where(Binding.account_id == account_id,
+                                                        Binding.status != BindingStatus.REVOKED)
+                               .order_by(Binding.id)).scalars().all()
     return render_template("admin/people/account.html", account=found, holder=holder, journals=journals,
                            actions=recent, receipts=receipts, vouchers=held, membership=membership,
+                           bindings=bound, binding_kinds=BINDING_KINDS, binding_states=BINDING_STATES,
                            form=ReasonForm())
 
 

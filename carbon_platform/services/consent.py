@@ -13,10 +13,45 @@ from sqlalchemy.exc import IntegrityError
 from carbon_platform.clock import utcnow
 from carbon_platform.errors import Conflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
-from carbon_platform.models import Authorisation, Binding, BindingCode, BindingKind, BindingStatus, Partner
+from carbon_platform.models import (
+    AccountKind,
+    Authorisation,
+    Binding,
+    BindingCode,
+    BindingKind,
+    BindingStatus,
+    CarbonAccount,
+    Partner,
+)
 from carbon_platform.services import holders
 
 _SEPARATORS = re.compile(r"[\s\-_.:/]")
+
+#: What a household's account may bind: what partners know a household (not a person) by. Its electricity
+#: meter is the household's alone (electricity saving is credited to households only), so a resident's
+#: account may not hold one: bound to a member, the meter's readings would reach an account the scenario
+#: refuses, and the household could not bind it.
+HOUSEHOLD_KINDS = frozenset({BindingKind.ELECTRICITY_METER})
+
+
+def check_holds(account_id: int, kind: BindingKind, digest: str) -> None:
+    """Refuse a binding of ``kind`` on an account of a kind that cannot hold it (422), and a household's
+    second meter (409): its saving is one figure a month (the scenario counts one), so a second meter
+    would only be capped away. The household's account is locked first, so two additions queue."""
+    account_kind = db.session.execute(sa.select(CarbonAccount.kind).where(CarbonAccount.id == account_id)).scalar()
+    if account_kind is AccountKind.RESIDENT and kind in HOUSEHOLD_KINDS:
+        raise InvalidInput("an electricity meter is bound to the household, by its head, not to a member",
+                           field="kind", code="binding_kind_refused")
+    if account_kind is not AccountKind.HOUSEHOLD:
+        return
+    if kind not in HOUSEHOLD_KINDS:
+        raise InvalidInput("a household binds only its electricity meter", field="kind", code="binding_kind_refused")
+    holders.lock(account_id)
+    held = db.session.execute(
+        sa.select(Binding.identifier_hash).where(Binding.account_id == account_id, Binding.kind == kind,
+                                                 Binding.status != BindingStatus.REVOKED)).scalars()
+    if any(other != digest for other in held):
+        raise Conflict("the household already has a meter; unbind it first", code="household_has_meter")
 
 
 def identifier_hash(kind: BindingKind, identifier: str) -> str:
@@ -36,6 +71,7 @@ def add_binding(account_id: int, kind: BindingKind, identifier: str) -> Binding:
     (``confirm_by_partner``). The answer is the same whether or not someone else holds the identifier:
     a typed number proves nothing, so it must not tell anything either."""
     digest = identifier_hash(kind, identifier)
+    check_holds(account_id, kind, digest)
     return _own(account_id, digest) or _add_pending(account_id, kind, digest, normalise(identifier)[-4:])
 
 
@@ -88,14 +124,19 @@ def accounts_bound_to(keys: list[str | None]) -> dict[str, int]:
     ).all())
 
 
-def grant(account_id: int, partner: Partner, scenario: str, accepted_channels: frozenset[str]) -> Authorisation:
-    """Consent for ``partner`` to report ``scenario``; the scenario must take that partner's feed. The
-    partner's events that waited for it (on the person's proven bindings) are credited."""
+def grant(account_id: int, partner: Partner, scenario: str, accepted_channels: frozenset[str],
+          account_types: frozenset[str] | None = None) -> Authorisation:
+    """Consent for ``partner`` to report ``scenario``; the scenario must take that partner's feed and, when
+    ``account_types`` is given (the scenario's), this kind of account. The partner's events that waited for
+    it (on the account's proven bindings) are credited."""
     if f"partner:{partner.kind.value}" not in accepted_channels:
         raise InvalidInput(f"{partner.name} does not report {scenario}", field="scenario")
     # Locked as awarding locks it: a grant and a binding's proof queue, so the second credits what
     # waited for both (and two grants at once find one authorisation).
-    holders.lock(account_id)
+    holder = holders.lock(account_id).holder
+    if account_types is not None and holder is not None and holder.account_type not in account_types:
+        raise InvalidInput(f"{scenario} is not credited to a {holder.account_type}'s account", field="scenario",
+                           code="scenario_not_for_account")
     live = db.session.execute(
         sa.select(Authorisation).where(Authorisation.account_id == account_id, Authorisation.partner_id == partner.id,
                                        Authorisation.scenario == scenario, Authorisation.revoked_at.is_(None))
@@ -171,6 +212,7 @@ def propose_binding(partner: Partner, code: str, kind: BindingKind, identifier: 
     proposed: it then awaits their confirmation."""
     digest = identifier_hash(kind, identifier)
     account_id = _spend_code(code)
+    check_holds(account_id, kind, digest)  # raising rolls the spent code back with the rest
     _refuse_if_proven_elsewhere(account_id, digest)
     binding = _own(account_id, digest) or _add_pending(account_id, kind, digest, normalise(identifier)[-4:],
                                                         partner.id)

@@ -77,7 +77,7 @@ def _hash_code(code: str) -> str:
 
 def invite(head: Resident, household_id: int, *, phone: str | None = None) -> IssuedInvitation:
     household = household_for_member(head, household_id)
-    _require_head(head, household)
+    require_head(head, household)
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
     invitation = HouseholdInvitation(
         household=household,
@@ -148,7 +148,7 @@ def leave(resident: Resident) -> None:
 
 def transfer_head(head: Resident, household_id: int, new_head_id: int) -> Household:
     household = household_for_member(head, household_id)
-    current = _require_head(head, household)
+    current = require_head(head, household)
     successor = next((m for m in household.memberships if m.resident_id == new_head_id), None)
     if successor is None:
         raise InvalidInput("the new head must be a member of the household", field="resident_id")
@@ -161,7 +161,7 @@ def transfer_head(head: Resident, household_id: int, new_head_id: int) -> Househ
     return household
 
 
-def _require_head(resident: Resident, household: Household) -> HouseholdMembership:
+def require_head(resident: Resident, household: Household) -> HouseholdMembership:
     membership = next((m for m in household.memberships if m.resident_id == resident.id), None)
     if membership is None or membership.role != MemberRole.HEAD:
         raise Forbidden("only the head of the household can do that")

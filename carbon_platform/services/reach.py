@@ -7,6 +7,9 @@ with no endpoint behind it. This says so per scenario and channel, from the part
   enterprises; a scenario only for households cannot be self-reported.
 - ``partner:<kind>``: only while an active partner of that kind may report the scenario (its
   ``allowed_scenarios`` empty or naming it), since ``feeds`` credits a partner's events on ``partner:<kind>``.
+  Every account type can hold the bindings and consent a feed needs: residents and enterprises their own
+  (``/me/bindings``), households theirs through their head (``/households/{id}/bindings``: the electricity
+  meter, so ``electricity_saving``, for households only, is really earnable).
 - ``merchant_checkin``: never, for now. ``earning`` takes the channel, but no endpoint takes a shop's code
   from a resident, so no check-in reaches it whatever merchants there are.
 """

@@ -14,6 +14,11 @@ class BindingCreateSchema(Input):
     identifier = text(80, required=True, metadata={"description": "Card, meter, inverter or account number."})
 
 
+class MeterCreateSchema(Input):
+    identifier = text(80, required=True, metadata={"description": "The electricity meter's number (电表号), as on "
+                                                                  "the bill or the meter."})
+
+
 class BindingSchema(Output):
     id = fields.Integer()
     kind = fields.String()

@@ -10,7 +10,7 @@ from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.errors import NotFound
 from carbon_platform.extensions import db
-from carbon_platform.models import Authorisation, Binding, BindingKind, BindingStatus, Partner
+from carbon_platform.models import Authorisation, Binding, BindingKind, BindingStatus, Enterprise, Partner
 from carbon_platform.services import consent, rulebooks
 from mobile_api.auth import BEARER, holder_required
 from mobile_api.blueprint import Blueprint
@@ -27,10 +27,15 @@ from mobile_api.schemas.consent import (
 blp = Blueprint("consent", __name__, url_prefix="/api/v1", description="Bindings and scene authorisations.")
 
 
-def _scenarios_of(partner: Partner) -> list[str]:
-    rulebook = rulebooks.rules_in_force(utcnow()).rulebook
-    channel = f"partner:{partner.kind.value}"
-    return sorted(s.id for s in rulebook.scenarios.values() if channel in s.channels)
+def _account_type() -> str:
+    """The signed-in holder's account type, as the rules name it."""
+    return "enterprise" if isinstance(g.holder, Enterprise) else "resident"
+
+
+def _scenarios_of(partner: Partner, rulebook) -> list[str]:
+    """The scenes ``partner`` reports that credit my kind of account (a household's are on its own page)."""
+    channel, mine = f"partner:{partner.kind.value}", _account_type()
+    return sorted(s.id for s in rulebook.scenarios.values() if channel in s.channels and mine in s.account_types)
 
 
 @blp.get("/partners")
@@ -38,9 +43,12 @@ def _scenarios_of(partner: Partner) -> list[str]:
 @blp.doc(security=[BEARER])
 @holder_required
 def partners():
-    """Partners whose data feeds a resident can authorise, with the scenes each reports."""
+    """Partners whose data feeds I can authorise, with the scenes each reports that credit my account (a
+    household's scenes, such as electricity saving, are authorised by its head: `/households/{id}/partners`)."""
+    rulebook = rulebooks.rules_in_force(utcnow()).rulebook
     rows = db.session.execute(sa.select(Partner).where(Partner.active).order_by(Partner.id)).scalars()
-    return [{"id": p.id, "name": p.name, "kind": p.kind.value, "scenarios": _scenarios_of(p)} for p in rows]
+    return [{"id": p.id, "name": p.name, "kind": p.kind.value, "scenarios": _scenarios_of(p, rulebook)}
+            for p in rows]
 
 
 @blp.get("/me/bindings")
@@ -128,7 +136,8 @@ def authorise(body):
     rulebook = rulebooks.rules_in_force(utcnow()).rulebook
     scenario = rulebook.scenarios.get(body["scenario"])
     authorisation = consent.grant(g.account_id, partner, body["scenario"],
-                                  scenario.channels if scenario else frozenset())
+                                  scenario.channels if scenario else frozenset(),
+                                  scenario.account_types if scenario else frozenset())
     commit()
     return authorisation
 

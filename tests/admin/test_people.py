@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
-from carbon_platform.models import AdminRole, AuditEvent, CarbonAccount
+from carbon_platform.models import AdminRole, AuditEvent, BindingKind, CarbonAccount, PartnerKind
+from carbon_platform.services import consent, households, organisations
 from tests import factories as f
 from tests.admin.helpers import console, csrf_token
 
@@ -46,3 +47,24 @@ def test_find_a_resident_see_the_account_and_freeze_it(app):
     assert auditor.post(f"/admin/accounts/{account_id}/unfreeze",
                         data={"csrf_token": csrf_token(auditor, f"/admin/accounts/{account_id}"),
                               "reason": "x"}).status_code == 403
+
+
+def test_the_partner_form_offers_the_utility_and_a_households_meter_shows_masked(app):
+    client = console(app, AdminRole.OPERATOR)
+    assert '<option value="utility">电网</option>' in client.get("/admin/partners").get_data(as_text=True)
+    with app.app_context():
+        head = f.resident(display_name="赵大", district_code="370902")
+        household = households.create_household(head, name="赵家", address="泰山区东岳大街 8 号",
+                                                district_code="370902")
+        utility, _secret = organisations.register_partner(name="国网泰安供电公司", kind=PartnerKind.UTILITY,
+                                                          actor=f.TEST_ACTOR)
+        f.proven_binding(household.account_id, utility, BindingKind.ELECTRICITY_METER, "3709 0012 3456")
+        pending = consent.add_binding(head.account_id, BindingKind.TRANSIT_CARD, "8801 2345 6789")
+        account_id, head_account, pending_id = household.account_id, head.account_id, pending.id
+        commit()
+    page = client.get(f"/admin/accounts/{account_id}").get_data(as_text=True)
+    row = re.search(r'<tr data-binding="\d+">.*?</tr>', page, re.S).group(0)
+    assert "电表" in row and "••••3456" in row and "已生效" in row
+    assert "370900123456" not in page and "3709 0012 3456" not in page
+    head_page = client.get(f"/admin/accounts/{head_account}").get_data(as_text=True)
+    assert f'data-binding="{pending_id}"' in head_page and "••••6789" in head_page and "待确认" in head_page

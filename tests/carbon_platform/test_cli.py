@@ -17,10 +17,15 @@ from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import (
     Action,
+    ActionStatus,
     Administrator,
     AuditEvent,
+    Binding,
+    BindingKind,
+    BindingStatus,
     CarbonAccount,
     District,
+    Household,
     Resident,
     RulebookStatus,
     RulebookVersion,
@@ -52,6 +57,21 @@ def test_demo_data_loads_once_and_leaves_a_sound_ledger(app, runner):
         assert db.session.execute(sa.select(sa.func.count()).select_from(Resident)).scalar_one() == 4
 
 
+def test_the_demo_household_has_a_bound_meter_and_one_credited_month(app, runner):
+    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+    with app.app_context():
+        household = db.session.execute(sa.select(Household).where(Household.name == "红门路一家")).scalar_one()
+        (meter,) = db.session.execute(sa.select(Binding).where(Binding.account_id == household.account_id)).scalars()
+        assert (meter.kind, meter.status, meter.last4) == (BindingKind.ELECTRICITY_METER, BindingStatus.ACTIVE, "3456")
+        (month,) = db.session.execute(sa.select(Action).where(Action.scenario == "electricity_saving")).scalars()
+        # 38 kWh saved × 641 g = 24,358 g, 4,871 points, on the household's account and nobody else's
+        assert (month.account_id, month.status, month.grams, month.points) == \
+            (household.account_id, ActionStatus.CREDITED, 24358, 4871)
+        assert household.account.reduction_grams == 24358 and household.account.points_pending == 4871
+        assert month.receipt["methodology_version"] == "TA-SAVE-2026.3"
+    assert runner.invoke(args=["seed", "demo"]).output.strip().endswith("nothing new")
+
+
 def test_the_demo_publishes_the_corrected_rulebooks_through_dual_control(app, runner):
     assert runner.invoke(args=["seed", "demo"]).exit_code == 0
     with app.app_context():
@@ -67,9 +87,11 @@ def test_the_demo_publishes_the_corrected_rulebooks_through_dual_control(app, ru
             assert correction.based_on_id == base.id
             assert correction.effective_from >= base.effective_from
         assert rulebooks.rules_in_force(utcnow()).rulebook.version == "2026.3"
-        # the demo's actions, all in the past, keep the version that judged them
-        judged = set(db.session.execute(sa.select(Action.rulebook_version_id)).scalars())
-        assert judged == {versions[0].id}
+        # the demo's actions, all in the past, keep the version that judged them; the household's meter reading
+        # is sent after the corrections, so 2026.3 (its baseline rule) judged it
+        judged = dict(db.session.execute(sa.select(Action.scenario, Action.rulebook_version_id)).all())
+        assert judged.pop("electricity_saving") == versions[2].id
+        assert set(judged.values()) == {versions[0].id}
         events = [e.action for e in db.session.execute(
             sa.select(AuditEvent).where(AuditEvent.action.like("rulebook.%")).order_by(AuditEvent.id)).scalars()]
         assert events[-3:] == ["rulebook.draft", "rulebook.submit", "rulebook.publish"]

@@ -21,12 +21,14 @@ from carbon_platform.models import (
     Authorisation,
     Binding,
     BindingCode,
+    BindingKind,
     Evidence,
     HouseholdMembership,
+    Partner,
     PartnerKind,
     Resident,
 )
-from carbon_platform.services import auth, consent, earning, organisations, rulebooks
+from carbon_platform.services import auth, consent, earning, households, organisations, rulebooks
 from tests import factories as f
 from tests.h5.conftest import screenshot
 
@@ -311,3 +313,71 @@ def test_catalogue_and_form_pages_in_both_languages(phone, app):
     page.wait_for_url(re.compile(r".*/h5/bindings"))
     shots(phone, app, resident_id, "/report", "report", '[data-scenario="walking"]')
     shots(phone, app, resident_id, "/report/walking", "report-form", "[data-testid=report-submit]")
+
+
+def test_the_head_binds_the_households_meter_and_authorises_the_utility_at_phone_size(phone, app):
+    head_id, _ = resident(app, "赵大")
+    member_id, _ = resident(app, "赵二")
+    with app.app_context():
+        utility, _secret = organisations.register_partner(name="国网泰安供电公司", kind=PartnerKind.UTILITY,
+                                                          actor=f.TEST_ACTOR)
+        household = households.create_household(db.session.get(Resident, head_id), name="赵家",
+                                                address="泰山区东岳大街 8 号", district_code="370902")
+        households.join(db.session.get(Resident, member_id),
+                        households.invite(db.session.get(Resident, head_id), household.id).code)
+        utility_id, household_account = utility.id, household.account_id
+        commit()
+
+    page = opened(phone, app, head_id, "/household")
+    meter = page.get_by_test_id("household-meter")
+    meter.get_by_text("还没有绑定电表。").wait_for()
+    page.get_by_label("电表号").fill("3709 0012 3456")
+    page.get_by_role("button", name="绑定电表").click()
+    shown = page.get_by_test_id("binding-code")
+    shown.locator("img").wait_for()
+    code = shown.locator(".qr-text").inner_text()
+    assert "供电营业厅" in shown.inner_text()
+    meter.get_by_text("尾号 3456").wait_for()
+    meter.get_by_text("待合作方确认").wait_for()
+    screenshot(page, "household-meter-code-zh-390x844")
+    with app.app_context():  # the utility checks the meter and confirms, with the household's code
+        partner = db.session.get(Partner, utility_id)
+        consent.confirm_by_partner(partner, code, BindingKind.ELECTRICITY_METER, "370900123456")
+        commit()
+        [binding] = db.session.execute(sa.select(Binding)).scalars().all()
+        assert (binding.account_id, binding.status.value, binding.last4) == (household_account, "active", "3456")
+
+    page = opened(phone, app, head_id, "/household")
+    meter = page.get_by_test_id("household-meter")
+    meter.get_by_text("已生效").wait_for()
+    switch = meter.locator(f'[data-scene="{utility_id}:electricity_saving"] [role="switch"]')
+    assert switch.get_attribute("aria-checked") == "false"
+    switch.click()
+    page.wait_for_function(f"document.querySelector('[data-scene=\"{utility_id}:electricity_saving\"] [role=switch]')"
+                           ".getAttribute('aria-checked') === 'true'")
+    with app.app_context():
+        [granted] = db.session.execute(sa.select(Authorisation)).scalars().all()
+        assert (granted.account_id, granted.scenario, granted.revoked_at) == (household_account,
+                                                                             "electricity_saving", None)
+    no_raw_keys(page)
+    screenshot(page, "household-meter-zh-390x844")
+
+    # A member sees the meter, masked, and the consent, and cannot change them; in English too.
+    member = opened(phone, app, member_id, "/household", lang="en", size="360x640")
+    member_meter = member.get_by_test_id("household-meter")
+    member_meter.get_by_text("ending 3456").wait_for()
+    member_meter.get_by_text("The head of the household binds the meter and gives consent.").wait_for()
+    assert member_meter.get_by_role("button", name=re.compile("Unbind|Remove")).count() == 0
+    member_switch = member_meter.locator('[role="switch"]')
+    assert member_switch.get_attribute("aria-checked") == "true"
+    assert "van-switch--disabled" in member_switch.get_attribute("class")
+    no_raw_keys(member)
+    assert not re.search(r"[\u4e00-\u9fff]", ui_text(member)), "Chinese on the English household page"
+    screenshot(member, "household-meter-member-en-360x640")
+
+    # The head unbinds it.
+    page.get_by_role("button", name="解除 电表 3456").click()
+    page.locator(".van-dialog").get_by_role("button", name="解除").click()
+    meter.get_by_text("还没有绑定电表。").wait_for()
+    with app.app_context():
+        assert db.session.execute(sa.select(Binding.status)).scalar_one().value == "revoked"
