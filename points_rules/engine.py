@@ -271,10 +271,9 @@ def _run(formula: Formula, values: Mapping[str, Any]) -> Any:
 
 
 def check_trust(scenario: Scenario, facts: Facts, values: Mapping[str, Any], usage: Usage) -> TrustCheck | None:
-    """How the report meets its channel's declared trust rule (``points_rules.trust``); refused without the photos
-    it declares. None where the rulebook declares no rule (before 2026.3): nothing changes for those."""
-    trust = scenario.trust.get(facts.channel)
-    if trust is None:
+    """How the report meets its channel's declared trust rule (``points_rules.trust``), refused without the photos it
+    declares; None where the rulebook declares none (before 2026.3), which changes nothing."""
+    if (trust := scenario.trust.get(facts.channel)) is None:
         return None
     if facts.photos < trust.photos:
         raise Refused("evidence_missing", trust.evidence)

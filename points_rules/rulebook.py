@@ -167,10 +167,7 @@ class Scenario:
 
     def trust_for(self, channel: str) -> Trust:
         """What ``channel`` trusts: its declared rule, or the scenario-wide evidence and review keys (legacy)."""
-        found = self.trust.get(channel)
-        if found is None:
-            found = legacy_trust(channel, self.evidence, self.review)
-        return found
+        return self.trust.get(channel) or legacy_trust(channel, self.evidence, self.review)
 
     @cached_property
     def certifies_grams(self) -> bool:

@@ -5,8 +5,8 @@ empty. Actions held for review are counted as if approved, so budget burn is an 
 side for a what-if).
 
 Actions come from CSV: ``time, account, account_type, scenario`` and optionally ``channel`` (default
-app), ``district``, ``household``, ``received_at``, ``fact_id``, ``photos`` (evidence photos carried, default 0), and one ``in.<name>`` column
-per input.
+app), ``district``, ``household``, ``received_at``, ``fact_id``, ``photos`` (evidence photos carried, default 0),
+and one ``in.<name>`` column per input.
 """
 
 from __future__ import annotations
