@@ -146,3 +146,17 @@ def test_the_usage_book_counts_a_bounded_channel_by_beijing_day():
     # The card feed's rides are no part of the app's count, and a channel without a count bound keeps no count.
     card = Action("a", Facts("bus_ride", {"distance_km": 3}, "resident", late, channel="partner:transit"))
     assert not [n for n in book.needs(card) if n.tally is Tally.CHANNEL]
+
+
+def test_the_simulator_reads_the_photos_an_action_carried(tmp_path):
+    from points_rules import read_actions, simulate
+
+    path = tmp_path / "actions.csv"
+    path.write_text("time,account,account_type,scenario,photos,in.clothes_kg\n"
+                    "2027-01-06T09:30:00+08:00,a,resident,recyclables,1,2\n"
+                    "2027-01-06T09:30:00+08:00,b,resident,recyclables,,2\n", encoding="utf-8")
+    actions = list(read_actions(path))
+    assert [a.facts.photos for a in actions] == [1, 0]
+    report = simulate(load_rulebook(DOCUMENT), actions)
+    # 2 kg × 1,280 g/kg = 2,560 g → 512 points for the one with its photo; the other is refused.
+    assert (report.points, dict(report.rejections)) == (512, {"evidence_missing": 1})
