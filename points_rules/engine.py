@@ -6,7 +6,8 @@ own. The order is fixed and written down, so a receipt can be read top to bottom
 1. admissibility (``admit``, ``read_inputs``, ``factors_in_force``, ``check_eligibility``): the scenario
    exists and accepts this channel and account type; the action is inside the claim window; every input
    is present, numeric and within its bounds; the factors are in force on the action's day; no excluded
-   scenario was earned this month; no eligibility rule says no;
+   scenario was earned this month; no eligibility rule says no; a report carries the photos its channel's
+   declared trust rule asks for (``check_trust``; ``points_rules.trust``);
 2. the methodology (``run_methodology``, ``round_down``): grams = floor(formula) (or, for an incentive,
    points = floor(formula)); base points = grams // grams_per_point. Rounding is always down: fractions
    go against the credit;
@@ -17,7 +18,8 @@ own. The order is fixed and written down, so a receipt can be read top to bottom
 5. the annual cap per account (``apply_annual_cap``), which takes back campaign extras first, then base
    points;
 6. plausibility (``review``): a reading a rule finds implausible (or a scenario that always needs review)
-   is held for review, never credited automatically.
+   is held for review, never credited automatically; so is a report beyond its channel's trust bounds, or on a
+   channel whose every report is reviewed (``trust_verdict``).
 
 A step that refuses the action raises ``Refused`` with a stable reason code; ``evaluate`` turns it into a
 rejected ``Result``. Integers out. Same facts and usage, same result and receipt.
@@ -38,6 +40,8 @@ from points_rules.formula import Formula
 from points_rules.periods import Period, as_utc, expiry_for
 from points_rules.receipt import Adjustment, Receipt, build_receipt
 from points_rules.rulebook import Campaign, Factor, Rulebook, Scenario
+from points_rules.trust import Check as TrustCheck
+from points_rules.trust import check as trust_check
 
 #: How far in the future an action's time may be (clocks on phones and devices drift).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -118,6 +122,7 @@ class Result:
     formula_value: Any = field(compare=False, repr=False)  # the methodology's exact value (None if it never ran)
     base_before_caps: int = field(compare=False, repr=False)
     adjustments: tuple[Adjustment, ...] = field(compare=False, repr=False)  # every change to the credit
+    trust: TrustCheck | None = field(default=None, compare=False, repr=False)  # how the channel's trust rule met it
 
     @cached_property
     def receipt(self) -> Receipt:
@@ -139,6 +144,7 @@ def evaluate(rulebook: Rulebook, facts: Facts, usage: Usage = NO_USAGE) -> Resul
         for factor in factors:
             values[factor.id] = factor.value
         check_eligibility(scenario, values, usage)
+        trusted = check_trust(scenario, facts, values, usage)
         exact = run_methodology(scenario, values)  # 2. the methodology, rounded down
         methodology = round_down(rulebook, scenario, exact)
         if scenario.points_only:
@@ -147,6 +153,8 @@ def evaluate(rulebook: Rulebook, facts: Facts, usage: Usage = NO_USAGE) -> Resul
         paid = pay_campaigns(rulebook, scenario, facts, when, capped, usage)  # 4.
         credit = apply_annual_cap(rulebook, paid, usage)  # 5.
         verdict = review(scenario, values)  # 6.
+        if trusted is not None and verdict is CREDIT_AT_ONCE:
+            verdict = trust_verdict(trusted)
     except Refused as refusal:
         return _refused(rulebook, facts, refusal, values, factors or refusal.factors)
     return Result(
@@ -156,7 +164,7 @@ def evaluate(rulebook: Rulebook, facts: Facts, usage: Usage = NO_USAGE) -> Resul
         expires_at=expiry_for(received, rulebook.expiry_months),
         natural_key=f"{scenario.id}:{facts.fact_id}" if facts.fact_id else None,
         rulebook=rulebook, rules=scenario, values=values, factors=factors, formula_value=exact,
-        base_before_caps=methodology.base_points, adjustments=credit.adjustments,
+        base_before_caps=methodology.base_points, adjustments=credit.adjustments, trust=trusted,
     )
 
 
@@ -260,6 +268,26 @@ def _run(formula: Formula, values: Mapping[str, Any]) -> Any:
         return formula.run(values)
     except (ArithmeticError, TypeError) as exc:
         raise Refused("calculation_failed", type(exc).__name__) from None
+
+
+def check_trust(scenario: Scenario, facts: Facts, values: Mapping[str, Any], usage: Usage) -> TrustCheck | None:
+    """How the report meets its channel's declared trust rule (``points_rules.trust``), refused without the photos it
+    declares; None where the rulebook declares none (before 2026.3), which changes nothing."""
+    if (trust := scenario.trust.get(facts.channel)) is None:
+        return None
+    if facts.photos < trust.photos:
+        raise Refused("evidence_missing", trust.evidence)
+    today = usage.channel_day.get((scenario.id, facts.channel), ZERO).count if trust.count_per_day else 0
+    return trust_check(trust, facts.photos, values, today)
+
+
+def trust_verdict(trusted: TrustCheck) -> Verdict:
+    """Held for review beyond a bound (``over_bound``, naming each bound) or when every report is; else at once."""
+    if trusted.over:
+        return Verdict(Status.REVIEW, "over_bound", trusted.detail())
+    if trusted.trust.review_always:
+        return Verdict(Status.REVIEW, "review_required", trusted.trust.evidence)
+    return CREDIT_AT_ONCE
 
 
 # -- 2. the methodology ------------------------------------------------------------------------------

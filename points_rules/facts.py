@@ -23,6 +23,8 @@ class Facts:
     # What the action is about, the same whichever channel reports it (a card and tap time, an
     # inverter and month): the core credits one natural key once, across all channels.
     fact_id: str | None = None
+    # -- trust per channel (points_rules/trust.py) --
+    photos: int = 0  # evidence photos the report carries (app self-reports)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ class Usage:
     account_year_points: int = 0  # all scenarios, this Beijing year
     campaigns: Mapping[str, CampaignUsage] = field(default_factory=dict)
     stopped: frozenset[str] = frozenset()  # campaigns an administrator paused or ended: they pay nothing
+    # -- trust per channel (points_rules/trust.py) --
+    #: (scenario, channel) → this account's reports counted on the action's Beijing day, for a count_per_day bound.
+    channel_day: Mapping[tuple[str, str], Totals] = field(default_factory=dict)
 
 
 NO_USAGE = Usage()

@@ -6,7 +6,8 @@ languages, so those are taken from the rulebook the action was judged by."""
 
 from __future__ import annotations
 
-from points_rules.rulebook import Rulebook
+from points_rules.rulebook import Rulebook, Scenario
+from points_rules.trust import COUNT_PER_DAY, parse_detail
 
 #: (Chinese, English) per reason code; ``{detail}`` is the engine's detail, ``{other_zh}``/``{other_en}`` the
 #: name of the scenario that excludes this one.
@@ -29,7 +30,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "review_required": ("这个场景需要人工审核，审核通过后计入。",
                         "This scenario is credited once a reviewer has checked it."),
     "rejected_by_reviewer": ("审核未通过：{detail}", "Rejected by a reviewer: {detail}"),
+    "evidence_missing": ("这个场景在应用中申报需要附上{evidence_zh}，未计入。请拍好照片后重新申报。",
+                         "Reporting this in the app needs {evidence_en}, so it was not credited. Take the photo and "
+                         "report it again."),
+    "over_bound": ("超出了凭申报即可计入的范围（{bounds_zh}），审核员核实后计入。",
+                   "Beyond what is credited on your report alone ({bounds_en}): credited once a reviewer has "
+                   "checked it."),
 }
+EVIDENCE = {"photo": ("一张照片", "a photo"),
+            "photo_and_certificate": ("现场照片和证明材料照片各一张", "a photo of the event and one of its papers")}
 REVERSED = ("已撤销：合作方更正或取消了这条记录，积分已收回。",
             "Reversed: the partner corrected or cancelled this record, and its points were taken back.")
 UNKNOWN = ("未计入（原因：{reason}）。", "Not credited (reason: {reason}).")
@@ -50,7 +59,28 @@ def explain(status: str, reason: str | None, detail: str | None, scenario_id: st
                     return f"{condition.reason_zh}，未计入。", f"Not credited: {condition.reason_en}."
                 return f"待人工核实：{condition.reason_zh}。", f"Held for checking: {condition.reason_en}."
     other = rulebook.scenarios.get(detail or "") if rulebook else None
+    evidence = EVIDENCE.get(detail or "", EVIDENCE["photo"])
+    bounds_zh, bounds_en = bound_words(detail, scenario)
     names = {"detail": detail or "", "reason": reason,
-             "other_zh": other.name_zh if other else detail or "", "other_en": other.name_en if other else detail or ""}
+             "other_zh": other.name_zh if other else detail or "", "other_en": other.name_en if other else detail or "",
+             "evidence_zh": evidence[0], "evidence_en": evidence[1], "bounds_zh": bounds_zh, "bounds_en": bounds_en}
     zh, en = WORDS.get(reason, UNKNOWN)
     return zh.format(**names), en.format(**names)
+
+
+def bound_words(detail: str | None, scenario: Scenario | None) -> tuple[str, str]:
+    """(Chinese, English) words for the bounds an ``over_bound`` detail names (``name=value>limit; …``), with the
+    inputs' labels and units from the scenario."""
+    inputs = {i.name: i for i in scenario.inputs} if scenario is not None else {}
+    zh, en = [], []
+    for name, value, limit in parse_detail(detail):
+        if name == COUNT_PER_DAY:
+            zh.append(f"今天第 {value} 次申报，每天凭申报可计 {limit} 次")
+            en.append(f"report {value} of the day, {limit} a day on the report alone")
+            continue
+        spec = inputs.get(name)
+        unit = spec.unit if spec else ""
+        zh.append(f"{(spec.label_zh if spec else None) or name} {value} {unit}，凭申报最多 {limit} {unit}")
+        en.append(f"{((spec.label_en if spec else None) or name).lower()} {value} {unit}, at most {limit} {unit} "
+                  "on the report alone")
+    return "；".join(zh) or (detail or ""), "; ".join(en) or (detail or "")

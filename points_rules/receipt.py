@@ -53,13 +53,16 @@ class Receipt:
     base_points: int
     campaign_points: dict[str, int]
     points: int
+    #: How the channel's declared trust rule met the report (``trust.Check.as_dict``); None, and absent from
+    #: ``as_dict``, for rulebooks that declare none, so their receipts stay as they were.
+    trust: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: stored with the credit, shown to the resident, exported to the province.
 
         Built field by field: ``dataclasses.asdict`` deep-copies and cost four times the evaluation.
         """
-        return {
+        stored = {
             "rulebook": self.rulebook, "rulebook_version": self.rulebook_version, "scenario": self.scenario,
             "scenario_name": dict(self.scenario_name), "status": self.status, "reason": self.reason,
             "detail": self.detail, "methodology_version": self.methodology_version, "formula": self.formula,
@@ -69,6 +72,9 @@ class Receipt:
             "grams": self.grams, "base_points": self.base_points, "campaign_points": dict(self.campaign_points),
             "points": self.points,
         }
+        if self.trust is not None:
+            stored["trust"] = self.trust
+        return stored
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Receipt:
@@ -99,6 +105,8 @@ class Receipt:
             lines.append(f"  {t.get(label, label)} = {value}")
         for a in self.adjustments:
             lines.append("  " + _describe(a, t))
+        if self.trust is not None:
+            lines.append("  " + _describe_trust(self.trust, t))
         if self.status == "rejected":
             lines.append(f"{t['rejected']}: {self.reason}{' — ' + self.detail if self.detail else ''}")
         else:
@@ -116,6 +124,22 @@ def _describe(a: Adjustment, t: dict[str, str]) -> str:
     scope = " " + "/".join(t.get(part or "", part or "") for part in (a.per, a.scope, a.unit))
     return f"{what} {a.ref}{scope if a.kind == 'cap' else ''}: {t['limit']} {a.limit}, {t['used']} {a.used}, " \
            f"{a.before} → {a.after}"
+
+
+def _describe_trust(trust: dict[str, Any], t: dict[str, str]) -> str:
+    parts = []
+    if trust["photos_needed"]:
+        parts.append(t["trust_photos"].format(needed=trust["photos_needed"], sent=trust["photos"]))
+    for b in trust["bounds"]:
+        template = t["trust_count"] if b["bound"] == "count_per_day" else t["trust_bound"]
+        parts.append(template.format(name=b["bound"], limit=b["limit"], value=b["value"])
+                     + (t["trust_over"] if b["over"] else ""))
+    if trust["review"] == "always":
+        parts.append(t["trust_always"])
+    if not parts:
+        parts.append(t["trust_as_reported"])
+    outcome = t["review"] if trust["outcome"] == "review" else t["trust_credited"]
+    return f"{t['trust']} ({trust['channel']}): {'; '.join(parts)} → {outcome}"
 
 
 def _text(value) -> str:
@@ -152,6 +176,7 @@ def build_receipt(result: Result) -> Receipt:
         base_points=result.base_points,
         campaign_points=dict(result.campaign_points),
         points=result.points,
+        trust=result.trust.as_dict(result.status.value) if result.trust is not None else None,
     )
 
 
@@ -163,6 +188,11 @@ _ZH = {
     "points": "积分", "result": "结果", "rejected": "不予计入", "review": "待审核", "day": "日", "week": "周",
     "month": "月", "year": "年", "ever": "累计", "account": "账户", "household": "家庭", "count": "次数",
     "grams": "克", "points_only": "已在别处核证，只计积分",
+    "trust": "渠道可信规则", "trust_photos": "需照片 {needed} 张，已附 {sent} 张",
+    "trust_count": "每天凭申报可计 {limit} 次，本次第 {value} 次",
+    "trust_bound": "{name} 凭申报最多 {limit}，本次 {value}",
+    "trust_over": "（超出）", "trust_always": "每次都需人工审核", "trust_as_reported": "按申报计入",
+    "trust_credited": "当场计入",
 }
 _EN = {
     "scenario": "Scenario", "rulebook": "Rulebook", "methodology": "Methodology", "incentive": "Incentive",
@@ -173,4 +203,9 @@ _EN = {
     "rejected": "Not credited", "review": "held for review", "day": "day", "week": "week", "month": "month",
     "year": "year", "ever": "ever", "account": "account", "household": "household", "count": "count", "grams": "grams",
     "points_only": "certified elsewhere: points only",
+    "trust": "channel trust", "trust_photos": "{needed} photo(s) needed, {sent} attached",
+    "trust_count": "{limit} a day on the report alone, this is number {value}",
+    "trust_bound": "{name} at most {limit} on the report alone, this one {value}", "trust_over": " (beyond)",
+    "trust_always": "every report is reviewed", "trust_as_reported": "credited as reported",
+    "trust_credited": "credited at once",
 }

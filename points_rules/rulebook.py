@@ -22,6 +22,9 @@ from marshmallow import ValidationError
 from points_rules.formula import FUNCTIONS, Formula, FormulaError, compile_formula
 from points_rules.periods import Period, as_utc, city_day_start
 from points_rules.schema import RulebookSchema, error_paths
+from points_rules.trust import Trust
+from points_rules.trust import build as build_trust
+from points_rules.trust import legacy as legacy_trust
 
 _LOWEST, _HIGHEST = Decimal("-Infinity"), Decimal("Infinity")
 _DAWN = datetime.min.replace(tzinfo=UTC)
@@ -158,6 +161,13 @@ class Scenario:
     description_en: str | None = None
     #: Conditions under which a reduction earns its points but certifies no grams (already certified elsewhere).
     points_only: tuple[Condition, ...] = ()
+    # -- trust per channel (issue #17 item 8; points_rules/trust.py) --
+    #: channel → its declared rule; empty in rulebooks before 2026.3, which say evidence and review scenario-wide.
+    trust: Mapping[str, Trust] = field(default_factory=dict, compare=False)
+
+    def trust_for(self, channel: str) -> Trust:
+        """What ``channel`` trusts: its declared rule, or the scenario-wide evidence and review keys (legacy)."""
+        return self.trust.get(channel) or legacy_trust(channel, self.evidence, self.review)
 
     @cached_property
     def certifies_grams(self) -> bool:
@@ -406,9 +416,11 @@ class _Builder:
         every_condition = conditions["eligibility"] + conditions["plausibility"] + conditions["points_only"]
         used = set(formula.names).union(*(c.formula.names for c in every_condition))
         methodology = raw["methodology"] or {}
+        trust = build_trust(path, raw["trust"], raw, {i["name"]: i for i in raw["inputs"]}, self.error)
         return Scenario(
             id=raw["id"], name_zh=raw["name_zh"], name_en=raw["name_en"], programme=raw["programme"],
-            kind=raw["kind"], channels=frozenset(raw["channels"]), evidence=raw["evidence"], review=raw["review"],
+            kind=raw["kind"], channels=frozenset(raw["channels"]), evidence=raw["evidence"] or "none",
+            review=bool(raw["review"]),
             account_types=frozenset(raw["account_types"]), inputs=tuple(inputs), formula=formula,
             methodology_version=methodology.get("version"), methodology_source=methodology.get("source"),
             eligibility=conditions["eligibility"], plausibility=conditions["plausibility"], caps=caps,
@@ -417,7 +429,7 @@ class _Builder:
             factor_versions={f: factors[f] for f in factor_ids},
             hold=timedelta(days=default_hold if raw["hold_days"] is None else raw["hold_days"]),
             description_zh=raw["description_zh"], description_en=raw["description_en"],
-            points_only=conditions["points_only"],
+            points_only=conditions["points_only"], trust=trust,
         )
 
     def campaign(self, index: int, raw: dict, scenario_ids: set[str]) -> Campaign:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from points_rules.periods import Period
 
-IDENTIFIER = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$",
+IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+IDENTIFIER = validate.Regexp(IDENTIFIER_RE,
                              error="lower-case letters, digits and '_', starting with a letter")
 ACCOUNT_TYPES = ("resident", "household", "enterprise", "merchant")
 #: app = self-report in the mobile app; merchant_checkin = scanning a shop's code; partner:<kind> = a data feed.
@@ -88,6 +91,67 @@ class CapSchema(Strict):
     limit = count(required=True)
 
 
+# -- trust per channel (issue #17 item 8) ------------------------------------------------------------------
+
+
+class TrustBoundsSchema(Strict):
+    """``below``: count_per_day and, by input name, the most a report may say (checked against the inputs later)."""
+
+    class Meta:
+        unknown = "include"  # input names; each checked below and against the scenario by trust.build
+
+    count_per_day = count(1, load_default=None)
+
+    @validates_schema(pass_original=True)
+    def bounds_are_numbers(self, data, original, **_kwargs):
+        errors = {}
+        for name, value in original.items():
+            if name == "count_per_day":
+                continue
+            if IDENTIFIER_RE.match(str(name)) is None:
+                errors[name] = ["an input name: lower-case letters, digits and '_'"]
+            elif isinstance(value, bool) or not isinstance(value, int | float | str):
+                errors[name] = ["a number: the most one report may say"]
+            else:
+                try:
+                    number = Decimal(str(value))
+                except InvalidOperation:
+                    errors[name] = ["a number: the most one report may say"]
+                    continue
+                if not number.is_finite() or number <= 0:
+                    errors[name] = ["a positive number"]
+                else:
+                    data[name] = number
+        if errors:
+            raise ValidationError(errors)
+
+
+class TrustRuleSchema(Strict):
+    evidence = fields.String(load_default=None, validate=validate.OneOf(["photo", "photo_and_certificate"]))
+    below = fields.Nested(TrustBoundsSchema, load_default=None)
+    review = fields.String(load_default=None, validate=validate.OneOf(["always"]))
+
+    @validates_schema
+    def below_says_something(self, data, **_kwargs):
+        below = data.get("below")
+        if below is not None and not {k: v for k, v in below.items() if v is not None}:
+            raise ValidationError("give count_per_day or an input's bound", "below")
+
+
+class TrustRuleField(fields.Field):
+    """``as_reported``, or a mapping loaded by TrustRuleSchema."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "as_reported":
+            return value
+        if not isinstance(value, Mapping):
+            raise ValidationError("as_reported, or a mapping of evidence, below and review")
+        result = TrustRuleSchema().load(value)
+        if result.get("below") is not None:
+            result["below"] = {k: v for k, v in result["below"].items() if v is not None}
+        return result
+
+
 class ScenarioSchema(Strict):
     id = fields.String(required=True, validate=IDENTIFIER)
     name_zh = text(required=True)
@@ -95,8 +159,10 @@ class ScenarioSchema(Strict):
     programme = text(required=True, max=8)
     kind = fields.String(required=True, validate=validate.OneOf(["reduction", "incentive"]))
     channels = fields.List(fields.String(validate=CHANNEL), required=True, validate=validate.Length(min=1))
-    evidence = fields.String(load_default="none", validate=validate.OneOf(["none", "photo", "photo_and_certificate"]))
-    review = fields.Boolean(load_default=False)
+    # Scenario-wide evidence and review: how 2026.1 and 2026.2 say it. From 2026.3, ``trust`` says it per channel
+    # (and a scenario with ``trust`` may not have these). None when not given; the builder defaults them.
+    evidence = fields.String(load_default=None, validate=validate.OneOf(["none", "photo", "photo_and_certificate"]))
+    review = fields.Boolean(load_default=None)
     account_types = fields.List(fields.String(validate=validate.OneOf(ACCOUNT_TYPES)), required=True,
                                 validate=validate.Length(min=1))
     inputs = fields.List(fields.Nested(InputSchema), load_default=list)
@@ -117,6 +183,10 @@ class ScenarioSchema(Strict):
     # What counts, in one or two plain sentences for residents. Optional for the same reason as input labels.
     description_zh = text(load_default=None, max=500)
     description_en = text(load_default=None, max=1000)
+    # -- trust per channel (issue #17 item 8; points_rules/trust.py) --
+    trust = fields.Dict(keys=fields.String(validate=CHANNEL), values=TrustRuleField(), load_default=None,
+                        validate=validate.Length(min=1), metadata={
+                            "description": "channel → as_reported, or {evidence, below, review}"})
 
     @validates_schema
     def kind_has_its_rule(self, data, **_kwargs):

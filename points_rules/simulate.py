@@ -5,7 +5,8 @@ empty. Actions held for review are counted as if approved, so budget burn is an 
 side for a what-if).
 
 Actions come from CSV: ``time, account, account_type, scenario`` and optionally ``channel`` (default
-app), ``district``, ``household``, ``received_at``, ``fact_id``, and one ``in.<name>`` column per input.
+app), ``district``, ``household``, ``received_at``, ``fact_id``, ``photos`` (evidence photos carried, default 0),
+and one ``in.<name>`` column per input.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _action(row: dict[str, str]) -> Action:
     inputs = {name[3:]: value for name, value in row.items() if name.startswith("in.") and value not in ("", None)}
     facts = Facts(row["scenario"], inputs, row["account_type"], when, channel=row.get("channel") or "app",
                   district=row.get("district") or None, in_household=bool(row.get("household")),
-                  received_at=received, fact_id=row.get("fact_id") or None)
+                  received_at=received, fact_id=row.get("fact_id") or None, photos=int(row.get("photos") or 0))
     return Action(row["account"], facts, row.get("household") or None)
 
 

@@ -54,6 +54,7 @@ class Tally(StrEnum):
     YEAR = "year_points"  # an account's points, all scenarios, in a Beijing year
     PARTICIPANT = "participant"  # an account's qualifying actions and points from one campaign, ever
     STREAK = "streaks"  # an account's qualifying actions for one campaign in a day, week or month
+    CHANNEL = "channel"  # an account's reports of one scenario on one channel in a Beijing day (trust bounds)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Need:
     subject: str | None
     per: Period
     period_key: str | None
+    channel: str | None = None  # CHANNEL only: the channel counted
 
 
 class UsageBook:
@@ -87,6 +89,7 @@ class UsageBook:
         self._participant_actions: dict[tuple, int] = defaultdict(int)  # (campaign id, account)
         self._streaks: dict[tuple, int] = defaultdict(int)  # (campaign id, account, per, period key)
         self._targeted: dict[int, tuple[Action, list[Campaign]]] = {}
+        self._channel_day: dict[tuple, Totals] = {}  # (account, scenario, channel, day key)
 
     # -- what an action reads --------------------------------------------------------------------
 
@@ -125,6 +128,9 @@ class UsageBook:
             if action.household is not None:
                 yield Need(Tally.HOUSEHOLD, action.household, scenario, per, key)
         yield Need(Tally.YEAR, action.account, None, Period.YEAR, period_key(facts.time, Period.YEAR))
+        if _counts_channel(self.rulebook, facts):
+            yield Need(Tally.CHANNEL, action.account, facts.scenario, Period.DAY, period_key(facts.time, Period.DAY),
+                       facts.channel)
         for campaign in self.targeted(action):
             yield Need(Tally.PARTICIPANT, action.account, campaign.id, Period.EVER, None)
             for effect in campaign.effects:
@@ -143,6 +149,8 @@ class UsageBook:
             self._household[(need.owner, need.subject, need.period_key)] = totals
         elif need.tally is Tally.YEAR:
             self._year_points[(need.owner, need.period_key)] = totals.points
+        elif need.tally is Tally.CHANNEL:
+            self._channel_day[(need.owner, need.subject, need.channel, need.period_key)] = totals
         elif need.tally is Tally.PARTICIPANT:
             self._participant_actions[(need.subject, need.owner)] = totals.count
             self._participant_points[(need.subject, need.owner)] = totals.points
@@ -165,6 +173,8 @@ class UsageBook:
             if action.household is not None:
                 _add(self._household, (action.household, facts.scenario, key), result)
         self._year_points[(action.account, keys[Period.YEAR])] += result.points
+        if _counts_channel(self.rulebook, facts):
+            _add(self._channel_day, (action.account, facts.scenario, facts.channel, keys[Period.DAY]), result)
         if result.grams or result.base_points:
             for campaign in self.targeted(action):
                 paid = result.campaign_points.get(campaign.id, 0)
@@ -200,9 +210,21 @@ class UsageBook:
             )
             for c in self.targeted(action)
         }
+        channel_day = {}
+        if _counts_channel(self.rulebook, facts):
+            found = self._channel_day.get((action.account, facts.scenario, facts.channel, keys[Period.DAY]))
+            if found is not None:
+                channel_day[(facts.scenario, facts.channel)] = found
         return Usage(account=account, household=household,
                      account_year_points=self._year_points[(action.account, keys[Period.YEAR])],
-                     campaigns=campaigns, stopped=self.stops.at(facts.time))
+                     campaigns=campaigns, stopped=self.stops.at(facts.time), channel_day=channel_day)
+
+
+def _counts_channel(rulebook: Rulebook, facts: Facts) -> bool:
+    """The action's channel has a declared count_per_day bound (only then is its day's count kept)."""
+    scenario = rulebook.scenarios.get(facts.scenario)
+    trust = scenario.trust.get(facts.channel) if scenario is not None else None
+    return trust is not None and trust.count_per_day is not None
 
 
 def _add(book: dict[tuple, Totals], key: tuple, result: Result) -> None:

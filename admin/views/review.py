@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from admin.forms import ReviewDecisionForm
@@ -14,8 +15,8 @@ from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import Evidence
 from carbon_platform.models.base import MAX_INT64
-from carbon_platform.services import audit, evidence, review
-from points_rules import Receipt
+from carbon_platform.services import audit, evidence, review, rulebooks
+from points_rules import Receipt, reasons
 
 
 @blueprint.get("/review")
@@ -26,12 +27,21 @@ def review_queue():
     actions = listing.items
     receipts = {a.id: Receipt.from_dict(a.receipt).render("en" if request.args.get("lang") == "en" else "zh_CN")
                 for a in actions}
+    english = str(get_locale() or "zh_CN").startswith("en")
+    why = {}  # why a reading waits, in the console's language (over a trust bound: which bound, by how much)
+    for a in actions:
+        if a.reason not in ("over_bound", "implausible"):
+            continue  # the rest say only that the scenario is reviewed, which the queue itself says
+        words = reasons.explain(a.status.value, a.reason, a.detail, a.scenario,
+                                rulebooks.compiled_by_id(a.rulebook_version_id))
+        if words:
+            why[a.id] = words[1 if english else 0]
     photos: dict[int, list[int]] = {a.id: [] for a in actions}
     for evidence_id, action_id in db.session.execute(
             sa.select(Evidence.id, Evidence.action_id).where(Evidence.action_id.in_(list(photos)))
             .order_by(Evidence.id)):
         photos[action_id].append(evidence_id)
-    return render_template("admin/review/queue.html", actions=actions, receipts=receipts, photos=photos,
+    return render_template("admin/review/queue.html", actions=actions, receipts=receipts, photos=photos, why=why,
                            listing=listing, filters=filters, form=ReviewDecisionForm())
 
 

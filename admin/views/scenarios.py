@@ -1,13 +1,13 @@
 """The scenarios of the rulebook in force, read-only and in words: programme, kind, each channel and whether
 the platform can credit it now (``services.reach``: which scenarios can actually be earned), evidence and
-review rules, exclusions and caps."""
+review rules (each channel's trust rule in words: ``trust_words``), exclusions and caps."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask import render_template
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -19,6 +19,7 @@ from carbon_platform.models import PartnerKind
 from carbon_platform.services import reach, rulebooks
 from points_rules import Period
 from points_rules.rulebook import Cap, Scenario
+from points_rules.trust import Trust
 
 KINDS = {"reduction": _l("减排：核证减排量并奖励积分"), "incentive": _l("激励：只奖励积分，不计减排量")}
 EVIDENCE = {"none": _l("不需上传照片"), "photo": _l("需上传一张照片"),
@@ -41,6 +42,7 @@ class ChannelLine:
     words: str
     reach: reach.ChannelReach
     why: str
+    trust: str = ""  # what the channel trusts, in words (``trust_words``)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,32 @@ def why(line: reach.ChannelReach) -> str:
     return str(REASONS[line.reason])
 
 
+def trust_words(trust: Trust, scenario: Scenario) -> str:
+    """A channel's trust rule (``points_rules.trust``) in a sentence: what a report carries, its bounds, review."""
+    if trust.as_reported:
+        return _("按上报的数据计入：不需照片，不逐条审核")
+    parts = []
+    if trust.evidence != "none":
+        parts.append(_("%(evidence)s，缺少照片的申报不予计入", evidence=EVIDENCE[trust.evidence]))
+    if trust.count_per_day is not None:
+        parts.append(_("每天凭申报至多计入 %(n)s 次", n=format_decimal(trust.count_per_day)))
+    inputs = {i.name: i for i in scenario.inputs}
+    for name, limit in trust.input_bounds:
+        spec = inputs.get(name)
+        label = ((spec.label_en if get_locale_is_en() else spec.label_zh) if spec else None) or name
+        parts.append(_("%(input)s 凭申报至多 %(n)s %(unit)s", input=label, n=format_decimal(limit),
+                       unit=spec.unit if spec else ""))
+    if trust.bounded:
+        parts.append(_("超出的转人工审核后计入"))
+    if trust.review_always:
+        parts.append(_("每次都经人工审核后计入"))
+    return _("；").join(str(p) for p in parts)
+
+
+def get_locale_is_en() -> bool:
+    return str(get_locale() or "zh_CN").startswith("en")
+
+
 def cap_words(cap: Cap) -> str:
     values = {"per": PERIODS[cap.per], "n": format_decimal(cap.limit), "scope": SCOPES[cap.scope]}
     if cap.unit == "grams":
@@ -88,7 +116,8 @@ def scenario_reach():
     channels = reach.Reach(rulebook)
     rows = []
     for scenario in rulebook.scenarios.values():
-        lines = [ChannelLine(channel_words(c.channel), c, why(c)) for c in channels.of(scenario)]
+        lines = [ChannelLine(channel_words(c.channel), c, why(c), trust_words(c.trust, scenario))
+                 for c in channels.of(scenario)]
         rows.append(ScenarioRow(scenario, lines, any(line.reach.creditable for line in lines)))
     return render_template("admin/scenarios/list.html", rulebook=rulebook, rows=rows,
                            kinds=KINDS, evidence=EVIDENCE, cap_words=cap_words,

@@ -77,15 +77,19 @@ class Claim:
     district: str | None = None
     household_account_id: int | None = None
     fact_id: str | None = None
+    photos: int = 0  # evidence photos the report carries (points_rules.trust)
 
     @property
     def natural_key(self) -> str | None:
         return f"{self.scenario}:{self.fact_id}" if self.fact_id else None
 
     def fingerprint(self) -> str:
-        return fingerprint({"account": self.account_id, "type": self.account_type, "scenario": self.scenario,
-                            "inputs": self.inputs, "occurred_at": self.occurred_at, "channel": self.channel,
-                            "district": self.district, "household": self.household_account_id, "fact": self.fact_id})
+        fields = {"account": self.account_id, "type": self.account_type, "scenario": self.scenario,
+                  "inputs": self.inputs, "occurred_at": self.occurred_at, "channel": self.channel,
+                  "district": self.district, "household": self.household_account_id, "fact": self.fact_id}
+        if self.photos:  # only then: the hashes of claims without photos stay what they were
+            fields["photos"] = self.photos
+        return fingerprint(fields)
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,10 @@ class Award:
 def award_action(account_id: int, *, account_type: str, scenario: str, inputs: dict[str, Any], occurred_at: datetime,
                  idempotency_key: str, channel: str = "app", district: str | None = None,
                  household_account_id: int | None = None, fact_id: str | None = None, now: datetime | None = None,
-                 context: Context | None = None) -> Award:
+                 context: Context | None = None, photos: int = 0) -> Award:
     """Award one action (``award_many`` of one); a refusal raises."""
     claim = Claim(account_id, account_type, scenario, inputs, as_utc(occurred_at), idempotency_key, channel, district,
-                  household_account_id, fact_id)
+                  household_account_id, fact_id, photos)
     (outcome,) = award_many([claim], now=now, context=context)
     if isinstance(outcome, DomainError):
         raise outcome
@@ -169,7 +173,8 @@ def award_many(claims: list[Claim], *, now: datetime | None = None,
         item.as_counted = UsageAction(c.account_id, Facts(c.scenario, c.inputs, c.account_type, as_utc(c.occurred_at),
                                                      channel=c.channel, district=c.district,
                                                      in_household=c.household_account_id is not None,
-                                                     received_at=now, fact_id=c.fact_id), c.household_account_id)
+                                                     received_at=now, fact_id=c.fact_id, photos=c.photos),
+                                        c.household_account_id)
     budgets = campaign_budgets.lock({c.id: c for item in todo for c in book.targeted(item.as_counted)})
     usage.seed(book, [item.as_counted for item in todo], budgets)
 
@@ -294,9 +299,9 @@ def _write(judged: list[_Judged], now: datetime, locked: Mapping[int, bool]) -> 
 
 def self_report(holder: Resident | Enterprise, *, scenario: str, inputs: dict[str, Any],
                 occurred_at: datetime, client_key: str, reference: str | None = None, now: datetime | None = None,
-                rules: rulebooks.AwardingRules | None = None) -> Award:
+                rules: rulebooks.AwardingRules | None = None, photos: int = 0) -> Award:
     """A self-report from the app, by a resident or an enterprise's contact (``holder``; only its ``id`` and
-    ``account_id`` are read).
+    ``account_id`` are read). ``photos``: how many evidence photos the report carries, for its trust rule.
 
     The holder's account and its household's are locked, and its account type, district and household read,
     in one query; an enterprise reports as account type ``enterprise`` and is in no household. The client's
@@ -312,7 +317,7 @@ def self_report(holder: Resident | Enterprise, *, scenario: str, inputs: dict[st
         holder.account_id, account_type=found.account_type, scenario=scenario, inputs=inputs,
         occurred_at=occurred_at, idempotency_key=f"{found.account_type}:{holder.id}:{client_key}", channel="app",
         district=found.district, household_account_id=found.household_account_id, fact_id=reference, now=now,
-        context=Context(*(rules or rulebooks.awarding_rules(now)), locked=locked.frozen),
+        photos=photos, context=Context(*(rules or rulebooks.awarding_rules(now)), locked=locked.frozen),
     )
 
 

@@ -26,6 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from carbon_platform.errors import InvalidInput, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import Evidence
+from points_rules import trust
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 #: The most pixels one upload may cost to decode: a 12-megapixel phone photo (about 36 MB as RGB).
@@ -36,8 +37,8 @@ MAX_JPEG_PIXELS = 64_000_000
 STORED_MAX_SIDE = 2048
 THUMBNAIL = (320, 320)
 MAX_PER_ACTION = 5
-#: How many photos each evidence requirement in the rulebook asks for.
-PHOTOS_NEEDED = {"none": 0, "photo": 1, "photo_and_certificate": 2}
+#: How many photos each evidence requirement in the rulebook asks for (the engine's table, so both count alike).
+PHOTOS_NEEDED = trust.PHOTOS_NEEDED
 JPEG_SCALES = (1, 2, 4, 8)  # the reductions libjpeg decodes at directly
 
 

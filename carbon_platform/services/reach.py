@@ -10,13 +10,15 @@ with no endpoint behind it. This says so per scenario and channel, from the part
   Every account type can hold the bindings and consent a feed needs: residents and enterprises their own
   (``/me/bindings``), households theirs through their head (``/households/{id}/bindings``: the electricity
   meter, so ``electricity_saving``, for households only, is really earnable).
+- each channel's trust rule (``points_rules.trust``) goes with it: what a report on it must carry, its bounds, and
+  whether a reviewer sees it; the catalogue and the console put it into words.
 - ``merchant_checkin``: never, for now. ``earning`` takes the channel, but no endpoint takes a shop's code
   from a resident, so no check-in reaches it whatever merchants there are.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
@@ -24,6 +26,7 @@ from carbon_platform.extensions import db
 from carbon_platform.models import Partner, PartnerKind
 from points_rules import Rulebook
 from points_rules.rulebook import Scenario
+from points_rules.trust import Trust
 
 #: The account types that log in and report in the app (``mobile_api.auth.holder_required``).
 SELF_REPORTING = frozenset({"resident", "enterprise"})
@@ -50,6 +53,8 @@ class ChannelReach:
     creditable: bool
     reason: str
     partners: int = 0
+    #: What the channel trusts (``Scenario.trust_for``): as reported, evidence, bounds or review; set by ``Reach.of``.
+    trust: Trust | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,8 @@ class Reach:
 
     def of(self, scenario: Scenario) -> list[ChannelReach]:
         """Each channel of ``scenario``, in the order the catalogue lists channels (sorted)."""
-        return [self.channel(scenario, channel) for channel in sorted(scenario.channels)]
+        return [replace(self.channel(scenario, channel), trust=scenario.trust_for(channel))
+                for channel in sorted(scenario.channels)]
 
     def channel(self, scenario: Scenario, channel: str) -> ChannelReach:
         if channel == "app":

@@ -46,13 +46,14 @@ def seed(book: UsageBook, actions: list[UsageAction], budgets: dict[str, Campaig
             owners[group].add(need.owner)
             moments[group] = action.facts.time
     days: dict[Need, list] = {}  # a daily figure for everyone on no day -> [owners, first day's start, last day's end]
-    for group in [g for g in owners if g.tally in (Tally.ACCOUNT, Tally.HOUSEHOLD) and g.per is Period.DAY]:
+    for group in [g for g in owners if g.tally in (Tally.ACCOUNT, Tally.HOUSEHOLD, Tally.CHANNEL)
+                  and g.per is Period.DAY]:
         start, end = period_bounds(moments[group], Period.DAY)
         span = days.setdefault(replace(group, period_key=None), [set(), start, end])
         span[0] |= owners.pop(group)
         span[1], span[2] = min(span[1], start), max(span[2], end)
     reads = [_Read(f"{need.tally}_days", {"owners": sorted(who), "subject": need.subject, "start": start,
-                                          "end": end}, need)
+                                          "end": end, **({"channel": need.channel} if need.channel else {})}, need)
              for need, (who, start, end) in days.items()]
     for need, who in owners.items():
         start, end = period_bounds(moments[need], need.per)
@@ -65,7 +66,8 @@ def seed(book: UsageBook, actions: list[UsageAction], budgets: dict[str, Campaig
     for part, owner, day, count, grams, points in db.session.execute(query, parameters):
         need = reads[part].need
         book.seed(Need(tally=need.tally, owner=owner, subject=need.subject, per=need.per,
-                       period_key=day if need.period_key is None and need.per is Period.DAY else need.period_key),
+                       period_key=day if need.period_key is None and need.per is Period.DAY else need.period_key,
+                       channel=need.channel),
                   Totals(count=int(count), grams=int(grams), points=int(points)))
 
 
@@ -86,11 +88,13 @@ def _part(name: str, i: int) -> sa.Select:
                 .where(awards.campaign_id == subject, awards.account_id.in_(owners), *period)
                 .group_by(awards.account_id))
     book, _, by_day = name.partition("_")
-    owner = actions.account_id if book == "account" else actions.household_account_id
+    owner = actions.account_id if book in ("account", "channel") else actions.household_account_id
+    # A trust bound's count is one channel's reports (points_rules.trust): the app's, not the card feed's.
+    channel = (actions.channel == sa.bindparam(f"channel_{i}"),) if book == "channel" else ()
     day = city_date(actions.occurred_at)  # the same text as period_key(…, Period.DAY)
     return (sa.select(part, owner, day if by_day else no_day, sa.func.count(), sa.func.sum(actions.grams),
                       sa.func.sum(actions.base_points))
-            .where(owner.in_(owners), actions.scenario == subject, *counted)
+            .where(owner.in_(owners), actions.scenario == subject, *channel, *counted)
             .group_by(owner, *((day,) if by_day else ())))
 
 

@@ -25,12 +25,36 @@ class ScenarioInputSchema(Output):
 
 
 class EvidenceNeededSchema(Output):
-    """A ``Scenario``'s evidence and review."""
+    """A ``Scenario``'s evidence and review for a report in the app (its app channel's trust rule)."""
 
-    kind = fields.String(attribute="evidence", metadata={"description": "none, photo or photo_and_certificate"})
-    photos = fields.Function(lambda s: PHOTOS_NEEDED[s.evidence], metadata={
+    kind = fields.Function(lambda s: s.trust_for("app").evidence, metadata={
+        "type": "string", "description": "none, photo or photo_and_certificate"})
+    photos = fields.Function(lambda s: PHOTOS_NEEDED[s.trust_for("app").evidence], metadata={
         "type": "integer", "description": "Photos to upload to /evidence before reporting."})
-    review = fields.Boolean(metadata={"description": "Every report is held for a reviewer before it is credited."})
+    review = fields.Function(lambda s: s.trust_for("app").review_always, metadata={
+        "type": "boolean", "description": "Every report is held for a reviewer before it is credited."})
+
+
+class TrustRuleSchema(Output):
+    """A ``points_rules.trust.Trust``: what one channel of a scenario trusts (docs/rules.md, What each channel
+    trusts)."""
+
+    channel = fields.String()
+    declared = fields.Boolean(metadata={
+        "description": "false: the rulebook predates per-channel trust and says evidence and review scenario-wide."})
+    evidence = fields.String(metadata={
+        "description": "none, photo or photo_and_certificate: what every report must carry; without it, refused."})
+    photos = fields.Integer(metadata={"description": "Photos every report must carry (upload to /evidence first)."})
+    review = fields.String(metadata={
+        "enum": ["never", "beyond_bounds", "always"],
+        "description": "When a report waits for a reviewer: never, beyond_bounds (beyond count_per_day or an input's "
+                       "max), or always."})
+    count_per_day = fields.Integer(allow_none=True, metadata={
+        "description": "Reports a Beijing day credited on the report alone; the next waits for a reviewer."})
+    bounds = fields.Function(lambda t: [{"input": n, "max": float(limit)} for n, limit in t.input_bounds], metadata={
+        "type": "array", "items": {"type": "object", "properties": {"input": {"type": "string"},
+                                                                     "max": {"type": "number"}}},
+        "description": "Each input bound: a report saying more than `max` waits for a reviewer."})
 
 
 class ScenarioLimitSchema(Output):
@@ -82,6 +106,13 @@ class ScenarioSchema(Output):
         "type": "boolean", "description": "At least one channel can be credited now (`reach`)."})
     inputs = fields.List(fields.Nested(ScenarioInputSchema))
     evidence = Grouped(EvidenceNeededSchema)
+    trust = fields.Function(lambda s: TrustRuleSchema(many=True).dump([r.trust for r in s.reach]), metadata={
+        "type": "array", "items": {"$ref": "#/components/schemas/TrustRule"},
+        "description": "What each of `channels` trusts, in that order."})
+    app_trust = fields.Nested(TrustRuleSchema, allow_none=True, metadata={"description": (
+        "What a report in the app needs, before the resident submits it (null when the scenario cannot be reported "
+        "in the app): the photos it must carry, and when it waits for a reviewer. The same as the app's entry in "
+        "`reach`.")})
     limits = fields.List(fields.Nested(ScenarioLimitSchema), attribute="caps")
 
 

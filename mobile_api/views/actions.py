@@ -52,12 +52,13 @@ def report(body):
     """
     key = idempotency.idempotency_key()
     rules = rulebooks.awarding_rules(utcnow())
-    _require_evidence(rules.in_force.rulebook, body["scenario"], body["evidence"])
-    for photo_id in body["evidence"]:
+    photos = list(dict.fromkeys(body["evidence"]))  # one photo sent twice is one photo
+    for photo_id in photos:
         evidence.owned(photo_id, g.account_id)  # someone else's photo: 404, nothing written
+    _require_evidence(rules.in_force.rulebook, body["scenario"], photos)
     award = earning.self_report(g.holder, scenario=body["scenario"], inputs=body["inputs"],
                                 occurred_at=body["occurred_at"], client_key=key,
-                                reference=body.get("reference"), rules=rules)
+                                reference=body.get("reference"), rules=rules, photos=len(photos))
     if body["evidence"] and not award.replayed and award.duplicate_of is None:
         evidence.attach(body["evidence"], g.account_id, award.action.id)
     released = ledger.release_times([award.action.journal_id])  # in this transaction: no second one to answer
@@ -66,8 +67,10 @@ def report(body):
 
 
 def _require_evidence(rulebook: Rulebook, scenario_id: str, photo_ids: list[int]) -> None:
+    """Refuse, before anything is written, a report without the photos its app channel asks for (the catalogue's
+    ``trust``). The engine refuses the same report (``evidence_missing``); this says so as a 422 instead."""
     scenario = rulebook.scenarios.get(scenario_id)
-    needed = evidence.PHOTOS_NEEDED[scenario.evidence] if scenario else 0
+    needed = scenario.trust_for("app").photos if scenario else 0
     if len(photo_ids) < needed:
         raise InvalidInput(f"{scenario_id} needs {needed} photo(s): upload to /api/v1/evidence first",
                            code="evidence_required", needed=needed)

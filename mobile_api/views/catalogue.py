@@ -28,12 +28,14 @@ _catalogue_schema, _districts_schema = CatalogueSchema(), DistrictListSchema()
 @blp.doc(security=[], parameters=[IF_NONE_MATCH])
 def list_scenarios(_query):
     """The scenarios of the rulebook in force, in its order: what counts, the inputs to report, the evidence
-    needed, the limits, and which of its channels the platform can credit now (registering or deactivating a
+    needed (``app_trust``: the photos a report in the app must carry and when it waits for a reviewer), the limits,
+    and which of its channels the platform can credit now (registering or deactivating a
     partner changes that, and the ETag with it). Public; revalidate with If-None-Match."""
     rulebook = rulebooks.rules_in_force(utcnow()).rulebook
     channels = reach.Reach(rulebook)
-    return revalidated(_catalogue_schema, Shown(rulebook, scenarios=[Shown(s, reach=channels.of(s))
-                                                                     for s in rulebook.scenarios.values()]))
+    scenarios = [Shown(s, reach=channels.of(s), app_trust=s.trust_for("app") if "app" in s.channels else None)
+                 for s in rulebook.scenarios.values()]
+    return revalidated(_catalogue_schema, Shown(rulebook, scenarios=scenarios))
 
 
 @blp.get("/districts")

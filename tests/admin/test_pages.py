@@ -77,10 +77,12 @@ def stocked(app) -> Stocked:
         actor = audit.Actor.admin(colleague)
         resident = accounts.find_resident_by_phone("13800000001")  # the demo's, with a household
         now = utcnow()
+        # The demo publishes 2026.3, whose PV installation needs its two photos on the report (the engine refuses
+        # it without them), as the API sends them.
+        photo, certificate = (evidence.store(resident.account_id, picture()) for _ in range(2))
         install = earning.self_report(resident, scenario="pv_installation", inputs={}, occurred_at=now,
-                                      client_key="walk-pv", now=now).action
-        photo = evidence.store(resident.account_id, picture())
-        evidence.attach([photo.id], resident.account_id, install.id)
+                                      client_key="walk-pv", now=now, photos=2).action
+        evidence.attach([photo.id, certificate.id], resident.account_id, install.id)
         adjustments.request(resident.account_id, 5_000, "补录线下活动积分", actor=actor)
         in_force = rulebooks.in_force(now)[0]
         running = rulebooks.publish(running_campaign(in_force.document), effective_from=now, actor=actor)

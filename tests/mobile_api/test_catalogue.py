@@ -28,6 +28,11 @@ def seeded(app):
         commit()
 
 
+#: A channel of a rulebook from before per-channel trust (2026.1): its scenario-wide keys, nothing bounded.
+LEGACY_APP = {"channel": "app", "declared": False, "evidence": "none", "photos": 0, "review": "never",
+              "count_per_day": None, "bounds": []}
+
+
 def test_the_scenarios_are_the_rulebook_in_force_as_declared(client, seeded):
     response = client.get("/api/v1/scenarios")
     assert response.status_code == 200
@@ -42,7 +47,8 @@ def test_the_scenarios_are_the_rulebook_in_force_as_declared(client, seeded):
         "account_types": ["resident"], "channels": ["app", "partner:transit"], "self_report": True,
         "reach": [{"channel": "app", "creditable": True, "reason": "self_report"},
                   {"channel": "partner:transit", "creditable": False, "reason": "no_active_partner"}],
-        "creditable": True,
+        "creditable": True, "app_trust": LEGACY_APP,
+        "trust": [LEGACY_APP, {**LEGACY_APP, "channel": "partner:transit"}],
         "inputs": [{"name": "distance_km", "type": "number", "unit": "km", "min": 0, "max": 120, "required": False,
                     "label_zh": "乘车距离", "label_en": "Ride distance"}],
         "evidence": {"kind": "none", "photos": 0, "review": False},
@@ -211,3 +217,24 @@ def test_the_merchants_are_those_with_rewards_on_sale_by_name(app, client, seede
     shop = next(m for m in merchants if m["name"] == "乙店")
     assert shop == {"id": selling_id, "name": "乙店", "address": "泰山大街 1 号",
                     "district": {"code": "370902", "name_zh": "泰山区", "name_en": "Taishan District"}}
+
+
+def test_the_catalogue_says_what_a_report_in_the_app_needs_under_2026_3(app, client, seeded):
+    with app.app_context():
+        document, _ = rulebooks.parse_source((SEED.parent / "rulebook-2026.3.yaml").read_text(encoding="utf-8"))
+        rulebooks.publish(document, effective_from=utcnow() - timedelta(seconds=1), actor=f.TEST_ACTOR)
+        commit()
+    scenarios = {s["id"]: s for s in client.get("/api/v1/scenarios").json["scenarios"]}
+    bus = scenarios["bus_ride"]
+    assert bus["app_trust"] == {"channel": "app", "declared": True, "evidence": "none", "photos": 0,
+                                "review": "beyond_bounds", "count_per_day": 2,
+                                "bounds": [{"input": "distance_km", "max": 15.0}]}
+    assert [t["review"] for t in bus["trust"]] == ["beyond_bounds", "never"]  # app, then the card feed
+    assert bus["evidence"] == {"kind": "none", "photos": 0, "review": False}
+    tree = scenarios["tree_planting"]
+    assert tree["app_trust"]["evidence"] == "photo_and_certificate" and tree["app_trust"]["photos"] == 2
+    assert tree["app_trust"]["review"] == "always"
+    assert tree["evidence"] == {"kind": "photo_and_certificate", "photos": 2, "review": True}
+    assert scenarios["recyclables"]["app_trust"]["bounds"] == [{"input": "clothes_kg", "max": 3.0},
+                                                              {"input": "glass_kg", "max": 5.0}]
+    assert scenarios["nev_driving"]["app_trust"] is None  # not reported in the app

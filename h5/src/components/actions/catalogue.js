@@ -63,6 +63,7 @@ export function evidenceText(evidence) {
 }
 
 export function photosNeeded(scenario) {
+  if (typeof scenario?.app_trust?.photos === 'number') return scenario.app_trust.photos
   const evidence = scenario?.evidence
   if (!evidence) return 0
   if (typeof evidence.photos === 'number') return evidence.photos
@@ -96,4 +97,28 @@ export function channelText(channel) {
   if (!channel) return ''
   const head = channel.startsWith('partner:') ? 'partner' : channel
   return tr(`actions.channel.${head}`, 'actions.channel.partner', {})
+}
+
+/** What a report in the app needs and when it waits for a reviewer (the catalogue's app_trust), in lines. */
+export function trustLines(scenario) {
+  const trust = scenario?.app_trust
+  if (!trust) return []
+  const { t } = i18n.global
+  const lines = []
+  if (trust.photos > 0) lines.push(t('actions.trust.photos', { n: trust.photos }))
+  if (trust.review === 'always') lines.push(t('actions.trust.always'))
+  if (trust.count_per_day) lines.push(t('actions.trust.count', { n: trust.count_per_day }, trust.count_per_day))
+  for (const bound of overBoundsOf(scenario, {}, true)) lines.push(t('actions.trust.bound', bound))
+  if (!lines.length) lines.push(t('actions.trust.asReported'))
+  return lines
+}
+
+/** The input bounds of the app's trust rule that ``values`` go beyond (all of them with ``every``), in words. */
+export function overBoundsOf(scenario, values, every = false) {
+  const bounds = scenario?.app_trust?.bounds || []
+  const inputs = Object.fromEntries((scenario?.inputs || []).map((input) => [input.name, input]))
+  return bounds
+    .filter((bound) => every || Number(String(values[bound.input] ?? '').trim() || 0) > bound.max)
+    .map((bound) => ({ label: inputLabel(inputs[bound.input] || bound.input), max: bound.max,
+      unit: unitText(inputs[bound.input]?.unit) }))
 }
