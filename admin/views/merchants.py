@@ -16,12 +16,11 @@ from admin.messages import message_for
 from admin.paging import paginate, url_filters
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
-from carbon_platform.clock import CITY_TZ, as_utc
+from carbon_platform.clock import CITY_TZ, as_utc, utcnow
 from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import District, Merchant, MerchantStaff, Reward, StaffRole, StockChange, Voucher
-from carbon_platform.clock import utcnow
 from carbon_platform.services import audit, checkins, evidence, organisations, rewards, rulebooks
 
 
