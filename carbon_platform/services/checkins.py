@@ -141,19 +141,25 @@ class Scanned:
     slot: int
 
 
-def read_code(code: str, *, now: datetime) -> Scanned:
-    """The merchant, scene and slot a code stands for, if the platform signed it and it is still valid."""
+def read_code(code: str, *, now: datetime, fresh: bool = True) -> Scanned:
+    """The merchant, scene and slot a code stands for, if the platform signed it and (``fresh``) it is still valid."""
     match = _CODE.match(code.strip()) if isinstance(code, str) else None
     if match is None:
         raise CheckinRefused("this is not a check-in code")
     merchant_id, scenario, slot = int(match[1]), match[2], int(match[3])
     if not hmac.compare_digest(match[4], _mac(merchant_id, scenario, slot)):
         raise CheckinRefused("this check-in code is not genuine")
+    scanned = Scanned(merchant_id, scenario, slot)
+    if fresh:
+        _still_valid(scanned, now)
+    return scanned
+
+
+def _still_valid(scanned: Scanned, now: datetime) -> None:
     current = slot_of(now)
-    if slot > current or current - slot >= VALID_SLOTS:
+    if scanned.slot > current or current - scanned.slot >= VALID_SLOTS:
         raise CheckinRefused("this check-in code has expired: scan the code the merchant shows now",
                              code="checkin_code_expired")
-    return Scanned(merchant_id, scenario, slot)
 
 
 def _offered(merchant: Merchant | None, scenario: str, *, status: int = 422) -> Merchant:
@@ -183,11 +189,12 @@ def check_in(resident: Resident, code: str, *, client_key: str, now: datetime | 
     another code is a conflict. The check-in's time is its code's slot, so a retry is the same claim.
     """
     now = clock.utc_or_now(now)
-    scanned = read_code(code, now=now)
+    scanned = read_code(code, now=now, fresh=False)
     key = f"checkin:{resident.id}:{client_key}"
     replay = _replay(resident, scanned, key, now)
     if replay is not None:
-        return replay
+        return replay  # a retry after a lost answer, even once the code has expired, is the same check-in
+    _still_valid(scanned, now)
     merchant = _offered(db.session.get(Merchant, scanned.merchant_id), scanned.scenario)
     rules = rulebooks.awarding_rules(now)
     scenario = rules.in_force.rulebook.scenarios.get(scanned.scenario)

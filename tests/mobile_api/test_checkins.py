@@ -112,10 +112,16 @@ def test_a_retry_with_the_same_key_is_the_same_check_in_and_another_code_under_i
     with app.app_context():
         headers, _ = resident_token()
         commit()
+    start = clock.utcnow()
     first = post(client, headers, code, "same")
     again = post(client, headers, code, "same")
     assert again.status_code == 201 and again.json["replayed"] is True
     assert again.json["action"]["id"] == first.json["action"]["id"]
+    at(start + timedelta(hours=1))  # a retry after a lost answer, the code long expired: still the same check-in
+    late = post(client, headers, code, "same")
+    assert late.status_code == 201 and late.json["action"]["id"] == first.json["action"]["id"]
+    assert_error(post(client, headers, code, "new-key"), 422, "checkin_code_expired")
+    at(start)
     other = code_now(client, shop["staff"], "own_bag")["code"]
     assert_error(post(client, headers, other, "same"), 409, "idempotency_key_reused")
     with app.app_context():
@@ -286,3 +292,23 @@ def test_one_resident_racing_two_check_ins_at_one_merchant_gets_one(app, shop):
                                      .where(MerchantCheckin.resident_id == resident_id)) == 1
     with app.app_context():
         assert invariants.verify() == []
+
+
+@pytest.mark.concurrency
+def test_one_scan_posted_six_times_at_once_with_one_key_is_one_check_in(app, shop):
+    with app.app_context():
+        now = slot_now()
+        code = checkins.code_for(shop["merchant"], "own_bag", checkins.slot_of(now))
+    for repetition in range(REPETITIONS):
+        with app.app_context():
+            resident_id = f.resident().id
+            commit()
+
+        def scan(_i, rid=resident_id):
+            from carbon_platform.models import Resident
+
+            return checkins.check_in(db.session.get(Resident, rid), code, client_key="one-scan", now=now).action.id
+
+        outcomes = run_concurrently(app, scan, 6)
+        assert not outcomes.errors and not outcomes.refused, (repetition, outcomes.errors[:2], outcomes.refused_codes)
+        assert len(set(outcomes.ok)) == 1 and len(outcomes.ok) == 6, repetition
