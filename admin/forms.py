@@ -20,8 +20,10 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
+    widgets,
 )
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, StopValidation
 
@@ -158,6 +160,16 @@ class MerchantForm(ConsoleForm):
     district = SelectField(_l("所在区县"), choices=[])  # filled from the districts table
     uscc = StringField(_l("统一社会信用代码"), validators=[DataRequired(), Length(min=18, max=18)])
     address = StringField(_l("地址"), validators=[Length(max=200)])
+
+
+class CheckinScenesForm(ConsoleForm):
+    """The low-carbon scenes a merchant offers: a checkbox per ``merchant_checkin`` scenario of the rulebook in
+    force (the view fills ``choices``). Choices are not checked here: the service refuses an unknown scene with
+    its own message, so a stale page says which scene went away."""
+
+    scenarios = SelectMultipleField(_l("提供的低碳场景打卡"), choices=[], validate_choice=False,
+                                    widget=widgets.ListWidget(prefix_label=False),
+                                    option_widget=widgets.CheckboxInput())
 
 
 class StaffForm(ConsoleForm):

@@ -37,6 +37,8 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "stock_too_low": lambda d: _("库存不足，不能减少这么多。"),
     "self_deactivation": lambda d: _("不能停用或启用自己的账号，请另一位超级管理员操作。"),
     "stock_too_high": lambda d: _("库存不能超过 %(n)s。", n=d.get("maximum")),
+    "unknown_checkin_scenario": lambda d: _("现行规则中没有这个商户打卡场景：%(s)s。请从列表中勾选。",
+                                            s="、".join(d.get("scenarios", []))),
 }
 
 

@@ -40,7 +40,7 @@ from carbon_platform.models import (
     RulebookVersion,
     StaffRole,
 )
-from carbon_platform.services import accounts, admins, audit, households, ledger, organisations, rulebooks
+from carbon_platform.services import accounts, admins, audit, checkins, households, ledger, organisations, rulebooks
 from carbon_platform.services.identity import normalise_phone
 from points_rules import parse_yaml
 
@@ -139,6 +139,8 @@ def load_demo(report: Report | None = None) -> Report:
             merchant = organisations.register_merchant(name=row["name"], district_code=row["district"],
                                                        uscc=row["uscc"], address=row["address"], actor=SEED)
             report.count("merchants")
+        if row.get("checkin_scenarios") and not merchant.checkin_scenarios:  # a console edit is kept
+            checkins.set_scenarios(merchant, row["checkin_scenarios"], actor=SEED)
         for staff in row["staff"]:
             if not _exists(MerchantStaff.merchant_id == merchant.id,
                            MerchantStaff.phone == normalise_phone(staff["phone"])):

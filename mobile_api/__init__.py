@@ -34,6 +34,7 @@ def init_app(app) -> None:
         actions,
         auth,
         catalogue,
+        checkins,
         consent,
         enterprise,
         evidence,
@@ -59,7 +60,7 @@ def init_app(app) -> None:
     )
     for blueprint in (auth.blp, auth.staff_blp, auth.enterprise_blp, me.blp, enterprise.blp, actions.blp,
                       evidence.blp, consent.blp, households.blp, household_partners.blp, merchant.blp, partner.blp,
-                      rewards.blp, rewards.till, catalogue.blp):
+                      rewards.blp, rewards.till, catalogue.blp, checkins.blp, checkins.counter):
         api.register_blueprint(blueprint)
         app.extensions["csrf"].exempt(blueprint)  # bearer tokens, never cookies: CSRF cannot apply
     app.extensions["carbon_api"] = api

@@ -8,19 +8,20 @@ from decimal import ROUND_DOWN, Decimal
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from admin.forms import ConfirmForm, MerchantForm, PictureForm, RewardForm, StaffForm, StockForm
+from admin.forms import CheckinScenesForm, ConfirmForm, MerchantForm, PictureForm, RewardForm, StaffForm, StockForm
 from admin.messages import message_for
 from admin.paging import paginate, url_filters
 from admin.permissions import current_admin, requires
 from admin.views import blueprint
-from carbon_platform.clock import CITY_TZ, as_utc
+from carbon_platform.clock import CITY_TZ, as_utc, utcnow
 from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import District, Merchant, MerchantStaff, Reward, StaffRole, StockChange, Voucher
-from carbon_platform.services import audit, evidence, organisations, rewards
+from carbon_platform.services import audit, checkins, evidence, organisations, rewards, rulebooks
 
 
 def _actor() -> audit.Actor:
@@ -78,13 +79,42 @@ def create_merchant():
 @blueprint.get("/merchants/<int:merchant_id>")
 @requires("merchants.view")
 def merchant(merchant_id: int, staff_form: StaffForm | None = None, reward_form: RewardForm | None = None,
-             status: int = 200):
+             status: int = 200, scenes_form: CheckinScenesForm | None = None):
     shop = _get(Merchant, merchant_id)
+    scenes_form = _scenes_form(shop, scenes_form)
     shop_rewards = db.session.execute(sa.select(Reward).where(Reward.merchant_id == shop.id)
                                       .order_by(Reward.id.desc())).scalars().all()
     return render_template("admin/merchants/detail.html", merchant=shop, rewards=shop_rewards,
                            staff_form=staff_form or StaffForm(), reward_form=reward_form or RewardForm(),
-                           confirm=ConfirmForm()), status
+                           scenes_form=scenes_form, confirm=ConfirmForm()), status
+
+
+def _scenes_form(shop: Merchant, form: CheckinScenesForm | None = None) -> CheckinScenesForm:
+    """The checkboxes of the in-force rulebook's check-in scenes, in the console's language, the offered ones ticked."""
+    english = str(get_locale()) == "en"
+    offerable = checkins.checkin_scenarios(rulebooks.rules_in_force(utcnow()).rulebook)
+    if form is None:
+        form = CheckinScenesForm(scenarios=list(shop.checkin_scenarios or []))
+    form.scenarios.choices = [(sid, s.name_en if english else s.name_zh) for sid, s in offerable.items()]
+    return form
+
+
+@blueprint.post("/merchants/<int:merchant_id>/checkin-scenes")
+@requires("merchants.manage")
+def checkin_scenes(merchant_id: int):
+    shop, form = _get(Merchant, merchant_id), CheckinScenesForm()
+    if not form.validate_on_submit():
+        flash(_("表单已过期，请重试"), "error")
+        return merchant(merchant_id, status=400)
+    try:
+        checkins.set_scenarios(shop, form.scenarios.data or [], actor=_actor())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(message_for(exc), "error")
+        return merchant(merchant_id, status=400, scenes_form=form)
+    commit()
+    flash(_("已保存低碳场景打卡"), "success")
+    return redirect(url_for("admin.merchant", merchant_id=merchant_id))
 
 
 @blueprint.post("/merchants/<int:merchant_id>/staff")

@@ -30,7 +30,8 @@ REASONS = {
     reach.NO_ACTIVE_PARTNER: _l("还没有启用的这类合作方"),
     reach.PARTNERS_NOT_ALLOWED: _l("这类合作方都未获准上报此场景"),
     reach.UNKNOWN_PARTNER_KIND: _l("平台没有这类合作方，无法登记"),
-    reach.NO_CHECKIN_PATH: _l("平台还没有商户打卡的入口：没有接口接收扫码打卡"),
+    reach.NO_MERCHANT_OFFERS: _l("还没有启用的商户提供这一低碳场景打卡（在商户资料中勾选）"),
+    reach.UNKNOWN_CHANNEL: _l("平台不认识这种渠道"),
 }
 PERIODS = {Period.DAY: _l("每天"), Period.WEEK: _l("每周"), Period.MONTH: _l("每月"), Period.YEAR: _l("每年"),
            Period.EVER: _l("累计")}
@@ -65,6 +66,8 @@ def channel_words(channel: str) -> str:
 def why(line: reach.ChannelReach) -> str:
     if line.reason == reach.ACTIVE_PARTNER:
         return _("%(n)s 个启用的合作方可以上报", n=line.partners)
+    if line.reason == reach.ACTIVE_MERCHANT:
+        return _("%(n)s 家启用的商户提供扫码打卡", n=line.merchants)
     return str(REASONS[line.reason])
 
 

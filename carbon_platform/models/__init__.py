@@ -36,7 +36,7 @@ from carbon_platform.models.ledger import (
     PointLot,
     Unit,
 )
-from carbon_platform.models.merchants import Merchant, MerchantKind, MerchantStaff, StaffRole
+from carbon_platform.models.merchants import Merchant, MerchantCheckin, MerchantKind, MerchantStaff, StaffRole
 from carbon_platform.models.partners import Partner, PartnerKind, PartnerSecret
 from carbon_platform.models.reference import District, DistrictKind
 from carbon_platform.models.rewards import Funder, LimitPeriod, Reward, StockChange, Voucher, VoucherStatus
@@ -51,7 +51,7 @@ __all__ = [
     "AccountKind", "Administrator", "AdminRole", "Audience", "AuditEvent", "AuthToken", "Base", "Book",
     "CarbonAccount", "District", "DistrictKind", "Enterprise", "Household", "HouseholdInvitation",
     "HouseholdMembership", "Journal", "JournalKind", "LedgerEntry", "LedgerShortfall", "LoginCode",
-    "LotAllocation", "MemberRole", "Merchant", "MerchantKind", "MerchantStaff", "Partner", "PartnerKind",
-    "PartnerSecret", "PointLot", "Resident", "StaffRole", "TokenKind", "Unit",
+    "LotAllocation", "MemberRole", "Merchant", "MerchantCheckin", "MerchantKind", "MerchantStaff", "Partner",
+    "PartnerKind", "PartnerSecret", "PointLot", "Resident", "StaffRole", "TokenKind", "Unit",
     "Funder", "LimitPeriod", "Reward", "StockChange", "Voucher", "VoucherStatus",
 ]

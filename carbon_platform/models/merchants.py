@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carbon_platform.models.accounts import CarbonAccount, Enterprise
-from carbon_platform.models.base import Base, CreatedAt, str_enum
+from carbon_platform.models.base import Base, BigInt, CreatedAt, str_enum
 from carbon_platform.models.reference import District
 
 
@@ -35,6 +36,8 @@ class Merchant(CreatedAt, Base):
     address: Mapped[str] = mapped_column(sa.String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("carbon_accounts.id"), unique=True)
+    # The rulebook's merchant_checkin scenarios this merchant offers at its counter (``services.checkins``).
+    checkin_scenarios: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
 
     account: Mapped[CarbonAccount] = relationship(lazy="joined", innerjoin=True)
     district: Mapped[District] = relationship()
@@ -56,3 +59,26 @@ class MerchantStaff(CreatedAt, Base):
     active: Mapped[bool] = mapped_column(default=True)
 
     merchant: Mapped[Merchant] = relationship(back_populates="staff")
+
+
+class MerchantCheckin(Base):
+    """A resident's check-in at a merchant's counter for one scene on one Beijing day, and the action it made.
+
+    The unique constraint is what makes "once per resident, merchant, scene and day" hold under a race: the
+    check-in claims its row (``INSERT … ON CONFLICT DO NOTHING``) before the action is awarded.
+    """
+
+    __tablename__ = "merchant_checkins"
+    __table_args__ = (
+        sa.UniqueConstraint("merchant_id", "account_id", "scenario", "day"),
+        sa.Index("ix_merchant_checkins_merchant_day", "merchant_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"))
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("carbon_accounts.id"))
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("residents.id"))
+    scenario: Mapped[str] = mapped_column(sa.String(64))
+    day: Mapped[date]  # the Beijing day of the code's time slot
+    checked_in_at: Mapped[datetime]
+    action_id: Mapped[int | None] = mapped_column(BigInt, sa.ForeignKey("actions.id"), unique=True)

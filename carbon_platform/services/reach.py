@@ -12,8 +12,8 @@ with no endpoint behind it. This says so per scenario and channel, from the part
   meter, so ``electricity_saving``, for households only, is really earnable).
 - each channel's trust rule (``points_rules.trust``) goes with it: what a report on it must carry, its bounds, and
   whether a reviewer sees it; the catalogue and the console put it into words.
-- ``merchant_checkin``: never, for now. ``earning`` takes the channel, but no endpoint takes a shop's code
-  from a resident, so no check-in reaches it whatever merchants there are.
+- ``merchant_checkin``: only while an active merchant offers the scene (``Merchant.checkin_scenarios``, set in
+  the console), since a resident checks in by scanning that merchant's code (``services.checkins``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import sqlalchemy as sa
 
 from carbon_platform.extensions import db
-from carbon_platform.models import Partner, PartnerKind
+from carbon_platform.models import Merchant, Partner, PartnerKind
 from points_rules import Rulebook
 from points_rules.rulebook import Scenario
 from points_rules.trust import Trust
@@ -40,9 +40,11 @@ ACTIVE_PARTNER = "active_partner"  # an active partner of the kind may report it
 NO_ACTIVE_PARTNER = "no_active_partner"  # no partner of the kind is registered and active
 PARTNERS_NOT_ALLOWED = "partners_not_allowed"  # active partners of the kind exist, none allowed this scenario
 UNKNOWN_PARTNER_KIND = "unknown_partner_kind"  # no partner can be registered as that kind
-NO_CHECKIN_PATH = "no_checkin_path"  # nothing takes a merchant check-in yet
+ACTIVE_MERCHANT = "active_merchant"  # an active merchant offers the scene: residents check in with its code
+NO_MERCHANT_OFFERS = "no_merchant_offers"  # no active merchant offers the scene
+UNKNOWN_CHANNEL = "unknown_channel"  # a channel the platform does not know (the rulebook schema admits none)
 REASONS = (SELF_REPORT, NO_SELF_REPORTING_ACCOUNT, ACTIVE_PARTNER, NO_ACTIVE_PARTNER, PARTNERS_NOT_ALLOWED,
-           UNKNOWN_PARTNER_KIND, NO_CHECKIN_PATH)
+           UNKNOWN_PARTNER_KIND, ACTIVE_MERCHANT, NO_MERCHANT_OFFERS, UNKNOWN_CHANNEL)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class ChannelReach:
     partners: int = 0
     #: What the channel trusts (``Scenario.trust_for``): as reported, evidence, bounds or review; set by ``Reach.of``.
     trust: Trust | None = None
+    merchants: int = 0
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,10 @@ class Reach:
         self.rulebook = rulebook
         rows = db.session.execute(sa.select(Partner.kind, Partner.allowed_scenarios).where(Partner.active)).all()
         self._partners = [_ActivePartner(kind.value, frozenset(allowed or ())) for kind, allowed in rows]
+        self._offered: dict[str, int] = {}  # scenario -> how many active merchants offer it
+        for (scenes,) in db.session.execute(sa.select(Merchant.checkin_scenarios).where(Merchant.active)):
+            for scenario_id in set(scenes or ()):
+                self._offered[scenario_id] = self._offered.get(scenario_id, 0) + 1
 
     def of(self, scenario: Scenario) -> list[ChannelReach]:
         """Each channel of ``scenario``, in the order the catalogue lists channels (sorted)."""
@@ -93,4 +100,9 @@ class Reach:
             if allowed:
                 return ChannelReach(channel, True, ACTIVE_PARTNER, partners=allowed)
             return ChannelReach(channel, False, PARTNERS_NOT_ALLOWED if of_kind else NO_ACTIVE_PARTNER)
-        return ChannelReach(channel, False, NO_CHECKIN_PATH)  # merchant_checkin, the rulebook's only other channel
+        if channel == "merchant_checkin":
+            offering = self._offered.get(scenario.id, 0)
+            if offering:
+                return ChannelReach(channel, True, ACTIVE_MERCHANT, merchants=offering)
+            return ChannelReach(channel, False, NO_MERCHANT_OFFERS)
+        return ChannelReach(channel, False, UNKNOWN_CHANNEL)

@@ -73,13 +73,15 @@ class ChannelReachSchema(Output):
     creditable = fields.Boolean(metadata={
         "description": "An action on this channel can be credited now: `app` for the account types that report in "
                        "the app (residents, enterprises); `partner:<kind>` while an active partner of that kind may "
-                       "report the scenario; `merchant_checkin` not yet (nothing takes a check-in)."})
+                       "report the scenario; `merchant_checkin` while an active merchant offers the scene "
+                       "(residents scan its code: `POST /checkins`)."})
     reason = fields.String(metadata={
         "enum": list(reach.REASONS),
         "description": "Why: `self_report`, `no_self_reporting_account` (only for households, which do not report "
                        "in the app), `active_partner`, `no_active_partner`, `partners_not_allowed` (the active "
                        "partners of that kind may not report this scenario), `unknown_partner_kind` (no partner "
-                       "can be of that kind), `no_checkin_path`."})
+                       "can be of that kind), `active_merchant`, `no_merchant_offers` (no active merchant "
+                       "offers this check-in scene), `unknown_channel`."})
 
 
 class ScenarioSchema(Output):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import sqlalchemy as sa
 from PIL import Image
@@ -143,3 +144,38 @@ def test_a_throttled_scanner_raises_an_alert_on_the_dashboard(app):
                  json={"code": f"ABCDE{n:05d}"})
     html = console(app, AdminRole.OPERATOR).get("/admin/dashboard").get_data(as_text=True)
     assert 'data-alert="voucher.scan_throttled"' in html
+
+
+def test_a_merchant_manager_ticks_the_check_in_scenes_a_merchant_offers(app):
+    client = console(app, AdminRole.MERCHANT_MANAGER)
+    with app.app_context():
+        shop_id = f.merchant(name="泰山光盘餐厅").id
+        commit()
+    path = f"/admin/merchants/{shop_id}"
+    page = client.get(path).get_data(as_text=True)
+    # the in-force rulebook's merchant_checkin scenarios, by name, as checkboxes: nobody types a code
+    for value, name in (("clean_plate", "光盘行动"), ("own_bag", "自带购物袋"), ("taishan_zero_waste", "泰山无废景区")):
+        assert f'type="checkbox" value="{value}"' in page and name in page
+    assert 'value="bus_ride"' not in page
+    saved = client.post(f"{path}/checkin-scenes", data={"csrf_token": csrf_token(client, path),
+                                                        "scenarios": ["clean_plate", "own_bag"]})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Merchant, shop_id).checkin_scenarios == ["clean_plate", "own_bag"]
+        assert db.session.scalar(sa.select(AuditEvent.action).where(
+            AuditEvent.action == "merchant.checkin_scenarios")) == "merchant.checkin_scenarios"
+    page = client.get(path).get_data(as_text=True)
+    ticked = set(re.findall(r'<input checked[^>]*name="scenarios"[^>]*value="([a-z_]+)"', page))
+    assert ticked == {"clean_plate", "own_bag"}
+    refused = client.post(f"{path}/checkin-scenes", data={"csrf_token": csrf_token(client, path),
+                                                          "scenarios": ["clean_plate", "bus_ride"]})
+    assert refused.status_code == 400
+    assert "现行规则中没有这个商户打卡场景：bus_ride" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Merchant, shop_id).checkin_scenarios == ["clean_plate", "own_bag"]  # unchanged
+    cleared = client.post(f"{path}/checkin-scenes", data={"csrf_token": csrf_token(client, path)})
+    assert cleared.status_code == 302
+    with app.app_context():
+        assert db.session.get(Merchant, shop_id).checkin_scenarios == []
+    no_csrf = client.post(f"{path}/checkin-scenes", data={"scenarios": ["own_bag"]})
+    assert no_csrf.status_code == 400

@@ -10,7 +10,7 @@ import pytest
 from admin.permissions import PERMISSIONS
 from carbon_platform.db import commit
 from carbon_platform.models import AdminRole, PartnerKind
-from carbon_platform.services import organisations
+from carbon_platform.services import checkins, organisations
 from tests import factories as f
 from tests.admin.helpers import console, log_in
 
@@ -47,7 +47,8 @@ def test_each_scenario_in_words_with_its_channels_reach_in_chinese(app):
     assert "同一个月已计入“电动汽车充电”时不计分" in text(row(page, "nev_driving"))
     assert "每天最多 4 次，每户所有成员合计" in text(row(page, "waste_sorting"))
     assert "不计分：该发电量已获绿证或 CCER，不重复计入" in text(row(page, "pv_generation"))
-    assert "平台还没有商户打卡的入口" in text(channel(page, "clean_plate", "merchant_checkin"))
+    assert "商户扫码打卡：现在不能计分（还没有启用的商户提供这一低碳场景打卡" in text(
+        channel(page, "clean_plate", "merchant_checkin"))
     assert 'data-scenario="nev_driving" data-creditable="no"' in page
 
 
@@ -61,6 +62,21 @@ def test_registering_a_partner_makes_its_channel_creditable_on_the_page(app):
     line = channel(client.get(PAGE).get_data(as_text=True), "cycling", "partner:bike_share")
     assert 'data-creditable="yes"' in line
     assert "合作方数据：共享单车：现在可以计分（1 个启用的合作方可以上报）" in text(line)
+
+
+def test_a_merchant_offering_a_scene_makes_its_check_in_creditable_on_the_page(app):
+    client = console(app)
+    with app.app_context():
+        shop = f.merchant(name="泰山光盘餐厅")
+        checkins.set_scenarios(shop, ["clean_plate"], actor=f.TEST_ACTOR)
+        commit()
+    page = client.get(PAGE).get_data(as_text=True)
+    line = channel(page, "clean_plate", "merchant_checkin")
+    assert 'data-creditable="yes"' in line and "商户扫码打卡：现在可以计分（1 家启用的商户提供扫码打卡）" in text(line)
+    assert 'data-creditable="no"' in channel(page, "own_bag", "merchant_checkin")
+    client.get("/admin/lang/en")
+    line = channel(client.get(PAGE).get_data(as_text=True), "clean_plate", "merchant_checkin")
+    assert "1 active merchant(s) offer check-ins by code" in text(line)
 
 
 def test_the_page_in_english_has_no_chinese_but_the_programme_tag_and_names_from_partners(app):

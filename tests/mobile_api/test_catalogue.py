@@ -13,8 +13,8 @@ from carbon_platform import seeding
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
-from carbon_platform.models import AuditEvent, Partner, PartnerKind, RulebookVersion
-from carbon_platform.services import organisations, rewards, rulebooks
+from carbon_platform.models import AuditEvent, Merchant, Partner, PartnerKind, RulebookVersion
+from carbon_platform.services import checkins, organisations, rewards, rulebooks
 from points_rules import load_rulebook_file
 from tests import factories as f
 from tests.mobile_api.helpers import assert_error
@@ -155,15 +155,30 @@ def test_a_partner_channel_is_creditable_only_while_an_active_partner_of_its_kin
                                     "reason": "no_active_partner"}
 
 
-def test_merchant_check_ins_and_household_only_self_reports_cannot_be_credited(app, client, seeded):
+def test_a_check_in_scene_is_creditable_while_an_active_merchant_offers_it(app, client, seeded):
     with app.app_context():
-        f.merchant()  # an active merchant changes nothing: no endpoint takes a check-in
+        shop = f.merchant()  # a merchant offering nothing changes nothing
         commit()
     scenarios = {s["id"]: s for s in client.get("/api/v1/scenarios").json["scenarios"]}
     assert scenarios["clean_plate"]["reach"] == [
-        {"channel": "merchant_checkin", "creditable": False, "reason": "no_checkin_path"}]
+        {"channel": "merchant_checkin", "creditable": False, "reason": "no_merchant_offers"}]
     assert scenarios["clean_plate"]["creditable"] is False
     assert [r["creditable"] for r in scenarios["taishan_zero_waste"]["reach"]] == [True, False]  # app, check-in
+    with app.app_context():
+        checkins.set_scenarios(db.session.get(Merchant, shop.id), ["clean_plate"], actor=f.TEST_ACTOR)
+        commit()
+    scenarios = {s["id"]: s for s in client.get("/api/v1/scenarios").json["scenarios"]}
+    assert scenarios["clean_plate"]["reach"] == [
+        {"channel": "merchant_checkin", "creditable": True, "reason": "active_merchant"}]
+    assert scenarios["own_bag"]["creditable"] is False
+    with app.app_context():
+        db.session.get(Merchant, shop.id).active = False
+        commit()
+    assert next(s for s in client.get("/api/v1/scenarios").json["scenarios"] if s["id"] == "clean_plate")[
+        "reach"][0]["reason"] == "no_merchant_offers"
+
+
+def test_household_only_self_reports_and_unknown_partner_kinds_cannot_be_credited(app, client, seeded):
     with app.app_context():
         document = copy.deepcopy(db.session.execute(sa.select(RulebookVersion.document)).scalar_one())
         document["version"] = "2026.8"

@@ -19,6 +19,7 @@ export const routes = [
   { path: '/household', name: 'household', component: () => import('../views/resident/HouseholdView.vue'), meta: { audience: R } },
   { path: '/mall', name: 'mall', component: () => import('../views/resident/MallView.vue'), meta: { audience: R, tabs: R } },
   { path: '/mall/:id', name: 'reward', component: () => import('../views/resident/RewardView.vue'), meta: { audience: R } },
+  { path: '/checkin', name: 'checkin', component: () => import('../views/resident/CheckinView.vue'), meta: { audience: R } },
   { path: '/vouchers', name: 'vouchers', component: () => import('../views/resident/VouchersView.vue'), meta: { audience: R } },
   { path: '/vouchers/:id', name: 'voucher', component: () => import('../views/resident/VoucherView.vue'), meta: { audience: R } },
   { path: '/me', name: 'me', component: () => import('../views/resident/MeView.vue'), meta: { audience: R, tabs: R } },
@@ -29,6 +30,7 @@ export const routes = [
   { path: '/merchant/login', name: 'merchant-login', component: () => import('../views/merchant/LoginView.vue'), meta: { public: true } },
   { path: '/merchant', name: 'merchant-scan', component: () => import('../views/merchant/ScanView.vue'), meta: { audience: M, tabs: M } },
   { path: '/merchant/today', name: 'merchant-today', component: () => import('../views/merchant/TodayView.vue'), meta: { audience: M, tabs: M } },
+  { path: '/merchant/scenes', name: 'merchant-scenes', component: () => import('../views/merchant/ScenesView.vue'), meta: { audience: M, tabs: M } },
   { path: '/:missing(.*)*', name: 'missing', component: () => import('../views/NotFoundView.vue'), meta: { public: true } },
 ]
 
