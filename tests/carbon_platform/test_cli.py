@@ -80,7 +80,7 @@ def test_the_demo_publishes_the_corrected_rulebooks_through_dual_control(app, ru
                                                              ("2026.2", RulebookStatus.PUBLISHED),
                                                              ("2026.3", RulebookStatus.PUBLISHED)]
         names = {a.id: a.username for a in db.session.execute(sa.select(Administrator)).scalars()}
-        for base, correction in zip(versions, versions[1:]):
+        for base, correction in zip(versions, versions[1:], strict=False):
             # drafted and submitted by one administrator, approved by another, based on the version it corrects
             assert (names[correction.created_by_id], names[correction.submitted_by_id],
                     names[correction.decided_by_id]) == ("operator", "operator", "admin")
