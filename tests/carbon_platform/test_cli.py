@@ -226,3 +226,18 @@ def test_rules_commands_need_no_database(tmp_path):
     assert "ok — taian 2026.2: 15 scenarios" in checked.output
     assert not (tmp_path / "carbon-platform" / "carbon.db").exists()
 
+
+
+def test_every_scenario_of_the_demo_can_be_credited(app, runner):
+    # Issue #17's done-when: no scenario lacks a channel that can credit it (a partner of its kind, a merchant
+    # offering its check-in, or the app), in the demo as `make run` shows it.
+    from carbon_platform.services import reach
+
+    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+    with app.app_context():
+        rulebook = rulebooks.rules_in_force(utcnow()).rulebook
+        channels = reach.Reach(rulebook)
+        stuck = {s.id: [(c.channel, c.reason) for c in channels.of(s)] for s in rulebook.scenarios.values()
+                 if not any(c.creditable for c in channels.of(s))}
+        assert stuck == {}
+        assert len(rulebook.scenarios) == 15
