@@ -28,7 +28,8 @@ class CheckinCodeSchema(Output):
 
 
 class CheckinScanSchema(Input):
-    code = text(200, metadata={"description": "The payload of the merchant's check-in QR code, as scanned."})
+    code = text(200, required=True,
+                metadata={"description": "The payload of the merchant's check-in QR code, as scanned."})
 
 
 class CheckinResultSchema(Output):
