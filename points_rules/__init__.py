@@ -15,9 +15,10 @@ or two.
 from points_rules.engine import Refused, Result, Status, evaluate
 from points_rules.facts import NO_USAGE, CampaignUsage, Facts, Totals, Usage
 from points_rules.formula import Formula, FormulaError, compile_formula
+from points_rules.loading import load_rulebook, load_rulebook_file, parse_yaml
 from points_rules.periods import Period, expiry_for, period_bounds, period_key
 from points_rules.receipt import Adjustment, Receipt
-from points_rules.rulebook import Rulebook, RulebookError, load_rulebook, load_rulebook_file, parse_yaml
+from points_rules.rulebook import Rulebook, RulebookError
 from points_rules.simulate import ActionFileError, Comparison, Report, compare, read_actions, simulate
 from points_rules.usage import Action, CampaignStops, Need, Tally, UsageBook
 
