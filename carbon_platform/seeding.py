@@ -191,7 +191,7 @@ def _load_demo_meters(data: dict[str, Any], report: Report) -> None:
 
 #: The corrected rulebooks, in order (each file's header says what it changes from the one before): new versions,
 #: never edits of a published one, so receipts of actions judged by an earlier version keep its factors.
-CORRECTIONS = ("rulebook-2026.2.yaml", "rulebook-2026.3.yaml")
+CORRECTIONS = ("rulebook-2026.2.yaml", "rulebook-2026.3.yaml", "rulebook-2026.4.yaml")
 
 
 def publish_corrections(report: Report) -> None:

@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 from points_rules.formula import FUNCTIONS, Formula, FormulaError, compile_formula
 from points_rules.periods import Period, as_utc
 from points_rules.rulebook import Campaign, Cap, Condition, Effect, Factor, Input, Rulebook, RulebookError, Scenario
+from points_rules.same_fact import build as build_same_fact
 from points_rules.schema import RulebookSchema, error_paths
 from points_rules.trust import build as build_trust
 
@@ -213,6 +214,7 @@ class _Builder:
             hold=timedelta(days=default_hold if raw["hold_days"] is None else raw["hold_days"]),
             description_zh=raw["description_zh"], description_en=raw["description_en"],
             points_only=conditions["points_only"], trust=trust,
+            same_fact=build_same_fact(path, raw["same_fact"], raw, self.error),
         )
 
     def campaign(self, index: int, raw: dict, scenario_ids: set[str]) -> Campaign:

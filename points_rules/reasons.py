@@ -41,6 +41,11 @@ EVIDENCE = {"photo": ("一张照片", "a photo"),
             "photo_and_certificate": ("现场照片和证明材料照片各一张", "a photo of the event and one of its papers")}
 REVERSED = ("已撤销：合作方更正或取消了这条记录，积分已收回。",
             "Reversed: the partner corrected or cancelled this record, and its points were taken back.")
+#: An app report reversed because a partner's record (or a check-in) of the same fact replaced it (same_fact).
+SUPERSEDED = ("已由合作方的记录替代：公交卡、回收站或商户等合作方也记录了这件事，同一件事只计一次，以合作方的记录为准，"
+              "这次申报的积分已收回。",
+              "Replaced: a partner (the card operator, the station or the shop) recorded the same thing, which counts "
+              "once, as the partner recorded it; this report's points were taken back.")
 UNKNOWN = ("未计入（原因：{reason}）。", "Not credited (reason: {reason}).")
 
 
@@ -48,7 +53,7 @@ def explain(status: str, reason: str | None, detail: str | None, scenario_id: st
             rulebook: Rulebook | None) -> tuple[str, str] | None:
     """(Chinese, English) words for an action that is not (or not yet) credited; None for a credited one."""
     if status == "reversed":
-        return REVERSED
+        return SUPERSEDED if reason == "superseded" else REVERSED
     if status == "credited" or reason is None:
         return None
     scenario = rulebook.scenarios.get(scenario_id) if rulebook else None

@@ -15,6 +15,7 @@ from typing import Any
 
 from points_rules.formula import Formula
 from points_rules.periods import Period, city_day_start
+from points_rules.same_fact import SameFact
 from points_rules.trust import Trust
 from points_rules.trust import legacy as legacy_trust
 
@@ -156,6 +157,8 @@ class Scenario:
     # -- trust per channel (issue #17 item 8; points_rules/trust.py) --
     #: channel → its declared rule; empty in rulebooks before 2026.3, which say evidence and review scenario-wide.
     trust: Mapping[str, Trust] = field(default_factory=dict, compare=False)
+    #: When an app report and a partner's record are one fact (points_rules/same_fact.py); None: never matched.
+    same_fact: SameFact | None = field(default=None, compare=False)
 
     def trust_for(self, channel: str) -> Trust:
         """What ``channel`` trusts: its declared rule, or the scenario-wide evidence and review keys (legacy)."""

@@ -152,6 +152,21 @@ class TrustRuleField(fields.Field):
         return result
 
 
+# -- one fact, one credit across channels (issue #17 item 9; points_rules/same_fact.py) -------------------------
+
+
+class SameFactQuantitySchema(Strict):
+    input = fields.String(required=True, validate=IDENTIFIER)
+    within = number(required=True, validate=validate.Range(min=0, max=1), metadata={
+        "description": "how far apart the two quantities may be, as a share of the larger (0.5: half)"})
+
+
+class SameFactSchema(Strict):
+    window_minutes = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=24 * 60), metadata={
+        "description": "how far apart in time an app report and a partner's record of one fact may be"})
+    quantity = fields.Nested(SameFactQuantitySchema, load_default=None)
+
+
 class ScenarioSchema(Strict):
     id = fields.String(required=True, validate=IDENTIFIER)
     name_zh = text(required=True)
@@ -187,6 +202,8 @@ class ScenarioSchema(Strict):
     trust = fields.Dict(keys=fields.String(validate=CHANNEL), values=TrustRuleField(), load_default=None,
                         validate=validate.Length(min=1), metadata={
                             "description": "channel → as_reported, or {evidence, below, review}"})
+    same_fact = fields.Nested(SameFactSchema, load_default=None, metadata={
+        "description": "when an app report and a partner's record are one fact: the partner's stands"})
 
     @validates_schema
     def kind_has_its_rule(self, data, **_kwargs):

@@ -58,6 +58,9 @@ class Action(Base):
     reviewed_at: Mapped[datetime | None]
     review_note: Mapped[str | None] = mapped_column(sa.String(500))
     evidence_requested_at: Mapped[datetime | None]
+    # An app report reversed because a partner's record (or a check-in) of the same fact arrived: that record,
+    # which stands in its place (services.same_fact). A record replaces at most one report.
+    superseded_by_id: Mapped[int | None] = mapped_column(BigInt, sa.ForeignKey("actions.id"), unique=True)
 
 
 class CampaignBudget(Base):

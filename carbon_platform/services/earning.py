@@ -6,7 +6,9 @@ goes through. In one transaction it:
 1. locks the account's row, then its household's (ascending ids: no two awards lock in opposite
    orders), so two concurrent awards to one account cannot both slip under a cap;
 2. answers a replayed idempotency key with the action it created (a changed request is a conflict),
-   and a fact already credited through any channel (its natural key) as a duplicate;
+   and a fact already credited through any channel (its natural key, or the scenario's ``same_fact`` rule:
+   an app report of a fact a partner's record credited) as a duplicate; a partner's record of a fact an app
+   report credited replaces the report, which is reversed first (``services.same_fact``);
 3. locks the budget rows of the campaigns that could pay, so budgets are read and spent exactly;
 4. reads usage for the action's periods from the actions already counted;
 5. evaluates with the rulebook in force and stores the action with its receipt;
@@ -37,7 +39,7 @@ from carbon_platform.models import (
     Resident,
 )
 from carbon_platform.services import budgets as campaign_budgets
-from carbon_platform.services import holders, ledger, rulebooks, usage
+from carbon_platform.services import holders, ledger, rulebooks, same_fact, usage
 from carbon_platform.services.journal import checked_key, fingerprint, jsonable, lock_accounts
 from points_rules import Action as UsageAction
 from points_rules import CampaignStops, Facts, Status, UsageBook, evaluate
@@ -100,6 +102,7 @@ class Award:
     action: Action
     duplicate_of: Action | None = None  # set when the fact was already credited through another report
     replayed: bool = False
+    replaced: Action | None = None  # the app report of the same fact this partner record replaced (reversed)
 
 
 def award_action(account_id: int, *, account_type: str, scenario: str, inputs: dict[str, Any], occurred_at: datetime,
@@ -127,6 +130,7 @@ class _Item:
     repeats: _Item | None = None
     by_key: bool = False
     as_counted: UsageAction | None = None  # the claim as the usage book counts it (set before evaluating)
+    replaces: Action | None = None  # the app report of the same fact it replaces (reversed before evaluating)
 
 
 @dataclass(eq=False)
@@ -167,7 +171,8 @@ def award_many(claims: list[Claim], *, now: datetime | None = None,
     _answer_earlier(items, keys_are_new=context is not None and context.keys_are_new)
     version_id, rulebook = context.rules if context else rulebooks.rules_in_force(now)
     book = UsageBook(rulebook, context.stops if context else campaign_budgets.stops())
-    todo = [item for item in items if item.outcome is None and item.repeats is None]
+    todo = _same_facts([item for item in items if item.outcome is None and item.repeats is None], rulebook, frozen,
+                       now)
     for item in todo:
         c = item.claim
         item.as_counted = UsageAction(c.account_id, Facts(c.scenario, c.inputs, c.account_type, as_utc(c.occurred_at),
@@ -217,6 +222,28 @@ def _judge(item: _Item, rulebook: Rulebook, version_id: int, book: UsageBook, fr
     counted = result.status is not Status.REJECTED and (result.grams or result.base_points)
     paid = {c.id: result.campaign_points.get(c.id, 0) for c in book.targeted(item.as_counted)} if counted else {}
     return _Judged(item, columns, earning, paid)
+
+
+def _same_facts(todo: list[_Item], rulebook: Rulebook, frozen: Mapping[int, bool], now: datetime) -> list[_Item]:
+    """The claims still to judge once each fact told by another channel is settled: an app report of a fact a
+    partner's record credited is answered as a duplicate of it; a partner's record of a fact an app report
+    credited reverses the report first, so that the caps and budgets it is judged under count the fact once.
+
+    A frozen account is not matched (nothing of it is reversed). The report is reversed before the record is
+    judged; the record is then written whatever the rules say of it (even rejected: the partner's word on the
+    fact stands). No refusal can follow for it: its key and account were checked, its account is not frozen,
+    and the credit's amounts and times come from a rulebook that bounds them."""
+    matches = same_fact.find([item.claim for item in todo], rulebook, skip={a for a, cold in frozen.items() if cold})
+    for item, match in zip(todo, matches, strict=True):
+        if match is None:
+            continue
+        if not match.replaces:
+            item.outcome = Award(match.action, duplicate_of=match.action)
+            continue
+        reverse_action(match.action, reason=same_fact.words(item.claim.channel), now=now)
+        match.action.reason = same_fact.REASON
+        item.replaces = match.action
+    return [item for item in todo if item.outcome is None]
 
 
 def _as_before(item: _Item) -> Award | DomainError:
@@ -285,7 +312,9 @@ def _write(judged: list[_Judged], now: datetime, locked: Mapping[int, bool]) -> 
         _insert_actions(), [j.columns for j in judged])}
     actions = [written[j.columns["idempotency_key"]] for j in judged]
     for j, action in zip(judged, actions, strict=True):
-        j.item.outcome = Award(action)
+        j.item.outcome = Award(action, replaced=j.item.replaces)
+        if j.item.replaces is not None:
+            j.item.replaces.superseded_by_id = action.id
     due = [(action, j.earning) for j, action in zip(judged, actions, strict=True) if j.earning is not None]
     if due:
         journal_ids = ledger.earn_many(

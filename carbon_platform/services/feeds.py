@@ -360,8 +360,9 @@ def _outcome(event_id: str, award: earning.Award) -> Outcome:
     action = award.action
     if award.duplicate_of is not None:
         return Outcome(event_id, EventStatus.DUPLICATE, "this fact was already credited", action.id)
+    replaced = f"replaces the app report of the same fact (action {award.replaced.id})" if award.replaced else None
     if action.status is ActionStatus.CREDITED:
-        return Outcome(event_id, EventStatus.CREDITED, None, action.id, action.points)
+        return Outcome(event_id, EventStatus.CREDITED, replaced, action.id, action.points)
     if action.status is ActionStatus.REVIEW:
         status = EventStatus.QUARANTINED if action.reason == "implausible" else EventStatus.REVIEW
         return Outcome(event_id, status, action.detail, action.id, action.points)

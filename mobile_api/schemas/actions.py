@@ -42,6 +42,10 @@ class ActionSchema(Output):
     received_at = fields.DateTime()
     grams = fields.Integer()
     points = fields.Integer()
+    superseded_by = fields.Integer(attribute="superseded_by_id", allow_none=True, metadata={
+        "format": "int64",
+        "description": "For a report reversed because a partner recorded the same fact: the partner's action, which "
+                       "stands in its place."})
     duplicate = fields.Boolean(dump_default=False, metadata={
         "description": "true when this fact was already credited"})
     reason_zh = fields.Method("_reason_zh", allow_none=True, metadata={

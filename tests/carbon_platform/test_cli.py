@@ -78,7 +78,8 @@ def test_the_demo_publishes_the_corrected_rulebooks_through_dual_control(app, ru
         versions = db.session.execute(sa.select(RulebookVersion).order_by(RulebookVersion.id)).scalars().all()
         assert [(v.version, v.status) for v in versions] == [("2026.1", RulebookStatus.PUBLISHED),
                                                              ("2026.2", RulebookStatus.PUBLISHED),
-                                                             ("2026.3", RulebookStatus.PUBLISHED)]
+                                                             ("2026.3", RulebookStatus.PUBLISHED),
+                                                             ("2026.4", RulebookStatus.PUBLISHED)]
         names = {a.id: a.username for a in db.session.execute(sa.select(Administrator)).scalars()}
         for base, correction in zip(versions, versions[1:], strict=False):
             # drafted and submitted by one administrator, approved by another, based on the version it corrects
@@ -86,11 +87,11 @@ def test_the_demo_publishes_the_corrected_rulebooks_through_dual_control(app, ru
                     names[correction.decided_by_id]) == ("operator", "operator", "admin")
             assert correction.based_on_id == base.id
             assert correction.effective_from >= base.effective_from
-        assert rulebooks.rules_in_force(utcnow()).rulebook.version == "2026.3"
+        assert rulebooks.rules_in_force(utcnow()).rulebook.version == "2026.4"
         # the demo's actions, all in the past, keep the version that judged them; the household's meter reading
-        # is sent after the corrections, so 2026.3 (its baseline rule) judged it
+        # is sent after the corrections, so the newest (2026.4, with 2026.3's baseline rule) judged it
         judged = dict(db.session.execute(sa.select(Action.scenario, Action.rulebook_version_id)).all())
-        assert judged.pop("electricity_saving") == versions[2].id
+        assert judged.pop("electricity_saving") == versions[-1].id
         assert set(judged.values()) == {versions[0].id}
         events = [e.action for e in db.session.execute(
             sa.select(AuditEvent).where(AuditEvent.action.like("rulebook.%")).order_by(AuditEvent.id)).scalars()]

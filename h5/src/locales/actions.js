@@ -79,6 +79,7 @@ export default {
       review_required: '这类行动需要人工审核。',
       over_bound: '超出了凭申报即可当场计入的范围，需要人工审核。',
       evidence_missing: '缺少这个行动需要的照片。',
+      superseded: '合作方（公交卡、回收站、商户等）也记录了这件事。同一件事只计一次，以合作方的记录为准，这次申报的积分已收回。',
       other: '不符合规则。',
     },
     trust: {
@@ -112,6 +113,7 @@ export default {
       releaseAt: '积分可用时间',
       released: '积分已于 {time} 可用',
       pendingUntil: '积分暂存，{time} 起可用',
+      replacedBy: '查看替代它的合作方记录',
       methodology: '计算方法',
       rulebook: '积分规则',
       methodologyVersion: '方法学版本',
@@ -347,6 +349,7 @@ export default {
       review_required: 'Actions of this kind are checked by staff.',
       over_bound: 'It is beyond what is credited on your report alone, so staff will check it.',
       evidence_missing: 'The photos this action needs are missing.',
+      superseded: 'A partner (the card operator, the station or the shop) recorded the same thing. It counts once, as the partner recorded it, so this report\'s points were taken back.',
       other: 'It does not meet the rules.',
     },
     trust: {
@@ -380,6 +383,7 @@ export default {
       releaseAt: 'Points spendable from',
       released: 'Points spendable since {time}',
       pendingUntil: 'Points on hold until {time}',
+      replacedBy: 'See the partner\'s record that replaced it',
       methodology: 'How it was calculated',
       rulebook: 'Rules',
       methodologyVersion: 'Methodology version',
