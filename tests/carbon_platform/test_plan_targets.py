@@ -37,7 +37,7 @@ def of(rows) -> dict:
     return {row.target.id: row for row in rows}
 
 
-@pytest.mark.parametrize("version", ["rulebook-2026.2.yaml", "rulebook-2026.3.yaml"])
+@pytest.mark.parametrize("version", ["rulebook-2026.2.yaml", "rulebook-2026.3.yaml", "rulebook-2026.4.yaml"])
 def test_every_target_names_programmes_scenarios_and_inputs_the_rulebook_has(version):
     rulebook = load_rulebook_file(SEEDS / version)
     plan = plan_targets.load()

@@ -131,6 +131,7 @@ export default {
       reviewNote: '审核意见：{note}',
       photos: '附了 {n} 张照片',
       reason: '未计入的原因',
+      reasonReversed: '撤销的原因',
       textVersion: '凭证文本',
       stepName: {
         formula_value: '按公式算出的减排量（克）',
@@ -401,6 +402,7 @@ export default {
       reviewNote: 'Reviewer\'s note: {note}',
       photos: '{n} photo(s) attached',
       reason: 'Why it was not credited',
+      reasonReversed: 'Why it was reversed',
       textVersion: 'Receipt as text',
       stepName: {
         formula_value: 'Saving by the formula (grams)',
