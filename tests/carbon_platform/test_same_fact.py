@@ -18,6 +18,7 @@ from carbon_platform.models import COUNTED, Action, ActionStatus, CarbonAccount
 from carbon_platform.services import earning, invariants, rulebooks
 from points_rules import parse_yaml
 from tests import factories as f
+from tests.concurrency import run_concurrently
 
 BEIJING = timezone(timedelta(hours=8))
 NOW = datetime(2026, 6, 3, 21, 0, tzinfo=BEIJING)
@@ -185,6 +186,36 @@ def test_any_order_of_arrival_leaves_one_credit_per_ride_the_cards_where_it_has_
     assert held.points_pending == sum(a.points for a in credited)
     assert held.reduction_grams == sum(a.grams for a in credited)
     assert invariants.verify() == []
+
+
+# -- at the same moment ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.concurrency
+def test_a_report_and_the_cards_record_arriving_at_once_leave_one_credit(app):
+    """The resident taps "report" as the card's feed delivers the same ride: whichever takes the account's lock
+    first, the other sees it, so one credit stands, the card's (repeated 20 times)."""
+    with app.app_context():
+        seeding.load_reference()
+        publish("2026.4")
+        commit()
+    at, channels = NOW - timedelta(hours=3), ("app", CARD)
+    for repetition in range(20):
+        with app.app_context():
+            account_id = f.resident().account_id
+            commit()
+        outcomes = run_concurrently(app, lambda i, a=account_id: (channels[i], ride(
+            a, channels[i], at + timedelta(minutes=10 * i), 5 + i).action.channel), 2)
+        assert not outcomes.errors and not outcomes.refused, (repetition, outcomes.errors[:1])
+        answers = dict(outcomes.ok)
+        # The report is credited (then replaced) when it came first, or answered with the card's record it repeats.
+        assert answers[CARD] == CARD and answers["app"] in ("app", CARD), (repetition, answers)
+        with app.app_context():
+            standing = counted(account_id)
+            assert [a.channel for a in standing] == [CARD], repetition
+            held = account(account_id)
+            assert (held.points_pending, held.reduction_grams) == (standing[0].points, standing[0].grams), repetition
+            assert invariants.verify() == [], repetition
 
 
 def test_the_console_shows_which_record_replaced_a_report(app):

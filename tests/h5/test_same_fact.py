@@ -27,7 +27,8 @@ WORDS = {
     "zh": {"reversed": "已撤销", "title": "撤销的原因", "why": "同一件事只计一次", "hold": "积分可用时间",
            "link": "查看替代它的合作方记录", "credited": "已计入"},
     "en": {"reversed": "Reversed", "title": "Why it was reversed", "why": "It counts once",
-           "hold": "Points spendable from", "link": "See the partner's record that replaced it", "credited": "Credited"},
+           "hold": "Points spendable from", "link": "See the partner's record that replaced it",
+           "credited": "Credited"},
 }
 
 
