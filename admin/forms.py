@@ -65,6 +65,22 @@ def plausible_time(_form, field) -> None:
         raise StopValidation(_l("请填写 2000 到 2100 年之间的时间"))
 
 
+class Checkboxes(SelectMultipleField):
+    """A group of checkboxes whose choices the view fills (scenarios, districts…, ``admin.choices``). What comes
+    back must be one of them: a name typed where a code belongs is refused, never saved. An empty value (a form
+    that sends the field with nothing ticked) is no choice at all."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def __init__(self, label=None, validators=None, **options):
+        options.setdefault("invalid_choice_message", _l("“%(value)s”不在可选项中，请从列表中勾选"))
+        super().__init__(label, validators, choices=[], **options)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata([value for value in valuelist if value])
+
+
 ROLE_NAMES = {
     AdminRole.SUPER_ADMIN: _l("超级管理员"),
     AdminRole.OPERATOR: _l("运营"),
@@ -139,8 +155,7 @@ class PartnerRotateForm(ConsoleForm):
 
 
 class PartnerSettingsForm(ConsoleForm):
-    allowed_scenarios = StringField(_l("允许上报的场景（逗号分隔，留空为该类型的全部场景）"),
-                                    validators=[Length(max=1000)])
+    allowed_scenarios = Checkboxes(_l("允许上报的场景（都不勾选为该类型的全部场景）"))
     rate_limit = StringField(_l("请求速率"), validators=[DataRequired(), Length(max=64)])
     active = BooleanField(_l("启用"))
 
@@ -193,7 +208,7 @@ class RewardForm(ConsoleForm):
     stock = IntegerField(_l("初始库存"), validators=[Optional(), within(0, MAX_AMOUNT)])
     limit_count = IntegerField(_l("每人限兑次数"), validators=[Optional(), within(1, MAX_INT32)])
     limit_period = SelectField(_l("限兑周期"), choices=LIMIT_PERIODS)
-    districts = StringField(_l("限定区县代码（逗号分隔，留空为全市）"), validators=[Length(max=500)])
+    districts = Checkboxes(_l("限定区县（都不勾选为全市）"))
     starts_at = DateTimeLocalField(_l("上架时间（北京时间）"), validators=[Optional(), plausible_time])
     ends_at = DateTimeLocalField(_l("下架时间（北京时间）"), validators=[Optional(), plausible_time])
     voucher_days = IntegerField(_l("券有效天数"), validators=[DataRequired(), within(1, MAX_VOUCHER_DAYS)])
@@ -241,10 +256,9 @@ class CampaignForm(ConsoleForm):
     name_en = StringField(_l("名称（英文）"), validators=[DataRequired(), Length(max=120)])
     starts_at = DateTimeLocalField(_l("开始（北京时间）"), validators=[DataRequired(), plausible_time])
     ends_at = DateTimeLocalField(_l("结束（北京时间，不含）"), validators=[DataRequired(), plausible_time])
-    scenarios = StringField(_l("场景（逗号分隔，留空为全部）"), validators=[Length(max=500)])
-    districts = StringField(_l("区县代码（逗号分隔，留空为全市）"), validators=[Length(max=500)])
-    account_types = StringField(_l("账户类型（resident、household、enterprise，逗号分隔，留空为全部）"),
-                                validators=[Length(max=100)])
+    scenarios = Checkboxes(_l("场景（都不勾选为全部）"))
+    districts = Checkboxes(_l("区县（都不勾选为全市）"))
+    account_types = Checkboxes(_l("账户类型（都不勾选为全部）"))
     multiplier = DecimalField(_l("积分倍数（如 2 为双倍）"), places=2,
                               validators=[Optional(), finite, within(1, 10)])
     fixed_bonus = IntegerField(_l("每次额外积分"), validators=[Optional(), within(1, MAX_AMOUNT)])

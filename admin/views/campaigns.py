@@ -9,6 +9,7 @@ from decimal import Decimal
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from admin import choices
 from admin.forms import CampaignForm, ConfirmForm
 from admin.messages import message_for
 from admin.paging import paginate
@@ -25,8 +26,19 @@ def _actor() -> audit.Actor:
     return audit.Actor.admin(current_admin())
 
 
-def _listed(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
+def _campaign_form(rulebook=None, **data) -> CampaignForm:
+    """The campaign form with its pick lists: the scenarios of the newest rulebook, the districts, the account
+    types, each by name. ``data`` fills it (editing); without, it reads the request."""
+    form = CampaignForm(**data)
+    if rulebook is None:
+        try:
+            _version, rulebook = campaigns.current()
+        except rulebooks.NoRulebookInForce:
+            rulebook = None
+    form.scenarios.choices = choices.scenarios(rulebook) if rulebook else []
+    form.districts.choices = choices.districts()
+    form.account_types.choices = choices.account_types()
+    return form
 
 
 def _number(value: Decimal) -> int | float:
@@ -39,7 +51,7 @@ def document_of(form: CampaignForm) -> dict:
     def moment(value: datetime) -> str:
         return value.replace(tzinfo=CITY_TZ).isoformat()
 
-    target = {key: _listed(getattr(form, key).data) for key in ("scenarios", "districts", "account_types")}
+    target = {key: list(getattr(form, key).data or []) for key in ("scenarios", "districts", "account_types")}
     effects = []
     if form.multiplier.data and form.multiplier.data > 1:
         effects.append({"type": "multiplier", "factor": _number(form.multiplier.data)})
@@ -60,7 +72,7 @@ def document_of(form: CampaignForm) -> dict:
 
 
 def _form_for(campaign_id: str) -> CampaignForm:
-    version, _rulebook = campaigns.current()
+    version, rulebook = campaigns.current()
     doc = next((c for c in version.document.get("campaigns", []) if c.get("id") == campaign_id), None)
     if doc is None:
         abort(404)
@@ -71,11 +83,11 @@ def _form_for(campaign_id: str) -> CampaignForm:
         return datetime.fromisoformat(text).astimezone(CITY_TZ).replace(tzinfo=None)
 
     streak = effects.get("streak_bonus", {})
-    return CampaignForm(
-        formdata=None, id=doc["id"], name_zh=doc["name_zh"], name_en=doc["name_en"],
+    return _campaign_form(
+        rulebook, formdata=None, id=doc["id"], name_zh=doc["name_zh"], name_en=doc["name_en"],
         starts_at=local(doc["starts_at"]), ends_at=local(doc["ends_at"]),
-        scenarios=", ".join(target.get("scenarios", [])), districts=", ".join(target.get("districts", [])),
-        account_types=", ".join(target.get("account_types", [])),
+        scenarios=target.get("scenarios", []), districts=target.get("districts", []),
+        account_types=target.get("account_types", []),
         multiplier=Decimal(str(effects["multiplier"]["factor"])) if "multiplier" in effects else None,
         fixed_bonus=effects.get("fixed_bonus", {}).get("points"),
         first_time_bonus=effects.get("first_time_bonus", {}).get("points"),
@@ -106,7 +118,7 @@ def _edit_page(form: CampaignForm, *, editing: str | None, status: int = 200):
 @blueprint.get("/campaigns/new")
 @requires("campaigns.manage")
 def new_campaign():
-    return _edit_page(CampaignForm(), editing=None)
+    return _edit_page(_campaign_form(), editing=None)
 
 
 @blueprint.get("/campaigns/<campaign_id>/edit")
@@ -118,7 +130,7 @@ def edit_campaign(campaign_id: str):
 @blueprint.post("/campaigns/new")
 @requires("campaigns.manage")
 def draft_campaign():
-    form = CampaignForm()
+    form = _campaign_form()
     if not form.validate_on_submit():
         flash(_("请检查活动信息：%(errors)s",
                 errors="; ".join(f"{getattr(form, k).label.text}: {', '.join(map(str, v))}"

@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from admin import choices
 from admin.forms import CheckinScenesForm, ConfirmForm, MerchantForm, PictureForm, RewardForm, StaffForm, StockForm
 from admin.messages import message_for
 from admin.paging import paginate, url_filters
@@ -20,7 +21,7 @@ from carbon_platform.clock import CITY_TZ, as_utc, utcnow
 from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
-from carbon_platform.models import District, Merchant, MerchantStaff, Reward, StaffRole, StockChange, Voucher
+from carbon_platform.models import Merchant, MerchantStaff, Reward, StaffRole, StockChange, Voucher
 from carbon_platform.services import audit, checkins, evidence, organisations, rewards, rulebooks
 
 
@@ -37,8 +38,14 @@ def _get(model, object_id: int):
 
 def _merchant_form(form: MerchantForm | None = None) -> MerchantForm:
     form = form or MerchantForm()
-    form.district.choices = [(d.code, d.name_zh) for d in
-                             db.session.execute(sa.select(District).order_by(District.code)).scalars()]
+    form.district.choices = choices.districts()
+    return form
+
+
+def _reward_form(**data) -> RewardForm:
+    """The reward form with its districts to pick; ``data`` fills it (editing), otherwise it reads the request."""
+    form = RewardForm(**data)
+    form.districts.choices = choices.districts()
     return form
 
 
@@ -85,7 +92,7 @@ def merchant(merchant_id: int, staff_form: StaffForm | None = None, reward_form:
     shop_rewards = db.session.execute(sa.select(Reward).where(Reward.merchant_id == shop.id)
                                       .order_by(Reward.id.desc())).scalars().all()
     return render_template("admin/merchants/detail.html", merchant=shop, rewards=shop_rewards,
-                           staff_form=staff_form or StaffForm(), reward_form=reward_form or RewardForm(),
+                           staff_form=staff_form or StaffForm(), reward_form=reward_form or _reward_form(),
                            scenes_form=scenes_form, confirm=ConfirmForm()), status
 
 
@@ -165,7 +172,7 @@ def _reward_fields(form: RewardForm) -> dict:
         "description_zh": form.description_zh.data or "", "description_en": form.description_en.data or "",
         "points_price": form.points_price.data, "limit_count": form.limit_count.data,
         "limit_period": form.limit_period.data or None,
-        "districts": [c.strip() for c in (form.districts.data or "").split(",") if c.strip()],
+        "districts": list(form.districts.data or []),
         "starts_at": instant(form.starts_at.data), "ends_at": instant(form.ends_at.data),
         "voucher_days": form.voucher_days.data,
         "face_value_fen": int((yuan * 100).quantize(Decimal(1), rounding=ROUND_DOWN)),
@@ -177,7 +184,7 @@ def _reward_fields(form: RewardForm) -> dict:
 @blueprint.post("/merchants/<int:merchant_id>/rewards")
 @requires("merchants.manage")
 def create_reward(merchant_id: int):
-    shop, form = _get(Merchant, merchant_id), RewardForm()
+    shop, form = _get(Merchant, merchant_id), _reward_form()
     if not form.validate_on_submit():
         flash(_("请检查奖品信息：%(errors)s", errors=_form_errors(form)), "error")
         return merchant(merchant_id, reward_form=form, status=400)
@@ -200,11 +207,11 @@ def _reward_form_for(reward: Reward) -> RewardForm:
     def local(moment):
         return None if moment is None else moment.astimezone(CITY_TZ).replace(tzinfo=None)
 
-    return RewardForm(
+    return _reward_form(
         formdata=None, name_zh=reward.name_zh, name_en=reward.name_en, description_zh=reward.description_zh,
         description_en=reward.description_en, points_price=reward.points_price, limit_count=reward.limit_count,
         limit_period=reward.limit_period.value if reward.limit_period else "",
-        districts=", ".join(reward.districts or []), starts_at=local(reward.starts_at), ends_at=local(reward.ends_at),
+        districts=list(reward.districts or []), starts_at=local(reward.starts_at), ends_at=local(reward.ends_at),
         voucher_days=reward.voucher_days, face_value_yuan=Decimal(reward.face_value_fen) / 100,
         funder=reward.funder.value, sponsor=reward.sponsor or "", refund_on_expiry=reward.refund_on_expiry,
         active=reward.active,
@@ -227,7 +234,7 @@ def reward(reward_id: int, form: RewardForm | None = None, status: int = 200):
 @blueprint.post("/rewards/<int:reward_id>")
 @requires("merchants.manage")
 def update_reward(reward_id: int):
-    item, form = _get(Reward, reward_id), RewardForm()
+    item, form = _get(Reward, reward_id), _reward_form()
     if not form.validate_on_submit():
         flash(_("请检查奖品信息：%(errors)s", errors=_form_errors(form)), "error")
         return reward(reward_id, form, 400)

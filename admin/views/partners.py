@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from admin import choices
 from admin.forms import PartnerCreateForm, PartnerRotateForm, PartnerSettingsForm, spend, spent
 from admin.messages import message_for
 from admin.paging import paginate
@@ -21,11 +22,23 @@ from carbon_platform.models import Partner, PartnerKind
 from carbon_platform.services import audit, organisations
 
 
-def _list(form=None, status=200):
+def _settings_form(partner: Partner, **data) -> PartnerSettingsForm:
+    """A partner's settings, its scenes picked from those its kind may report under the rulebook in force."""
+    form = PartnerSettingsForm(**data)
+    form.allowed_scenarios.choices = choices.scenarios(channel=f"partner:{partner.kind.value}")
+    return form
+
+
+def _list(form=None, status=200, *, posted: tuple[int, PartnerSettingsForm] | None = None):
+    """The partners, each with its settings form (``posted``: the one just refused, as it was sent)."""
     listing = paginate(sa.select(Partner).order_by(Partner.id))
+    settings = {p.id: _settings_form(p, formdata=None, allowed_scenarios=p.allowed_scenarios, rate_limit=p.rate_limit,
+                                     active=p.active) for p in listing.items}
+    if posted:
+        settings[posted[0]] = posted[1]
     return render_template("admin/partners/list.html", partners=listing.items, listing=listing, filters={},
-                           form=form or PartnerCreateForm(),
-                           settings=PartnerSettingsForm(), rotate=PartnerRotateForm()), status
+                           form=form or PartnerCreateForm(), settings=settings,
+                           scenario_names=dict(choices.scenarios()), rotate=PartnerRotateForm()), status
 
 
 def _partner(partner_id: int) -> Partner:
@@ -89,19 +102,21 @@ def rotate_partner_secret(partner_id: int):
 @blueprint.post("/partners/<int:partner_id>/settings")
 @requires("partners.manage")
 def partner_settings(partner_id: int):
-    form = PartnerSettingsForm()
     partner = _partner(partner_id)
+    form = _settings_form(partner)
     if not form.validate_on_submit():
-        flash(_("请填写请求速率"), "error")
-        return _list(status=400)
+        flash(_("请检查合作方设置：%(errors)s",
+                errors="; ".join(f"{getattr(form, k).label.text}: {', '.join(map(str, v))}"
+                                 for k, v in form.errors.items())), "error")
+        return _list(status=400, posted=(partner.id, form))
     try:
-        organisations.update_partner(partner, allowed_scenarios=(form.allowed_scenarios.data or "").split(","),
+        organisations.update_partner(partner, allowed_scenarios=list(form.allowed_scenarios.data or []),
                                      rate_limit=form.rate_limit.data, active=form.active.data,
                                      actor=audit.Actor.admin(current_admin()))
     except DomainError as exc:
         db.session.rollback()
         flash(message_for(exc), "error")
-        return _list(status=400)
+        return _list(status=400, posted=(partner_id, form))
     commit()
     flash(_("已保存 %(name)s", name=partner.name), "success")
     return redirect(url_for("admin.partners"))

@@ -12,7 +12,7 @@ from carbon_platform import seeding
 from carbon_platform.db import commit
 from carbon_platform.models import AdminRole
 from tests import factories as f
-from tests.browser.conftest import log_in
+from tests.browser.conftest import SCREENSHOTS, log_in
 
 BEIJING = timezone(timedelta(hours=8))
 pytestmark = pytest.mark.browser
@@ -54,7 +54,12 @@ def test_a_campaign_is_created_simulated_and_published(page, chromium, site, adm
     page.fill("input[name=name_en]", "Green weekend")
     page.fill("input[name=starts_at]", start.strftime("%Y-%m-%dT%H:%M"))
     page.fill("input[name=ends_at]", (start + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"))
-    page.fill("input[name=scenarios]", "bus_ride")
+    # picked by name, never typed (#19 item 1): 公交出行 is bus_ride, and nothing of BRT is ticked with it
+    page.get_by_role("checkbox", name="公交出行", exact=True).check()
+    assert page.locator("input[name=scenarios]:checked").evaluate_all("boxes => boxes.map(b => b.value)") == [
+        "bus_ride"]
+    (SCREENSHOTS / "console").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "console" / "campaign-form-zh.png"), full_page=True)
     page.fill("input[name=multiplier]", "2")
     page.fill("input[name=budget_points]", "500")
     page.get_by_role("button", name="保存为草稿并模拟").click()
