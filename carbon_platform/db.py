@@ -4,6 +4,7 @@ write), the URL converters for ids, and the one commit boundary."""
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -101,9 +102,17 @@ class BigIdConverter(IdConverter):
     largest = MAX_INT64
 
 
+def json_text(value) -> str:
+    """JSON columns hold Chinese as itself, not ``\\u6cf0`` escapes, so a dump or a SQL console reads as text.
+    Both spellings load to the same value: rows written before stay valid and are not rewritten."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def init_app(app) -> None:
     # Before any route is registered: the API's and the console's ids are bounded alike.
     app.url_map.converters.update(int=IdConverter, bigint=BigIdConverter)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"json_serializer": json_text,
+                                               **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])

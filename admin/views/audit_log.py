@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask import render_template
 
+from admin.audit_details import action_name, actor_type_name, detail_rows
 from admin.paging import paginate, url_filters
 from admin.permissions import requires
 from admin.views import blueprint
@@ -27,4 +28,5 @@ def filtered_events() -> tuple[sa.Select, dict[str, str]]:
 def audit_log():
     query, filters = filtered_events()
     listing = paginate(query, size=PAGE_SIZE)
-    return render_template("admin/audit/list.html", events=listing.items, listing=listing, filters=filters)
+    return render_template("admin/audit/list.html", events=listing.items, listing=listing, filters=filters,
+                           action_name=action_name, actor_type_name=actor_type_name, detail_rows=detail_rows)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -57,3 +60,26 @@ def record(actor: Actor, action: str, target: Any = None, **details: Any) -> Aud
     )
     db.session.add(event)
     return event
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it: enums by value, times in ISO 8601, decimals as text (never a float)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    return value
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``before=…, after=…`` of the fields whose value differs, for ``record(…, **changes(old, new))``: the
+    audit log shows each as field, before, after. Nothing changed: no keys."""
+    old, new = {k: _plain(v) for k, v in before.items()}, {k: _plain(v) for k, v in after.items()}
+    differ = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
+    if not differ:
+        return {}
+    return {"before": {k: old.get(k) for k in differ}, "after": {k: new.get(k) for k in differ}}

@@ -152,10 +152,14 @@ def update_partner(partner: Partner, *, allowed_scenarios: list[str], rate_limit
     except ValueError:
         raise InvalidInput("write the rate like '600 per minute'", code="invalid_rate_limit",
                            field="rate_limit") from None
+    def state() -> dict:
+        return {"allowed_scenarios": sorted(partner.allowed_scenarios or []), "rate_limit": partner.rate_limit,
+                "active": partner.active}
+
+    before = state()
     partner.allowed_scenarios = sorted({s.strip() for s in allowed_scenarios if s.strip()})
     partner.rate_limit, partner.active = rate_limit.strip(), active
-    audit.record(actor, "partner.update", partner, allowed_scenarios=partner.allowed_scenarios,
-                 rate_limit=partner.rate_limit, active=active)
+    audit.record(actor, "partner.update", partner, **audit.changes(before, state()))
     return partner
 
 

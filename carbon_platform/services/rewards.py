@@ -74,10 +74,11 @@ def update(reward: Reward, *, actor: audit.Actor, **fields: Any) -> Reward:
     if unknown:
         raise InvalidInput(f"{sorted(unknown)[0]} cannot be changed here", field=sorted(unknown)[0])
     changes = _checked(fields)
+    before = {name: getattr(reward, name) for name in changes}
     for name, value in changes.items():
         setattr(reward, name, value)
     _validate_window(reward)
-    audit.record(actor, "reward.update", reward, **{k: str(v) for k, v in changes.items()})
+    audit.record(actor, "reward.update", reward, **audit.changes(before, changes))
     return reward
 
 
