@@ -35,21 +35,22 @@ def test_import_platform_is_the_standard_library():
     assert not (ROOT / "platform").exists(), "a top-level platform/ package shadows the standard library"
 
 
-def test_points_rules_imports_neither_flask_nor_sqlalchemy():
+@pytest.mark.parametrize("pure", ["points_rules", "emissions"])
+def test_the_pure_packages_import_neither_flask_nor_sqlalchemy(pure):
     forbidden = {"flask", "sqlalchemy", "flask_sqlalchemy", "flask_smorest", "carbon_platform", "mobile_api",
                  "admin"}
-    offenders = {str(p): sorted(names & forbidden) for p, names in imported_modules("points_rules").items()
+    offenders = {str(p): sorted(names & forbidden) for p, names in imported_modules(pure).items()
                  if names & forbidden}
     assert offenders == {}
     loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, points_rules; print(sorted(m for m in sys.modules "
+        [sys.executable, "-c", f"import sys, {pure}; print(sorted(m for m in sys.modules "
          "if m.split('.')[0] in ('flask', 'sqlalchemy')))"],
         capture_output=True, text=True, check=True, cwd=ROOT,
     ).stdout.strip()
     assert loaded == "[]"
 
 
-@pytest.mark.parametrize("package", ["carbon_platform", "points_rules"])
+@pytest.mark.parametrize("package", ["carbon_platform", "points_rules", "emissions"])
 def test_the_core_never_imports_the_web_packages(package):
     allowed = {Path("carbon_platform/app.py")}  # create_app registers them; nothing else may
     offenders = {str(p): sorted(names & {"mobile_api", "admin"}) for p, names in imported_modules(package).items()
