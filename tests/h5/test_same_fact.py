@@ -5,21 +5,15 @@ its link opens the operator's record that stands (the same view, another action)
 from __future__ import annotations
 
 from datetime import timedelta
-from importlib import resources
 
 import pytest
 
-from carbon_platform import seeding
-from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
-from carbon_platform.models import Audience, PartnerKind
-from carbon_platform.services import auth, organisations, rulebooks
-from points_rules import parse_yaml
-from tests import factories as f
+from carbon_platform.models import Audience
+from carbon_platform.services import auth
 from tests.h5.conftest import screenshot
 from tests.h5.test_actions import no_raw_keys, opened, resident
-from tests.mobile_api.helpers import bind_proven
-from tests.mobile_api.test_same_fact import RIDE, card_says, report
+from tests.mobile_api.test_same_fact import RIDE, card_says, report, world_for
 
 pytestmark = pytest.mark.browser
 
@@ -37,17 +31,9 @@ def ride(app, client):
     """A resident who rode the bus, reported it and was replaced by the card's record: (resident, report, record)."""
     resident_id, _account = resident(app)
     with app.app_context():
-        seeding.load_reference()
-        source = resources.files("seeds").joinpath("rulebook-2026.4.yaml").read_text("utf-8")
-        rulebooks.publish(parse_yaml(source)[0], effective_from=utcnow() - timedelta(days=1), actor=f.TEST_ACTOR)
-        bus, secret = organisations.register_partner(name="泰安公交集团", kind=PartnerKind.TRANSIT, actor=f.TEST_ACTOR)
-        partner = (bus.id, bus.key_id, secret)
         access = auth.issue_tokens(Audience.RESIDENT, resident_id).access_token
         commit()
-    world = {"headers": {"Authorization": f"Bearer {access}"}, "partner": partner}
-    bind_proven(client, world["headers"], partner, "transit_card", "8801 2345 6789")
-    assert client.post("/api/v1/me/authorisations", headers=world["headers"],
-                       json={"partner_id": partner[0], "scenario": "bus_ride"}).status_code == 201
+    world = world_for(app, client, {"Authorization": f"Bearer {access}"})
     reported = report(client, world, RIDE, 5)
     assert reported.status_code == 201 and reported.json["status"] == "credited", reported.json
     record = card_says(client, world, "ride-1", RIDE + timedelta(minutes=12), 6.2)

@@ -25,8 +25,8 @@ CARD = "8801 2345 6789"
 RIDE = (datetime.now(BEIJING) - timedelta(hours=2)).replace(second=0, microsecond=0)
 
 
-@pytest.fixture
-def world(app, client):
+def world_for(app, client, headers: dict) -> dict:
+    """Rulebook 2026.4 in force, the bus operator, and the resident of ``headers`` with a bound, consented card."""
     with app.app_context():
         seeding.load_reference()
         source = resources.files("seeds").joinpath("rulebook-2026.4.yaml").read_text("utf-8")
@@ -34,12 +34,16 @@ def world(app, client):
         bus, secret = organisations.register_partner(name="泰安公交集团", kind=PartnerKind.TRANSIT, actor=f.TEST_ACTOR)
         partner = (bus.id, bus.key_id, secret)
         commit()
-    headers = resident_headers(client, app)
     bind_proven(client, headers, partner, "transit_card", CARD)
     authorised = client.post("/api/v1/me/authorisations", headers=headers,
                              json={"partner_id": partner[0], "scenario": "bus_ride"})
     assert authorised.status_code == 201, authorised.json
     return {"headers": headers, "partner": partner}
+
+
+@pytest.fixture
+def world(app, client):
+    return world_for(app, client, resident_headers(client, app))
 
 
 def report(client, world, at, km):
