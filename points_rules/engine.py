@@ -11,7 +11,7 @@ own. The order is fixed and written down, so a receipt can be read top to bottom
 2. the methodology (``run_methodology``, ``round_down``): grams = floor(formula) (or, for an incentive,
    points = floor(formula)); base points = grams // grams_per_point. Rounding is always down: fractions
    go against the credit;
-3. the scenario's caps, in the rulebook's order (``apply_caps``: count caps credit nothing once reached;
+3. the scenario's caps, in the rulebook's order (``limits.apply_caps``: count caps credit nothing once reached;
    grams caps limit grams and so points; points caps limit base points);
 4. campaigns in the rulebook's order (``pay_campaigns``): their extra points, limited by each campaign's
    remaining budget and the participant's remaining allowance;
@@ -35,11 +35,12 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from points_rules.facts import NO_USAGE, ZERO, CampaignUsage, Facts, Usage
+from points_rules.facts import NO_USAGE, ZERO, Facts, Usage
 from points_rules.formula import Formula
+from points_rules.limits import Credit, apply_annual_cap, apply_caps, pay_campaigns
 from points_rules.periods import Period, as_utc, expiry_for
 from points_rules.receipt import Adjustment, Receipt, build_receipt
-from points_rules.rulebook import Campaign, Factor, Rulebook, Scenario
+from points_rules.rulebook import Factor, Rulebook, Scenario
 from points_rules.trust import Check as TrustCheck
 from points_rules.trust import check as trust_check
 
@@ -53,9 +54,6 @@ class Status(StrEnum):
     REJECTED = "rejected"
 
 
-_NO_CAMPAIGN_USAGE = CampaignUsage()
-
-
 class Refused(Exception):
     """A step's refusal: a stable ``reason`` code, and a ``detail`` in English for operators.
 
@@ -65,20 +63,6 @@ class Refused(Exception):
     def __init__(self, reason: str, detail: str | None = None, factors: tuple[Factor, ...] = ()):
         super().__init__(reason, detail)
         self.reason, self.detail, self.factors = reason, detail, factors
-
-
-@dataclass(slots=True)
-class Credit:
-    """The credit as the steps shape it: grams, base points, campaign extras, and every change made to it."""
-
-    grams: int
-    base_points: int
-    campaign_points: Mapping[str, int] = field(default_factory=dict)
-    adjustments: tuple[Adjustment, ...] = ()
-
-    @property
-    def points(self) -> int:
-        return self.base_points + sum(self.campaign_points.values())
 
 
 @dataclass(slots=True)
@@ -317,125 +301,6 @@ def certify(scenario: Scenario, credit: Credit, values: Mapping[str, Any]) -> Cr
                 Adjustment(kind="points_only", ref=f"points_only[{index}]", limit=None, used=None, before=kept,
                            after=kept, grams_after=0),))
     return credit
-
-
-# -- 3. the scenario's caps --------------------------------------------------------------------------
-
-
-def apply_caps(rulebook: Rulebook, scenario: Scenario, credit: Credit, usage: Usage, in_household: bool) -> Credit:
-    """The credit after each of the scenario's caps in turn, given what the account (and, for a household
-    cap, its household) already counted in the cap's period."""
-    grams, base = credit.grams, credit.base_points
-    adjustments = credit.adjustments
-    for cap in scenario.caps:
-        if cap.for_household and not in_household:
-            continue
-        used = (usage.household if cap.for_household else usage.account).get(cap.usage_key, ZERO)
-        if cap.unit == "count":
-            if used.count >= cap.limit and (grams or base):
-                adjustments += (Adjustment(kind="cap", ref=cap.ref, limit=cap.limit, used=used.count, before=base,
-                                           after=0, per=cap.per, scope=cap.scope, unit=cap.unit, grams_after=0),)
-                grams = base = 0
-        elif cap.unit == "grams":
-            room = max(0, cap.limit - used.grams)
-            if grams > room:
-                new_base = min(base, room // rulebook.grams_per_point) if scenario.certifies_grams else base
-                adjustments += (Adjustment(kind="cap", ref=cap.ref, limit=cap.limit, used=used.grams, before=base,
-                                           after=new_base, per=cap.per, scope=cap.scope, unit=cap.unit,
-                                           grams_after=room),)
-                grams, base = room, new_base
-        else:
-            room = max(0, cap.limit - used.points)
-            if base > room:
-                adjustments += (Adjustment(kind="cap", ref=cap.ref, limit=cap.limit, used=used.points, before=base,
-                                           after=room, per=cap.per, scope=cap.scope, unit=cap.unit),)
-                base = room
-    if adjustments is credit.adjustments:  # no cap reached
-        return credit
-    return Credit(grams=grams, base_points=base, campaign_points=credit.campaign_points, adjustments=adjustments)
-
-
-# -- 4. campaigns ------------------------------------------------------------------------------------
-
-
-def pay_campaigns(rulebook: Rulebook, scenario: Scenario, facts: Facts, when: datetime, credit: Credit,
-                  usage: Usage) -> Credit:
-    """The credit with the extra points of every running campaign that targets the action (at ``when``,
-    UTC), each limited by its remaining budget and the participant's allowance. A capped-out action
-    (nothing left to credit) earns no extras."""
-    campaigns = rulebook.campaigns_for[scenario.id]
-    if not campaigns or not (credit.grams or credit.base_points):
-        return credit
-    extras: dict[str, int] = {}
-    adjustments = credit.adjustments
-    for campaign in campaigns:
-        if campaign.id in usage.stopped or not campaign.targets(scenario.id, facts.district, facts.account_type,
-                                                                 when):
-            continue
-        extra = campaign_extra(campaign, credit.base_points, usage.campaigns.get(campaign.id, _NO_CAMPAIGN_USAGE))
-        if extra.adjustments:
-            adjustments += extra.adjustments
-        if extra.base_points:
-            extras[campaign.id] = extra.base_points
-    if adjustments is credit.adjustments:  # no campaign paid or was limited
-        return credit
-    return Credit(grams=credit.grams, base_points=credit.base_points, campaign_points=extras,
-                  adjustments=adjustments)
-
-
-def campaign_extra(campaign: Campaign, base_points: int, used: CampaignUsage) -> Credit:
-    """One campaign's extra points on an action worth ``base_points``, as a credit of its own (no grams):
-    the sum of its effects, then limited by its budget and the participant's allowance."""
-    extra = 0
-    for effect in campaign.effects:
-        if effect.type == "multiplier":
-            extra += int(base_points * (effect.factor - 1))  # floor: base points and factor are non-negative
-        elif effect.type == "fixed_bonus":
-            extra += effect.points
-        elif effect.type == "first_time_bonus" and used.participant_actions == 0:
-            extra += effect.points
-        elif effect.type == "streak_bonus" and used.streak_actions.get(effect.per, 0) + 1 == effect.actions:
-            extra += effect.points
-    adjustments = []
-    limits = {"budget": (campaign.budget_points, used.spent)}
-    if campaign.per_participant_points is not None:
-        limits["participant_limit"] = (campaign.per_participant_points, used.participant_points)
-    for kind, (limit, spent) in limits.items():
-        room = max(0, limit - spent)
-        if extra > room:
-            adjustments.append(Adjustment(kind=kind, ref=campaign.id, limit=limit, used=spent, before=extra,
-                                          after=room))
-            extra = room
-    if extra:
-        adjustments.append(Adjustment(kind="campaign", ref=campaign.id, limit=None, used=None, before=0, after=extra))
-    return Credit(grams=0, base_points=extra, adjustments=tuple(adjustments))
-
-
-# -- 5. the annual cap -------------------------------------------------------------------------------
-
-
-def apply_annual_cap(rulebook: Rulebook, credit: Credit, usage: Usage) -> Credit:
-    """The credit limited to what the account may still earn this Beijing year: campaign extras are taken
-    back first, the last campaign's first, then base points."""
-    if rulebook.annual_cap_points is None:
-        return credit
-    room = max(0, rulebook.annual_cap_points - usage.account_year_points)
-    total = credit.points
-    if total <= room:
-        return credit
-    excess = total - room
-    extras = dict(credit.campaign_points)
-    for campaign_id in reversed(list(extras)):
-        taken = min(excess, extras[campaign_id])
-        extras[campaign_id] -= taken
-        excess -= taken
-        if not extras[campaign_id]:
-            del extras[campaign_id]
-    cap = Adjustment(kind="annual_cap", ref="points.annual_cap_points", limit=rulebook.annual_cap_points,
-                     used=usage.account_year_points, before=total, after=room, per=Period.YEAR, scope="account",
-                     unit="points")
-    return Credit(grams=credit.grams, base_points=credit.base_points - excess, campaign_points=extras,
-                  adjustments=(*credit.adjustments, cap))
 
 
 # -- 6. plausibility ---------------------------------------------------------------------------------

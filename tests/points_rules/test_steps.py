@@ -16,21 +16,17 @@ import pytest
 from points_rules import CampaignUsage, Facts, Period, Status, Totals, Usage, load_rulebook, parse_yaml
 from points_rules.engine import (
     CREDIT_AT_ONCE,
-    Credit,
     Refused,
     admit,
-    apply_annual_cap,
-    apply_caps,
-    campaign_extra,
     certify,
     check_eligibility,
     factors_in_force,
-    pay_campaigns,
     read_inputs,
     review,
     round_down,
     run_methodology,
 )
+from points_rules.limits import Credit, apply_annual_cap, apply_caps, campaign_extra, pay_campaigns
 
 BEIJING = timezone(timedelta(hours=8))
 JUNE = datetime(2026, 6, 3, 9, 30, tzinfo=BEIJING).astimezone(UTC)  # outside every campaign
