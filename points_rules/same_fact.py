@@ -71,10 +71,6 @@ class SameFact:
             return True
         return abs(x - y) <= self.within * max(x, y)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"window_minutes": int(self.window.total_seconds() // 60), "quantity": self.quantity,
-                "within": format(self.within.normalize(), "f")}
-
 
 def _amount(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):

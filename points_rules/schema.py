@@ -10,6 +10,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from points_rules.periods import Period
+from points_rules.same_fact import MAX_WINDOW_MINUTES
 
 IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 IDENTIFIER = validate.Regexp(IDENTIFIER_RE,
@@ -162,8 +163,9 @@ class SameFactQuantitySchema(Strict):
 
 
 class SameFactSchema(Strict):
-    window_minutes = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=24 * 60), metadata={
-        "description": "how far apart in time an app report and a partner's record of one fact may be"})
+    window_minutes = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_WINDOW_MINUTES),
+        metadata={"description": "how far apart in time an app report and a partner's record of one fact may be"})
     quantity = fields.Nested(SameFactQuantitySchema, load_default=None)
 
 

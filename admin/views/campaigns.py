@@ -27,15 +27,11 @@ def _actor() -> audit.Actor:
 
 
 def _campaign_form(rulebook=None, **data) -> CampaignForm:
-    """The campaign form with its pick lists: the scenarios of the newest rulebook, the districts, the account
-    types, each by name. ``data`` fills it (editing); without, it reads the request."""
+    """The campaign form with its pick lists: the scenarios of ``rulebook`` (by default the one in force, whose
+    next version the campaign drafts), the districts, the account types, each by name. ``data`` fills it
+    (editing); without, it reads the request."""
     form = CampaignForm(**data)
-    if rulebook is None:
-        try:
-            _version, rulebook = campaigns.current()
-        except rulebooks.NoRulebookInForce:
-            rulebook = None
-    form.scenarios.choices = choices.scenarios(rulebook) if rulebook else []
+    form.scenarios.choices = choices.scenarios(rulebook)
     form.districts.choices = choices.districts()
     form.account_types.choices = choices.account_types()
     return form

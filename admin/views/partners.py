@@ -20,25 +20,27 @@ from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import Partner, PartnerKind
 from carbon_platform.services import audit, organisations
+from points_rules import Rulebook
 
 
-def _settings_form(partner: Partner, **data) -> PartnerSettingsForm:
-    """A partner's settings, its scenes picked from those its kind may report under the rulebook in force."""
+def _settings_form(partner: Partner, rulebook: Rulebook | None, **data) -> PartnerSettingsForm:
+    """A partner's settings, its scenes picked from those its kind may report under ``rulebook`` (in force)."""
     form = PartnerSettingsForm(**data)
-    form.allowed_scenarios.choices = choices.scenarios(channel=f"partner:{partner.kind.value}")
+    form.allowed_scenarios.choices = choices.scenarios(rulebook, channel=f"partner:{partner.kind.value}")
     return form
 
 
 def _list(form=None, status=200, *, posted: tuple[int, PartnerSettingsForm] | None = None):
     """The partners, each with its settings form (``posted``: the one just refused, as it was sent)."""
     listing = paginate(sa.select(Partner).order_by(Partner.id))
-    settings = {p.id: _settings_form(p, formdata=None, allowed_scenarios=p.allowed_scenarios, rate_limit=p.rate_limit,
-                                     active=p.active) for p in listing.items}
+    rulebook = choices.rulebook_in_force()  # once for the page, not once per partner
+    settings = {p.id: _settings_form(p, rulebook, formdata=None, allowed_scenarios=p.allowed_scenarios,
+                                     rate_limit=p.rate_limit, active=p.active) for p in listing.items}
     if posted:
         settings[posted[0]] = posted[1]
     return render_template("admin/partners/list.html", partners=listing.items, listing=listing, filters={},
                            form=form or PartnerCreateForm(), settings=settings,
-                           scenario_names=dict(choices.scenarios()), rotate=PartnerRotateForm()), status
+                           scenario_names=dict(choices.scenarios(rulebook)), rotate=PartnerRotateForm()), status
 
 
 def _partner(partner_id: int) -> Partner:
@@ -103,7 +105,7 @@ def rotate_partner_secret(partner_id: int):
 @requires("partners.manage")
 def partner_settings(partner_id: int):
     partner = _partner(partner_id)
-    form = _settings_form(partner)
+    form = _settings_form(partner, choices.rulebook_in_force())
     if not form.validate_on_submit():
         flash(_("请检查合作方设置：%(errors)s",
                 errors="; ".join(f"{getattr(form, k).label.text}: {', '.join(map(str, v))}"
