@@ -25,7 +25,6 @@ from tests.mobile_api.helpers import bearer, tokens
 
 pytestmark = pytest.mark.browser
 WIDTH, HEIGHT, FRAMES = 640, 480, 20
-SIZES_HELD = 4  # the image's sizes in the video, each for a quarter of its frames
 
 
 def voucher_qr_png(app, issued) -> bytes:
@@ -38,23 +37,15 @@ def voucher_qr_png(app, issued) -> bytes:
 
 
 def y4m_from_png(png: bytes, path) -> None:
-    """A video of the image centred on white at 640 × 480, as YUV4MPEG2 with 4:2:0 chroma. A phone held up to a
-    camera is never quite still: the image comes a little nearer and further (four sizes, a quarter of the frames
-    each). A single still frame is a camera no one has: for about one code in ten its one sampling of the modules
-    is one the decoder cannot read, and every frame would be that one."""
+    """A still video of the image, centred on white at 640 × 480, as YUV4MPEG2 with 4:2:0 chroma."""
     image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.thumbnail((WIDTH - 40, HEIGHT - 40))  # a margin: the quiet zone a camera would see around a phone
+    canvas = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    canvas.paste(image, ((WIDTH - image.width) // 2, (HEIGHT - image.height) // 2))
+    y, cb, cr = canvas.convert("YCbCr").split()
     half = (WIDTH // 2, HEIGHT // 2)
-    frames = []
-    for step in range(SIZES_HELD):
-        shown = image.copy()
-        # a margin: the quiet zone a camera would see around a phone
-        shown.thumbnail((WIDTH - 40 - 24 * step, HEIGHT - 40 - 24 * step))
-        canvas = Image.new("RGB", (WIDTH, HEIGHT), "white")
-        canvas.paste(shown, ((WIDTH - shown.width) // 2, (HEIGHT - shown.height) // 2))
-        y, cb, cr = canvas.convert("YCbCr").split()
-        frames.append(b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes())
-    video = b"".join(frame for frame in frames for _ in range(FRAMES // SIZES_HELD))
-    path.write_bytes(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F10:1 Ip A1:1 C420jpeg\n".encode() + video)
+    frame = b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    path.write_bytes(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F10:1 Ip A1:1 C420jpeg\n".encode() + frame * FRAMES)
 
 
 @pytest.fixture
