@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import Response, abort, redirect, render_template, request, url_for
 
+from admin.blueprint import blueprint
 from admin.paging import url_filter
 from admin.permissions import requires
-from admin.views import blueprint
 from carbon_platform.clock import utcnow
 from carbon_platform.extensions import db
 from carbon_platform.models import AuditEvent, District
