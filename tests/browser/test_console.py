@@ -14,7 +14,7 @@ from carbon_platform.extensions import db
 from carbon_platform.models import Action, ActionStatus, AdminRole
 from carbon_platform.services import earning
 from tests import factories as f
-from tests.browser.conftest import log_in
+from tests.browser.conftest import SCREENSHOTS, log_in
 
 BEIJING = timezone(timedelta(hours=8))
 pytestmark = pytest.mark.browser
@@ -49,9 +49,16 @@ def test_the_dashboard_draws_its_charts_with_data(page, site, city):
         assert box and box["width"] > 200 and box["height"] > 200, f"{chart} drew no visible chart: {box}"
         rows = figure.locator("tbody tr")
         assert rows.count() >= 1
-    # 7 rides of 6.2 km × 26.9 g = 166 g each: the scenario table says 1,162 g for bus rides
+    # 7 rides of 6.2 km × 26.9 g = 166 g each: the scenario table says 1.16 kg for bus rides, by name
     scenario_table = page.locator("table[data-table='scenario']").text_content()
-    assert "bus_ride" in scenario_table and "1162" in scenario_table
+    assert "公交出行" in scenario_table and "1.16" in scenario_table and "bus_ride" not in scenario_table
+    assert "减排（千克 CO₂e）" in page.locator("table[data-table='scenario'] thead").text_content()
+    page.screenshot(path=str(SCREENSHOTS / "console" / "dashboard-zh.png"), full_page=True)
+    page.goto(f"{site}/admin/lang/en?next=/admin/dashboard")
+    page.wait_for_selector("figure[data-chart='trend_month'][data-rendered='true']")
+    assert "Reduction (kg CO₂e)" in page.locator("table[data-table='scenario'] thead").text_content()
+    assert "Bus ride" in page.locator("table[data-table='scenario']").text_content()
+    page.screenshot(path=str(SCREENSHOTS / "console" / "dashboard-en.png"), full_page=True)
 
 
 def test_a_reviewer_approves_a_pv_installation(page, site, city, app):
