@@ -35,6 +35,7 @@ def init_app(app, babel) -> None:
         people,
         plan,
         review,
+        rulebook_forms,
         rulebooks,
         scenarios,
         session_views,

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     DecimalField,
     HiddenField,
@@ -270,3 +271,29 @@ class CampaignForm(ConsoleForm):
     streak_points = IntegerField(_l("连续挑战：奖励积分"), validators=[Optional(), within(1, MAX_AMOUNT)])
     budget_points = IntegerField(_l("总预算（积分）"), validators=[DataRequired(), within(1, MAX_AMOUNT)])
     per_participant_points = IntegerField(_l("每人上限（积分）"), validators=[Optional(), within(1, MAX_AMOUNT)])
+
+
+#: A version name as the rulebook's schema allows it (at most 32 characters).
+VERSION_NAME = [DataRequired(), Length(max=32), Regexp(r"^[0-9A-Za-z][0-9A-Za-z._+-]*$",
+                                                       message=_l("版本号只能包含字母、数字和 . _ + -"))]
+
+
+class FactorChangeForm(ConsoleForm):
+    """A factor's new value from a date: the draft's YAML gains that version, the current one ends then."""
+
+    factor = SelectField(_l("排放因子"), validators=[DataRequired()])
+    value = DecimalField(_l("新数值"), validators=[DataRequired(message=_l("请输入一个数字")), finite,
+                                                   within(Decimal("-1000000000"), Decimal("1000000000"))])
+    source = StringField(_l("来源（文件名称、发布机构、数值原文）"), validators=[DataRequired(), Length(max=1000)])
+    year = IntegerField(_l("数据年份"), validators=[DataRequired(message=_l("请输入一个数字")), within(1990, 2100)])
+    published = DateField(_l("发布日期"), validators=[Optional()])
+    valid_from = DateField(_l("生效日期（含）"), validators=[DataRequired(message=_l("请填写日期"))])
+    version = StringField(_l("新版本号"), validators=VERSION_NAME)
+    note = StringField(_l("修改说明"), validators=[Length(max=500)])
+    based_on = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,10}$")])
+
+    def validate_valid_from(self, field) -> None:
+        if field.data and not 2000 <= field.data.year <= 2100:
+            raise StopValidation(_l("请填写 2000 到 2100 年之间的时间"))
+        if field.data and self.published.data and field.data < self.published.data:
+            raise StopValidation(_l("生效日期不能早于发布日期：因子从发布之日起才适用"))

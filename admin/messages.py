@@ -43,6 +43,15 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "stock_too_high": lambda d: _("库存不能超过 %(n)s。", n=d.get("maximum")),
     "unknown_checkin_scenario": lambda d: _("现行规则中没有这个商户打卡场景：%(s)s。请从列表中勾选。",
                                             s="、".join(d.get("scenarios", []))),
+    # The structured rulebook forms (carbon_platform/services/rulebook_edits.py).
+    "edit_unparsable": lambda d: _("所基于的版本不是有效的 YAML，请在 YAML 编辑器中修改。"),
+    "edit_unplaceable": lambda d: _("无法在所基于版本的 YAML 中定位要修改的内容（写法不同于常规格式），"
+                                    "请在 YAML 编辑器中修改。"),
+    "unknown_factor": lambda d: _("现行规则中没有排放因子 %(f)s。", f=d.get("factor")),
+    "factor_starts_too_early": lambda d: _("新数值的生效日期须晚于现有版本的生效日期（%(d)s）。",
+                                           d=d.get("after")),
+    "factor_gap": lambda d: _("现有版本到 %(d)s 为止；新数值须不晚于该日生效，否则中间没有可用的数值。",
+                              d=d.get("ends")),
 }
 
 

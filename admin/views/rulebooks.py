@@ -14,10 +14,11 @@ from admin.blueprint import blueprint, on_refusal
 from admin.forms import DecisionForm, RulebookForm, SubmitForm
 from admin.paging import paginate, whole_number
 from admin.permissions import current_admin, requires
+from admin.views.rulebook_forms import proposed_version
 from carbon_platform.clock import CITY_TZ, as_utc, utcnow
 from carbon_platform.extensions import db
 from carbon_platform.models import Administrator, AuditEvent, RulebookStatus, RulebookVersion
-from carbon_platform.services import audit, campaigns, rulebooks
+from carbon_platform.services import audit, campaigns, rulebook_edits, rulebooks
 from points_rules import compare
 
 WHAT_IF_DAYS = (30, 90)
@@ -74,8 +75,10 @@ def new_rulebook():
     # From the latest published version (a scheduled one, if any): a draft of anything older would be
     # refused at approval, since publishing it would undo the newer one.
     base = rulebooks.latest_published()
-    form = RulebookForm(formdata=None, source=rulebooks.source_of(base) if base else "",
-                        based_on=str(base.id) if base else "")
+    source = rulebooks.source_of(base) if base else ""
+    if base:  # the next version name proposed in the text (editable there); only that line changes
+        source = rulebook_edits.with_version(source, proposed_version(base))
+    form = RulebookForm(formdata=None, source=source, based_on=str(base.id) if base else "")
     return _editor(form, draft=None)
 
 

@@ -1,0 +1,89 @@
+"""Structured rulebook changes: a factor's new value (with its source, year and validity) as a draft of the latest
+published version, its YAML edited only where the factor is; the draft then goes through the same review and
+dual-control approval as one written in the YAML editor."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from admin.blueprint import blueprint, on_refusal
+from admin.forms import FactorChangeForm
+from admin.paging import whole_number
+from admin.permissions import current_admin, requires
+from carbon_platform.clock import CITY_TZ, utcnow
+from carbon_platform.extensions import db
+from carbon_platform.models import RulebookVersion
+from carbon_platform.services import audit, rulebook_edits, rulebooks
+
+
+def proposed_version(base: RulebookVersion | None) -> str:
+    """The name a new draft is offered: the next ``YEAR.N`` after the latest published one, not yet taken."""
+    taken = set(db.session.execute(sa.select(RulebookVersion.version)).scalars())
+    return rulebook_edits.next_version(base.version if base else None, taken, utcnow().astimezone(CITY_TZ).year)
+
+
+def _choices(base: RulebookVersion | None) -> list[tuple[str, str]]:
+    if base is None:
+        return []
+    return [(fid, f"{fid} — {item['value']} {item['unit']} · {item['source'][:60]}")
+            for fid, item in rulebook_edits.factor_versions(base.document).items()]
+
+
+def _page(form: FactorChangeForm, base: RulebookVersion | None, status: int = 200):
+    current = rulebook_edits.factor_versions(base.document) if base else {}
+    return render_template("admin/rulebooks/factor.html", form=form, base=base, current=current), status
+
+
+def _form(base: RulebookVersion | None, **data) -> FactorChangeForm:
+    form = FactorChangeForm(**data)
+    form.factor.choices = _choices(base)
+    return form
+
+
+def _base_of(form: FactorChangeForm | None = None) -> RulebookVersion | None:
+    base_id = whole_number(form.based_on.data or "") if form is not None else None
+    return db.session.get(RulebookVersion, base_id) if base_id else rulebooks.latest_published()
+
+
+@blueprint.get("/rulebooks/factor")
+@requires("rules.manage")
+def change_factor_form():
+    base = rulebooks.latest_published()
+    form = _form(base, formdata=None, version=proposed_version(base), based_on=str(base.id) if base else "",
+                 year=utcnow().astimezone(CITY_TZ).year)
+    return _page(form, base)
+
+
+def _refused_page():
+    form = FactorChangeForm()
+    base = _base_of(form)
+    form.factor.choices = _choices(base)
+    return _page(form, base)
+
+
+@blueprint.post("/rulebooks/factor")
+@requires("rules.manage")
+@on_refusal(_refused_page)
+def change_factor():
+    probe = FactorChangeForm()
+    base = _base_of(probe)
+    form = _form(base)
+    if base is None:
+        flash(_("还没有已发布的规则版本"), "error")
+        return _page(form, base, 400)
+    if not form.validate_on_submit():
+        return _page(form, base, 400)
+    change = rulebook_edits.FactorChange(form.factor.data, form.value.data, form.source.data, form.year.data,
+                                         form.published.data, form.valid_from.data)
+    before = rulebooks.source_of(base)
+    after = rulebook_edits.with_version(rulebook_edits.with_factor(before, change), form.version.data.strip())
+    document, _rulebook = rulebooks.parse_source(after)  # a refusal names each problem (on_refusal shows them)
+    rulebook_edits.only_changed(base.document, document, ("factors", "version"))
+    note = form.note.data or _("排放因子 %(f)s 自 %(d)s 起为 %(v)s", f=change.factor_id,
+                               d=change.valid_from.isoformat(), v=format(change.value.normalize(), "f"))
+    saved = rulebooks.save_draft(after, admin_id=current_admin().id, actor=audit.Actor.admin(current_admin()),
+                                 note=note, based_on_id=base.id)
+    flash(_("草稿已保存：请核对下方与现行版本的差异，再提交审批"), "success")
+    return redirect(url_for("admin.rulebook_version", version_id=saved.id))

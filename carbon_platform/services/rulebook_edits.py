@@ -1,0 +1,155 @@
+"""Structured changes to a rulebook's YAML text (a factor's new value, the version name) for the console's forms.
+
+Each change edits only the lines it concerns, found through the YAML parser's own positions, so the rest of the
+file, its comments included, is kept byte for byte; the result is parsed again and compared with the base, and a
+change that cannot be placed that way is refused (the YAML editor remains for it)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import yaml
+
+from carbon_platform.errors import InvalidInput
+
+
+class EditRefused(InvalidInput):
+    """The structured form cannot make this change; ``code`` says why (the console words each)."""
+
+
+@dataclass(frozen=True)
+class FactorChange:
+    factor_id: str
+    value: Decimal
+    source: str
+    year: int
+    published: date | None
+    valid_from: date
+
+
+def _node(source: str) -> yaml.MappingNode:
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        raise EditRefused("the base is not valid YAML", code="edit_unparsable") from None
+    if not isinstance(node, yaml.MappingNode):
+        raise EditRefused("the base is not a rulebook", code="edit_unparsable")
+    return node
+
+
+def _value(mapping: yaml.MappingNode, key: str) -> yaml.Node | None:
+    return next((v for k, v in mapping.value if k.value == key), None)
+
+
+def _scalar(text: Any) -> str:
+    """``text`` as a one-line YAML scalar: plain where YAML reads it back unchanged, quoted otherwise."""
+    dumped = yaml.safe_dump(text, allow_unicode=True, width=1_000_000, default_flow_style=True)
+    return dumped.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def _replace_scalar(lines: list[str], node: yaml.Node, text: str) -> None:
+    """Replace a one-line scalar in place (what follows it on its line, a comment say, stays)."""
+    start, end = node.start_mark, node.end_mark
+    if start.line != end.line:
+        raise EditRefused("the value spans several lines", code="edit_unplaceable")
+    line = lines[start.line]
+    lines[start.line] = line[:start.column] + text + line[end.column:]
+
+
+def with_version(source: str, version: str) -> str:
+    """``source`` with its top-level ``version:`` set to ``version`` (nothing else changes)."""
+    node = _value(_node(source), "version")
+    if node is None:
+        raise EditRefused("the rulebook has no version line", code="edit_unplaceable")
+    lines = source.split("\n")
+    _replace_scalar(lines, node, _scalar(str(version)) if not re.fullmatch(r"[0-9.]+", version) else f'"{version}"')
+    return "\n".join(lines)
+
+
+def next_version(latest: str | None, taken: set[str], year: int) -> str:
+    """The version name to propose: the next ``YEAR.N`` after ``latest`` (``year``.1 in a new year), never one
+    already ``taken``."""
+    match = re.fullmatch(r"(\d{4})\.(\d+)", latest or "")
+    if match and int(match.group(1)) >= year:
+        stem, n = match.group(1), int(match.group(2)) + 1
+    elif match or not latest:
+        stem, n = str(year), 1
+    else:
+        stem, n = latest[:28], 1  # a name of another form: a numbered successor
+        while f"{stem}.{n}" in taken:
+            n += 1
+        return f"{stem}.{n}"
+    while f"{stem}.{n}" in taken:
+        n += 1
+    return f"{stem}.{n}"
+
+
+def factor_versions(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every factor id → its latest version (the one a change follows), in the file's order."""
+    latest: dict[str, dict[str, Any]] = {}
+    for item in document.get("factors", []):
+        current = latest.get(item["id"])
+        if current is None or (item.get("valid_from") or "") >= (current.get("valid_from") or ""):
+            latest[item["id"]] = item
+    return latest
+
+
+def with_factor(source: str, change: FactorChange) -> str:
+    """``source`` with a new version of a factor from ``change.valid_from``: the latest version so far ends then
+    (its ``valid_to``), and the new one follows its block, in the same layout. Only those lines change."""
+    root = _node(source)
+    factors = _value(root, "factors")
+    if not isinstance(factors, yaml.SequenceNode):
+        raise EditRefused("the rulebook has no factor list", code="edit_unplaceable")
+    versions = [item for item in factors.value if isinstance(item, yaml.MappingNode)
+                and getattr(_value(item, "id"), "value", None) == change.factor_id]
+    if not versions:
+        raise EditRefused(f"no factor {change.factor_id}", code="unknown_factor", factor=change.factor_id)
+
+    def start(item):
+        node = _value(item, "valid_from")
+        return date.fromisoformat(node.value) if node is not None else date.min
+
+    latest = max(versions, key=start)
+    if latest.flow_style:
+        raise EditRefused("the factor is written on one line", code="edit_unplaceable", factor=change.factor_id)
+    if start(latest) >= change.valid_from:
+        raise EditRefused("the new version must start after the current one", code="factor_starts_too_early",
+                          factor=change.factor_id, after=start(latest).isoformat())
+    lines = source.split("\n")
+    key_column = latest.value[0][0].start_mark.column
+    last = latest.value[-1][1].end_mark
+    last_line = last.line if last.column > 0 else last.line - 1
+    ends = _value(latest, "valid_to")
+    if ends is not None:
+        if date.fromisoformat(ends.value) < change.valid_from:  # a gap: no value in force in between
+            raise EditRefused("the current version ends before the new one starts", code="factor_gap",
+                              factor=change.factor_id, ends=ends.value)
+        _replace_scalar(lines, ends, change.valid_from.isoformat())
+        added = []
+    else:
+        added = [" " * key_column + f"valid_to: {change.valid_from.isoformat()}"]
+    unit = _value(latest, "unit")
+    dash = lines[latest.start_mark.line][:key_column]
+    if dash.strip() != "-":
+        raise EditRefused("the factor's block has an unexpected layout", code="edit_unplaceable",
+                          factor=change.factor_id)
+    value = format(change.value.normalize(), "f")
+    block = [f"{dash}id: {change.factor_id}", f"value: {value}", f"unit: {_scalar(unit.value)}",
+             f"source: {_scalar(change.source.strip())}", f"year: {change.year}"]
+    if change.published is not None:
+        block.append(f"published: {change.published.isoformat()}")
+    block.append(f"valid_from: {change.valid_from.isoformat()}")
+    block[1:] = [" " * key_column + line for line in block[1:]]
+    lines[last_line + 1:last_line + 1] = added + block
+    return "\n".join(lines)
+
+
+def only_changed(before: dict[str, Any], after: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Refuse a structured edit whose parsed result differs from the base in anything but ``keys``."""
+    if {k: v for k, v in before.items() if k not in keys} != {k: v for k, v in after.items() if k not in keys}:
+        raise EditRefused("the edit changed more than it should", code="edit_unplaceable")
