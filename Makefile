@@ -8,6 +8,15 @@ export FLASK_APP := carbon_platform.app:create_app
 SWAGGER_FILES := swagger-ui.css swagger-ui-bundle.js swagger-ui-standalone-preset.js LICENSE
 SWAGGER_DIR := mobile_api/static/vendor/swagger-ui
 ECHARTS_DIR := admin/static/vendor/echarts
+# CodeMirror 6 for the console's YAML editor: each package's own ES module, copied as it is published, named
+# package:entry-file; admin/templates/admin/rulebooks/_editor.html maps each bare import to its copy (an import
+# map), so no bundler runs and nothing is loaded from anywhere but our static files.
+CODEMIRROR_DIR := admin/static/vendor/codemirror
+CODEMIRROR_MODULES := @codemirror/state:dist/index.js @codemirror/view:dist/index.js \
+  @codemirror/language:dist/index.js @codemirror/commands:dist/index.js @codemirror/lint:dist/index.js \
+  @codemirror/lang-yaml:dist/index.js @codemirror/streamparser:dist/index.js @lezer/common:dist/index.js \
+  @lezer/highlight:dist/index.js @lezer/lr:dist/index.js @lezer/yaml:dist/index.js crelt:index.js \
+  style-mod:src/style-mod.js w3c-keyname:index.js @marijn/find-cluster-break:src/index.js
 # The console's browser tests drive Debian's chromium through Playwright; Playwright never downloads one.
 CHROMIUM ?= /usr/bin/chromium
 export CARBON_TEST_CHROMIUM := $(CHROMIUM)
@@ -36,7 +45,7 @@ install-test: $(VENV)/.stamp-install-test vendor translations browser h5
 
 # JavaScript libraries come from the npm registry, pinned by package-lock.json, and are served from
 # our own static files. --ignore-scripts: no package gets to run code (or phone home) on install.
-vendor: $(SWAGGER_DIR)/.stamp $(ECHARTS_DIR)/.stamp
+vendor: $(SWAGGER_DIR)/.stamp $(ECHARTS_DIR)/.stamp $(CODEMIRROR_DIR)/.stamp
 node_modules/.stamp: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
@@ -47,6 +56,14 @@ $(SWAGGER_DIR)/.stamp: node_modules/.stamp
 $(ECHARTS_DIR)/.stamp: node_modules/.stamp
 	mkdir -p $(ECHARTS_DIR)
 	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(ECHARTS_DIR)/
+	touch $@
+$(CODEMIRROR_DIR)/.stamp: node_modules/.stamp
+	rm -rf $(CODEMIRROR_DIR) && mkdir -p $(CODEMIRROR_DIR)
+	for module in $(CODEMIRROR_MODULES); do \
+	  package=$${module%%:*}; name=$$(echo $${package#@} | tr / -); \
+	  cp node_modules/$$package/$${module#*:} $(CODEMIRROR_DIR)/$$name.js; \
+	  { echo "== $$package"; cat node_modules/$$package/LICENSE*; } >> $(CODEMIRROR_DIR)/LICENSES.txt; \
+	done
 	touch $@
 
 # The H5 client (h5/: Vue 3 + Vant 4, built with Vite) is built into h5/dist, which Flask serves at /h5/.

@@ -78,14 +78,23 @@ def test_a_campaign_is_created_simulated_and_published(page, chromium, site, adm
 def test_a_rulebook_change_is_published_by_a_second_administrator(page, chromium, site, admins):
     log_in(page, site, "maker", f.PASSWORD)
     page.goto(f"{site}/admin/rulebooks/new")
-    editor = page.locator("textarea[name=source]")
-    source = editor.input_value()
-    source = re.sub(r"version: ['\"]?2026\.1['\"]?", "version: '2026.2'", source, count=1)
+    # CodeMirror over the form's textarea (which stays the submitted field): typed into as a person does
+    source = page.locator("textarea[name=source]").input_value()
+    assert "version: \"2026.2\"" in source  # the next version name, proposed
+    editor = page.locator(".code-editor .cm-content")
     editor.fill(source.replace("grams_per_point:", "grams_per_pont:", 1))
     page.get_by_role("button", name="保存草稿").click()
-    assert page.locator("tr.error-line").count() >= 1  # the mistake is shown at its line
-    editor = page.locator("textarea[name=source]")
-    editor.fill(editor.input_value().replace("grams_per_pont:", "grams_per_point:", 1))
+    line = int(page.locator("li.error-line").first.get_attribute("data-error-line"))
+    # the mistake is marked in the editor at its line (the gutter's marker beside that line number)
+    marker = page.locator(".cm-gutter-lint .cm-gutterElement").filter(has=page.locator(".cm-lint-marker-error"))
+    marker.first.wait_for()
+    numbers = page.locator(".cm-lineNumbers .cm-gutterElement").all_inner_texts()
+    assert str(line) in numbers and page.locator(".cm-lintRange-error").first.inner_text().startswith(
+        "grams_per_pont")
+    (SCREENSHOTS / "console").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "console" / "rulebook-editor-error-zh.png"))
+    assert "table.listing" not in page.content()  # the whole file is not printed above the editor
+    editor.fill(page.locator("textarea[name=source]").input_value().replace("grams_per_pont:", "grams_per_point:", 1))
     page.fill("input[name=note]", "版本号更新")
     page.get_by_role("button", name="保存草稿").click()
     page.wait_for_selector("[data-status='draft']")
