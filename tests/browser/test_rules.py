@@ -3,7 +3,6 @@ administrator (who is never the submitter)."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
