@@ -26,7 +26,16 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, StopValidation
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+)
 
 from carbon_platform.models import AdminRole, PartnerKind
 from carbon_platform.models.base import MAX_INT32
@@ -278,14 +287,21 @@ VERSION_NAME = [DataRequired(), Length(max=32), Regexp(r"^[0-9A-Za-z][0-9A-Za-z.
                                                        message=_l("版本号只能包含字母、数字和 . _ + -"))]
 
 
+def parsed(_form, field) -> None:
+    """Stop at the field's own parse error ("not a valid decimal"): a range check of nothing says nothing more."""
+    if field.data is None:
+        raise StopValidation()
+
+
 class FactorChangeForm(ConsoleForm):
     """A factor's new value from a date: the draft's YAML gains that version, the current one ends then."""
 
     factor = SelectField(_l("排放因子"), validators=[DataRequired()])
-    value = DecimalField(_l("新数值"), validators=[DataRequired(message=_l("请输入一个数字")), finite,
+    value = DecimalField(_l("新数值"), validators=[InputRequired(message=_l("请输入一个数字")), parsed, finite,
                                                    within(Decimal("-1000000000"), Decimal("1000000000"))])
     source = StringField(_l("来源（文件名称、发布机构、数值原文）"), validators=[DataRequired(), Length(max=1000)])
-    year = IntegerField(_l("数据年份"), validators=[DataRequired(message=_l("请输入一个数字")), within(1990, 2100)])
+    year = IntegerField(_l("数据年份"), validators=[InputRequired(message=_l("请输入一个数字")), parsed,
+                                                         within(1990, 2100)])
     published = DateField(_l("发布日期"), validators=[Optional()])
     valid_from = DateField(_l("生效日期（含）"), validators=[DataRequired(message=_l("请填写日期"))])
     version = StringField(_l("新版本号"), validators=VERSION_NAME)
@@ -297,3 +313,14 @@ class FactorChangeForm(ConsoleForm):
             raise StopValidation(_l("请填写 2000 到 2100 年之间的时间"))
         if field.data and self.published.data and field.data < self.published.data:
             raise StopValidation(_l("生效日期不能早于发布日期：因子从发布之日起才适用"))
+
+
+class CapChangeForm(ConsoleForm):
+    """A scenario's cap with a new limit (same period, unit and scope): the draft's YAML changes that number only."""
+
+    cap = SelectField(_l("上限"), validators=[DataRequired()])
+    limit = IntegerField(_l("新上限"), validators=[InputRequired(message=_l("请输入一个数字")), parsed,
+                                                      within(1, MAX_INT32)])
+    version = StringField(_l("新版本号"), validators=VERSION_NAME)
+    note = StringField(_l("修改说明"), validators=[Length(max=500)])
+    based_on = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,10}$")])

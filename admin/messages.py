@@ -47,6 +47,7 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "edit_unparsable": lambda d: _("所基于的版本不是有效的 YAML，请在 YAML 编辑器中修改。"),
     "edit_unplaceable": lambda d: _("无法在所基于版本的 YAML 中定位要修改的内容（写法不同于常规格式），"
                                     "请在 YAML 编辑器中修改。"),
+    "unknown_cap": lambda d: _("现行规则中没有这个上限。"),
     "unknown_factor": lambda d: _("现行规则中没有排放因子 %(f)s。", f=d.get("factor")),
     "factor_starts_too_early": lambda d: _("新数值的生效日期须晚于现有版本的生效日期（%(d)s）。",
                                            d=d.get("after")),

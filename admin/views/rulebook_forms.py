@@ -1,15 +1,18 @@
-"""Structured rulebook changes: a factor's new value (with its source, year and validity) as a draft of the latest
-published version, its YAML edited only where the factor is; the draft then goes through the same review and
-dual-control approval as one written in the YAML editor."""
+"""Structured rulebook changes: a factor's new value (with its source, year and validity), or a scenario's cap
+limit, as a draft of the latest published version, its YAML edited only where that is; the draft then goes
+through the same review and dual-control approval as one written in the YAML editor."""
 
 from __future__ import annotations
+
+import copy
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from admin.blueprint import blueprint, on_refusal
-from admin.forms import FactorChangeForm
+from admin.choices import english
+from admin.forms import CapChangeForm, FactorChangeForm
 from admin.paging import whole_number
 from admin.permissions import current_admin, requires
 from carbon_platform.clock import CITY_TZ, utcnow
@@ -83,6 +86,71 @@ def change_factor():
     rulebook_edits.only_changed(base.document, document, ("factors", "version"))
     note = form.note.data or _("排放因子 %(f)s 自 %(d)s 起为 %(v)s", f=change.factor_id,
                                d=change.valid_from.isoformat(), v=format(change.value.normalize(), "f"))
+    saved = rulebooks.save_draft(after, admin_id=current_admin().id, actor=audit.Actor.admin(current_admin()),
+                                 note=note, based_on_id=base.id)
+    flash(_("草稿已保存：请核对下方与现行版本的差异，再提交审批"), "success")
+    return redirect(url_for("admin.rulebook_version", version_id=saved.id))
+
+
+# -- a scenario's cap -------------------------------------------------------------------------------
+
+
+def _cap_label(scenario_id: str, cap: dict, scenario: dict) -> str:
+    periods = {"day": _("每天"), "week": _("每周"), "month": _("每月"), "year": _("每年"), "ever": _("累计")}
+    units = {"count": _("次"), "grams": _("克"), "points": _("积分")}
+    scopes = {"account": _("每个账户"), "household": _("每户")}
+    name = scenario.get("name_en" if english() else "name_zh") or scenario_id
+    return (f"{name} ({scenario_id}) — {scopes.get(cap.get('scope', 'account'), '')} "
+            f"{periods.get(cap['per'], cap['per'])} {cap['limit']} {units.get(cap['unit'], cap['unit'])}")
+
+
+def _cap_form(base: RulebookVersion | None, **data) -> CapChangeForm:
+    form = CapChangeForm(**data)
+    form.cap.choices = [(f"{sid}:{index}", _cap_label(sid, cap, scenario))
+                        for sid, index, cap, scenario in rulebook_edits.caps(base.document)] if base else []
+    return form
+
+
+def _cap_page(form: CapChangeForm, base: RulebookVersion | None, status: int = 200):
+    return render_template("admin/rulebooks/cap.html", form=form, base=base), status
+
+
+@blueprint.get("/rulebooks/cap")
+@requires("rules.manage")
+def change_cap_form():
+    base = rulebooks.latest_published()
+    form = _cap_form(base, formdata=None, version=proposed_version(base), based_on=str(base.id) if base else "")
+    return _cap_page(form, base)
+
+
+def _refused_cap_page():
+    base = _base_of(CapChangeForm())
+    return _cap_page(_cap_form(base), base)
+
+
+@blueprint.post("/rulebooks/cap")
+@requires("rules.manage")
+@on_refusal(_refused_cap_page)
+def change_cap():
+    base = _base_of(CapChangeForm())
+    form = _cap_form(base)
+    if base is None:
+        flash(_("还没有已发布的规则版本"), "error")
+        return _cap_page(form, base, 400)
+    if not form.validate_on_submit():
+        return _cap_page(form, base, 400)
+    scenario_id, index = form.cap.data.rsplit(":", 1)
+    before = rulebooks.source_of(base)
+    after = rulebook_edits.with_version(rulebook_edits.with_cap_limit(before, scenario_id, int(index), form.limit.data),
+                                        form.version.data.strip())
+    document, _rulebook = rulebooks.parse_source(after)
+    expected = copy.deepcopy(base.document)
+    expected["version"] = document["version"]
+    scenario = next(s for s in expected["scenarios"] if s["id"] == scenario_id)
+    scenario["caps"][int(index)]["limit"] = form.limit.data
+    if document != expected:  # the text edit must have changed that number and nothing else
+        raise rulebook_edits.EditRefused("the edit changed more than it should", code="edit_unplaceable")
+    note = form.note.data or _("%(s)s 的上限改为 %(n)s", s=scenario_id, n=form.limit.data)
     saved = rulebooks.save_draft(after, admin_id=current_admin().id, actor=audit.Actor.admin(current_admin()),
                                  note=note, based_on_id=base.id)
     flash(_("草稿已保存：请核对下方与现行版本的差异，再提交审批"), "success")

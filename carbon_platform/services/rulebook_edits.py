@@ -153,3 +153,27 @@ def only_changed(before: dict[str, Any], after: dict[str, Any], keys: tuple[str,
     """Refuse a structured edit whose parsed result differs from the base in anything but ``keys``."""
     if {k: v for k, v in before.items() if k not in keys} != {k: v for k, v in after.items() if k not in keys}:
         raise EditRefused("the edit changed more than it should", code="edit_unplaceable")
+
+
+def caps(document: dict[str, Any]) -> list[tuple[str, int, dict[str, Any], dict[str, Any]]]:
+    """Every scenario's caps: (scenario id, index in its caps, the cap, the scenario), in the file's order."""
+    return [(scenario["id"], index, cap, scenario) for scenario in document.get("scenarios", [])
+            for index, cap in enumerate(scenario.get("caps") or [])]
+
+
+def with_cap_limit(source: str, scenario_id: str, index: int, limit: int) -> str:
+    """``source`` with the ``limit`` of a scenario's cap set to ``limit``: only that number changes."""
+    scenarios = _value(_node(source), "scenarios")
+    scenario = next((item for item in getattr(scenarios, "value", []) if isinstance(item, yaml.MappingNode)
+                     and getattr(_value(item, "id"), "value", None) == scenario_id), None)
+    if scenario is None:
+        raise EditRefused(f"no scenario {scenario_id}", code="unknown_cap", scenario=scenario_id)
+    listed = _value(scenario, "caps")
+    items = listed.value if isinstance(listed, yaml.SequenceNode) else []
+    cap = items[index] if 0 <= index < len(items) and isinstance(items[index], yaml.MappingNode) else None
+    node = _value(cap, "limit") if cap is not None else None
+    if node is None:
+        raise EditRefused(f"no cap {index} in {scenario_id}", code="unknown_cap", scenario=scenario_id)
+    lines = source.split("\n")
+    _replace_scalar(lines, node, str(int(limit)))
+    return "\n".join(lines)

@@ -84,7 +84,9 @@ def test_a_factor_change_is_a_draft_that_differs_from_its_base_only_in_that_fact
 
 
 @pytest.mark.parametrize(("over", "zh", "en"), [
-    ({"value": "abc"}, "请输入一个数字", "Enter a number"),
+    ({"value": "abc"}, "不是有效的小数", "Not a valid decimal value"),
+    ({"value": ""}, "请输入一个数字", "Enter a number"),
+    ({"year": "1800"}, "须在 1990 到 2100 之间", "between 1990 and 2100"),
     ({"valid_from": "2024-01-01", "published": ""}, "新数值的生效日期须晚于现有版本的生效日期（2024-12-20）",
      "must start after the current version does (2024-12-20)"),
     ({"valid_from": "2026-01-01"}, "生效日期不能早于发布日期", "cannot be earlier than its publication date"),
@@ -139,4 +141,23 @@ def test_next_version_names():
 def test_seeding_is_unaffected(app):
     with app.app_context():
         seeding.load_reference()
+
+
+
+def test_a_cap_change_is_a_draft_that_changes_that_limit_only(app, commented):
+    page = commented.get("/admin/rulebooks/cap").get_data(as_text=True)
+    assert 'value="bus_ride:0"' in page and hidden(page, "version") == "2026.5"
+    data = {"csrf_token": hidden(page, "csrf_token"), "based_on": hidden(page, "based_on"), "version": "2026.5",
+            "cap": "bus_ride:0", "limit": "6", "note": ""}
+    response = commented.post("/admin/rulebooks/cap", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    (draft,) = drafts(app)
+    changed = [line for line in difflib.unified_diff(SEED.splitlines(), draft.source.splitlines(), lineterm="", n=0)
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == ['-version: "2026.4"', '+version: "2026.5"',
+                       "-      - {per: day, unit: count, limit: 4}", "+      - {per: day, unit: count, limit: 6}"]
+    for over, message in (({"limit": "0"}, "须在 1 到"), ({"cap": "bus_ride:9"}, "不是有效的选择")):
+        response = commented.post("/admin/rulebooks/cap", data={**data, "version": "2026.6", **over})
+        assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert len(drafts(app)) == 1
 
