@@ -117,6 +117,8 @@ def rulebook_version(version_id: int):
     version, active = _version(version_id), _active()
     what_if, forecasts, replayed_from = None, [], None
     days = request.args.get("what_if", type=int)
+    if days is None and version.status is RulebookStatus.PENDING:  # the approver sees it without asking
+        days = WHAT_IF_DAYS[0]
     if days in WHAT_IF_DAYS and active is not None and version.id != active.id:
         base, candidate = rulebooks.compiled(active), rulebooks.compiled(version)
         changed = campaigns.changed_campaigns(active, version)

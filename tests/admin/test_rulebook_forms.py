@@ -161,3 +161,17 @@ def test_a_cap_change_is_a_draft_that_changes_that_limit_only(app, commented):
         assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert len(drafts(app)) == 1
 
+
+
+def test_the_approver_sees_the_diff_and_the_what_if_on_the_approval_page(app, commented):
+    response = commented.post("/admin/rulebooks/factor", data=form_data(commented))
+    version_url = response.headers["Location"]
+    draft_page = commented.get(version_url).get_data(as_text=True)
+    assert 'data-figure="points_delta"' not in draft_page  # a draft's what-if is asked for
+    commented.post(f"{version_url}/submit", data={"csrf_token": hidden(draft_page, "csrf_token"),
+                                                   "effective_from": ""})
+    approver = app.test_client()
+    log_in(approver, "second")
+    page = approver.get(version_url).get_data(as_text=True)
+    assert 'data-status="pending"' in page and "批准发布" in page
+    assert 'data-figure="points_delta"' in page and "+    value: 581.5" in page
