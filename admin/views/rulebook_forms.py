@@ -100,8 +100,8 @@ def _cap_label(scenario_id: str, cap: dict, scenario: dict) -> str:
     units = {"count": _("次"), "grams": _("克"), "points": _("积分")}
     scopes = {"account": _("每个账户"), "household": _("每户")}
     name = scenario.get("name_en" if english() else "name_zh") or scenario_id
-    return (f"{name} ({scenario_id}) — {scopes.get(cap.get('scope', 'account'), '')} "
-            f"{periods.get(cap['per'], cap['per'])} {cap['limit']} {units.get(cap['unit'], cap['unit'])}")
+    return (f"{name} ({scenario_id}) — {cap['limit']} {units.get(cap['unit'], cap['unit'])} · "
+            f"{periods.get(cap['per'], cap['per'])} · {scopes.get(cap.get('scope', 'account'), '')}")
 
 
 def _cap_form(base: RulebookVersion | None, **data) -> CapChangeForm:

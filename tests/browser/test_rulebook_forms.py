@@ -65,3 +65,20 @@ def test_a_factor_is_changed_through_the_form_and_the_draft_shows_its_diff(page,
     assert page.get_by_role("button", name=submit).is_visible()
     diff.scroll_into_view_if_needed()
     page.screenshot(path=str(shots / f"rulebook-factor-draft-{lang}.png"), full_page=True)
+
+
+def test_a_cap_is_changed_through_the_form_in_english(page, site, published):
+    log_in(page, site, "maker", f.PASSWORD)
+    page.goto(f"{site}/admin/lang/en")
+    page.goto(f"{site}/admin/rulebooks")
+    page.get_by_role("link", name="Change a cap").click()
+    page.select_option("select[name=cap]", "bus_ride:0")
+    assert "Bus ride (bus_ride)" in page.locator("select[name=cap] option:checked").inner_text()
+    page.fill("input[name=limit]", "6")
+    page.screenshot(path=str(SCREENSHOTS / "console" / "rulebook-cap-form-en.png"), full_page=True)
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_selector("[data-status='draft']")
+    changed = [line for line in page.locator("pre.diff span.add, pre.diff span.del").all_inner_texts()
+               if not line.startswith(("+++", "---"))]
+    assert changed == ['-version: "2026.4"', '+version: "2026.5"',
+                       "-      - {per: day, unit: count, limit: 4}", "+      - {per: day, unit: count, limit: 6}"]
