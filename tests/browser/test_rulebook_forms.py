@@ -65,6 +65,12 @@ def test_a_factor_is_changed_through_the_form_and_the_draft_shows_its_diff(page,
     assert page.get_by_role("button", name=submit).is_visible()
     diff.scroll_into_view_if_needed()
     page.screenshot(path=str(shots / f"rulebook-factor-draft-{lang}.png"), full_page=True)
+    # the draft's text in the code editor, comments kept, with line numbers beside each line
+    editor = page.locator(".code-editor")
+    editor.scroll_into_view_if_needed()
+    assert page.locator(".cm-lineNumbers .cm-gutterElement", has_text="1").first.is_visible()
+    assert "# 泰安市碳普惠规则" in page.locator(".cm-content .cm-line").first.inner_text()
+    editor.screenshot(path=str(shots / f"rulebook-editor-{lang}.png"))
 
 
 def test_a_cap_is_changed_through_the_form_in_english(page, site, published):
