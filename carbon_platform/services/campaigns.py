@@ -20,8 +20,8 @@ from carbon_platform.db import city_date
 from carbon_platform.errors import Conflict, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import Action, CampaignAward, CampaignBudget, CampaignControl, RulebookVersion
-from carbon_platform.services import audit, rulebooks
-from points_rules import Comparison, Rulebook, load_rulebook
+from carbon_platform.services import audit, rulebook_edits, rulebooks
+from points_rules import Comparison, Rulebook, RulebookError, load_rulebook, parse_yaml
 from points_rules.rulebook import Campaign
 
 
@@ -102,9 +102,21 @@ def draft_with(campaign: dict[str, Any], *, admin_id: int, actor: audit.Actor, n
     others = [c for c in document.get("campaigns", []) if c.get("id") != campaign["id"]]
     document["campaigns"] = [*others, campaign]
     document["version"] = _next_version(version.version, campaign["id"])
-    source = rulebooks.yaml_of(document)
-    return rulebooks.save_draft(source, admin_id=admin_id, actor=actor, based_on_id=version.id,
-                                note=note or f"campaign {campaign['id']}")
+    return rulebooks.save_draft(_source_with(version, campaign, document), admin_id=admin_id, actor=actor,
+                                based_on_id=version.id, note=note or f"campaign {campaign['id']}")
+
+
+def _source_with(version: RulebookVersion, campaign: dict[str, Any], document: dict[str, Any]) -> str:
+    """The base's own text with the campaign's block (its comments and layout kept); the whole document written
+    as YAML when the text cannot be edited so that it reads as ``document``."""
+    try:
+        source = rulebook_edits.with_version(rulebook_edits.with_campaign(rulebooks.source_of(version), campaign),
+                                             document["version"])
+        if parse_yaml(source)[0] == document:
+            return source
+    except (rulebook_edits.EditRefused, RulebookError):
+        pass
+    return rulebooks.yaml_of(document)
 
 
 def _next_version(base: str, campaign_id: str) -> str:

@@ -177,3 +177,38 @@ def with_cap_limit(source: str, scenario_id: str, index: int, limit: int) -> str
     lines = source.split("\n")
     _replace_scalar(lines, node, str(int(limit)))
     return "\n".join(lines)
+
+
+def _last_line(node: yaml.Node) -> int:
+    """The 0-based line of the last character of ``node`` (a collection's end mark may lie past its comments)."""
+    if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
+        end = node.end_mark
+        return end.line if end.column > 0 else end.line - 1
+    children = [child for pair in node.value for child in pair] if isinstance(node, yaml.MappingNode) else node.value
+    return max(_last_line(child) for child in children) if children else node.start_mark.line
+
+
+def with_campaign(source: str, campaign: dict[str, Any]) -> str:
+    """``source`` with ``campaign`` last in its campaigns, replacing the one with its id: that campaign's lines go,
+    the new block follows the last campaign in the same indentation; every other line stays."""
+    root = _node(source)
+    listed = _value(root, "campaigns")
+    lines = source.split("\n")
+    block = yaml.safe_dump([campaign], allow_unicode=True, sort_keys=False, width=120).rstrip("\n").split("\n")
+    if listed is None:
+        while lines and lines[-1] == "":
+            lines.pop()
+        return "\n".join([*lines, "", "campaigns:", *("  " + line for line in block), ""])
+    items = listed.value if isinstance(listed, yaml.SequenceNode) and not listed.flow_style else []
+    if not items or not all(isinstance(item, yaml.MappingNode) and not item.flow_style for item in items):
+        raise EditRefused("the campaigns are not laid out one block each", code="edit_unplaceable")
+    key_column = items[0].value[0][0].start_mark.column
+    dash = lines[items[0].start_mark.line][:key_column]
+    if dash.strip() != "-":
+        raise EditRefused("the campaigns have an unexpected layout", code="edit_unplaceable")
+    indent = " " * (len(dash) - len(dash.lstrip()))
+    lines[_last_line(items[-1]) + 1:_last_line(items[-1]) + 1] = [indent + line for line in block]
+    old = next((item for item in items if getattr(_value(item, "id"), "value", None) == campaign["id"]), None)
+    if old is not None:  # above the insertion, so deleting it moves nothing inserted
+        del lines[old.start_mark.line:_last_line(old) + 1]
+    return "\n".join(lines)

@@ -175,3 +175,22 @@ def test_the_approver_sees_the_diff_and_the_what_if_on_the_approval_page(app, co
     page = approver.get(version_url).get_data(as_text=True)
     assert 'data-status="pending"' in page and "批准发布" in page
     assert 'data-figure="points_delta"' in page and "+    value: 581.5" in page
+
+
+def test_a_campaign_draft_keeps_the_base_text_and_its_comments(app, commented):
+    from carbon_platform.services import campaigns
+    campaign = {"id": "green_weekend", "name_zh": "周末绿色出行", "name_en": "Green weekend",
+                "starts_at": "2026-12-12T00:00:00+08:00", "ends_at": "2026-12-14T00:00:00+08:00",
+                "target": {"scenarios": ["bus_ride"]}, "effects": [{"type": "multiplier", "factor": 2}],
+                "budget_points": 500}
+    with app.app_context():
+        maker = f.admin(AdminRole.OPERATOR)
+        draft = campaigns.draft_with(campaign, admin_id=maker.id, actor=audit.Actor.admin(maker))
+        source, version = draft.source, draft.version
+        assert draft.document["campaigns"][-1] == campaign
+        commit()
+    changed = [line for line in difflib.unified_diff(SEED.splitlines(), source.splitlines(), lineterm="", n=0)
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed[:2] == ['-version: "2026.4"', f"+version: {version}"]
+    assert all(line.startswith("+") for line in changed[2:]) and "+  - id: green_weekend" in changed
+    assert "# Set to the week announced for 2026" in source  # the other campaigns' comments stay
