@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
+from admin import downloads
 from admin.blueprint import blueprint, on_refusal, record_read
-from admin.forms import ReasonForm
+from admin.downloads import Column
+from admin.forms import FUNDERS, ReasonForm
 from admin.paging import paginate, url_filters, whole_number
 from admin.permissions import current_admin, requires
 from carbon_platform.clock import CITY_TZ, as_utc, utcnow
@@ -109,14 +110,15 @@ def settlement():
 @requires("settlement.view")
 def settlement_csv():
     filters, start, end = _period()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["merchant_id", "merchant_name", "funder", "vouchers", "face_value_yuan", "from", "to"])
-    for row in _settlement_rows(start, end):
-        writer.writerow([row["merchant_id"], row["merchant_name"], row["funder"], row["vouchers"],
-                         f"{row['face_value_fen'] / 100:.2f}", filters["from"], filters["to"]])
+    funders = {choice.value: str(choice.label) for choice in FUNDERS}
+    rows = [{**row, "funder": funders.get(row["funder"], row["funder"]), "face_value_yuan": row["face_value_fen"] / 100,
+             "from": filters["from"], "to": filters["to"]} for row in _settlement_rows(start, end)]
+    columns = [Column("merchant_id", _("商户编号"), "int"), Column("merchant_name", pgettext("header", "商户")),
+               Column("funder", _("出资方")), Column("vouchers", _("核销张数"), "int"),
+               Column("face_value_yuan", _("面值合计（元）"), "yuan"), Column("from", _("起始日期（北京时间）")),
+               Column("to", _("截止日期（北京时间）"))]
     audit.record(audit.Actor.admin(current_admin()), "settlement.export", None, **filters)
     record_read()
-    filename = f"settlement-{filters['from']}-{filters['to']}.csv"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",  # BOM: Excel opens UTF-8 Chinese correctly
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    name = downloads.file_name(_("核销结算"), downloads.span(filters["from"], filters["to"]), "csv")
+    return downloads.attachment(downloads.csv_body(columns, rows), "text/csv", name,  # with the BOM Excel expects
+                                f"taian-settlement-{filters['from']}-{filters['to']}.csv")

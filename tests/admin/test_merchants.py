@@ -124,8 +124,8 @@ def test_settlement_lists_used_vouchers_per_merchant_and_downloads_as_csv(app):
     download = client.get("/admin/settlement.csv")
     assert download.status_code == 200 and download.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:5] == ["merchant_id", "merchant_name", "funder", "vouchers", "face_value_yuan"]
-    assert rows[1][:5] == [str(ids["merchant"]), "泰山低碳咖啡", "city", "1", "15.00"]
+    assert rows[0][:5] == ["商户编号", "商户", "出资方", "核销张数", "面值合计（元）"]
+    assert rows[1][:5] == [str(ids["merchant"]), "泰山低碳咖啡", "市碳普惠基金", "1", "15.00"]
     with app.app_context():
         assert db.session.execute(sa.select(AuditEvent.action).where(AuditEvent.action == "settlement.export")
                                   ).scalar_one()
