@@ -98,7 +98,7 @@ def xlsx_body(columns: Sequence[Column], rows: Iterable[dict[str, Any]], *, shee
     for row in [*rows, *([totals] if totals else [])]:
         ws.append([row.get(c.key) for c in columns])
         for cell, column in zip(ws[ws.max_row], columns, strict=True):
-            if cell.value is not None and column.kind != "text":
+            if isinstance(cell.value, int | float | date) and column.kind != "text":  # not the 合计 label
                 cell.number_format = FORMATS[column.kind]
     if totals:
         for cell in ws[ws.max_row]:
