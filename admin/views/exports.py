@@ -34,6 +34,16 @@ def _month() -> str:
     return month
 
 
+def _months() -> list[str]:
+    """The report's months: ``month``, through ``to`` when the URL gives one (``?month=2026-01&to=2026-11``)."""
+    first = _month()
+    return exports.months(first, request.args.get("to", "").strip() or first)
+
+
+def _period(months: list[str]) -> str:
+    return months[0] if len(months) == 1 else downloads.span(months[0], months[-1])
+
+
 def _download(body, mimetype: str, filename: str, fallback: str, **details):
     """Every export is audited: who took what, when."""
     audit.record(audit.Actor.admin(current_admin()), "export.download", None, file=filename, **details)
@@ -45,10 +55,10 @@ def _download(body, mimetype: str, filename: str, fallback: str, **details):
 @requires("exports.view")
 def exports_page():
     try:
-        month = _month()
+        months = _months()
     except DomainError:
-        month = exports.last_month()
-    return render_template("admin/exports.html", month=month, rows=exports.monthly_reduction(month))
+        months = [exports.last_month()]
+    return render_template("admin/exports.html", month=months[0], to=months[-1], rows=_report_rows(months))
 
 
 def _report_columns() -> list[Column]:
@@ -62,28 +72,31 @@ def _report_columns() -> list[Column]:
             Column("points", pgettext("header", "积分"), "int", 12)]
 
 
-def _report_rows(month: str) -> list[dict]:
+def _report_rows(months: list[str]) -> list[dict]:
+    """Each month's rows, month by month, with the names of their codes in the console's language."""
     districts, scenarios = dict(choices.districts()), dict(choices.scenarios())
-    first = date.fromisoformat(f"{month}-01")
-    return [{**row, "month": first, "district_name": districts.get(row["district"], row["district_name"]),
+    return [{**row, "month": date.fromisoformat(f"{month}-01"),
+             "district_name": districts.get(row["district"], row["district_name"]),
              "scenario_name": scenarios.get(row["scenario"], row["scenario"]),
              "credit_name": str(CREDIT_NAMES.get(row["credit"], row["credit"]))}
-            for row in exports.monthly_reduction(month)]
+            for month in months for row in exports.monthly_reduction(month)]
 
 
 @blueprint.get("/exports/reduction.<any(csv, xlsx):kind>")
 @requires("exports.view")
 def reduction_report(kind: str):
-    month = _month()
-    rows, columns = _report_rows(month), _report_columns()
-    filename, fallback = downloads.file_name(_("减排量"), month, kind), f"taian-reduction-{month}.{kind}"
+    months = _months()
+    rows, columns, period = _report_rows(months), _report_columns(), _period(months)
+    ascii_period = months[0] if len(months) == 1 else f"{months[0]}-to-{months[-1]}"
+    filename, fallback = downloads.file_name(_("减排量"), period, kind), f"taian-reduction-{ascii_period}.{kind}"
+    details = {"month": months[0], **({"to": months[-1]} if len(months) > 1 else {})}
     if kind == "xlsx":
         grams = sum(r["grams"] for r in rows)
         totals = {"month": _("合计"), "actions": sum(r["actions"] for r in rows), "grams": grams,
                   "tonnes": round(grams / 1_000_000, 6), "points": sum(r["points"] for r in rows)}
-        body = downloads.xlsx_body(columns, rows, sheet=_("减排量") + " " + month, totals=totals)
-        return _download(body, downloads.XLSX, filename, fallback, month=month)
-    return _download(downloads.csv_body(columns, rows), "text/csv", filename, fallback, month=month)
+        body = downloads.xlsx_body(columns, rows, sheet=_("减排量") + " " + ascii_period, totals=totals)
+        return _download(body, downloads.XLSX, filename, fallback, **details)
+    return _download(downloads.csv_body(columns, rows), "text/csv", filename, fallback, **details)
 
 
 @blueprint.get("/exports/certified.json")

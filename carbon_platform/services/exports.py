@@ -39,6 +39,25 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
             as_utc(datetime.combine(following, time(0), tzinfo=CITY_TZ)))
 
 
+#: The longest span one report covers: three years of months.
+MAX_MONTHS = 36
+
+
+def months(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last``, both included ('2026-01', '2026-11' → eleven months)."""
+    start, end = month_bounds(first)[0], month_bounds(last)[0]  # each checks its month is written YYYY-MM
+    if end < start:
+        first, last = last, first
+    year, month = int(first[:4]), int(first[5:7])
+    out = []
+    while (f"{year}-{month:02d}") <= last:
+        out.append(f"{year}-{month:02d}")
+        year, month = year + (month == 12), month % 12 + 1
+        if len(out) > MAX_MONTHS:
+            raise InvalidInput(f"a report covers at most {MAX_MONTHS} months", field="to")
+    return out
+
+
 def last_month() -> str:
     today = utcnow().astimezone(CITY_TZ).date()
     return f"{today.year - (today.month == 1)}-{(today.month - 2) % 12 + 1:02d}"

@@ -72,6 +72,25 @@ def test_the_xlsx_has_named_headers_with_units_numbers_as_numbers_and_a_frozen_h
     assert [c.value for c in sheet[3]][6:] == [3, 498, 0.000498, 99] and sheet[3][0].value == "合计"
 
 
+def test_a_report_over_several_months_lists_them_month_by_month_and_says_its_period(app):
+    client = console(app, AdminRole.AUDITOR)
+    june_rides(app, n=2)
+    with app.app_context():
+        f.bus_ride(f.resident(phone="13800005200", district_code="370902"), JUNE + timedelta(days=30), "july-0",
+                   distance_km=6.2)
+        commit()
+    response = client.get("/admin/exports/reduction.xlsx?month=2026-05&to=2026-07")
+    disposition = response.headers["Content-Disposition"]
+    assert 'filename="taian-reduction-2026-05-to-2026-07.xlsx"' in disposition
+    assert "filename*=UTF-8''" + quote("碳惠泰安-减排量-2026-05至2026-07.xlsx") in disposition
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert [(r[0].value, r[6].value, r[7].value) for r in sheet.iter_rows(min_row=2)] == [
+        (datetime(2026, 6, 1), 2, 332), (datetime(2026, 7, 1), 1, 166), ("合计", 3, 498)]
+    page = client.get("/admin/exports?month=2026-05&to=2026-07").get_data(as_text=True)
+    assert "<td>2026-06</td>" in page and "<td>2026-07</td>" in page and 'name="to" value="2026-07"' in page
+    assert client.get("/admin/exports/reduction.csv?month=2020-01&to=2026-07").status_code == 400  # over 36 months
+
+
 def test_the_exports_speak_english_when_the_console_does(app):
     client = console(app, AdminRole.AUDITOR)
     june_rides(app, n=1)
