@@ -105,6 +105,10 @@ def test_the_exports_speak_english_when_the_console_does(app):
                                                 166]
     text = client.get("/admin/exports/reduction.csv?month=2026-06").get_data(as_text=True)
     assert text.startswith("\ufeffMonth,District code,District,")
+    chart = client.get("/admin/dashboard/scenario.csv?from=2026-06-01&to=2026-06-30").get_data(as_text=True)
+    assert list(csv.reader(io.StringIO(chart.lstrip("\ufeff"))))[:2] == [
+        ["Scenario code", "Name", "Reduction (g CO2e)", "Points", "Actions"],
+        ["bus_ride", "Bus ride", "166", "33", "1"]]
 
 
 def test_every_console_csv_starts_with_the_bom_and_has_a_readable_name(app):
