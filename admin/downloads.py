@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from flask import Response
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from carbon_platform.clock import CITY_TZ
 
@@ -115,12 +116,13 @@ def _display_width(text: str) -> int:
 
 def file_name(subject: str, period: str, extension: str) -> str:
     """``碳惠泰安-减排量-2026-06.xlsx``: the platform, what the file holds and its period."""
-    return f"{_('碳惠泰安')}-{subject}-{period}.{extension}"
+    # Without spaces or quotes in English too: a name a shell, a mail client and Excel all keep whole.
+    return f"{pgettext('file name', '碳惠泰安')}-{subject}-{period}.{extension}"
 
 
 def span(first: str, last: str) -> str:
     """A period in a file name: 2026-06-01至2026-06-30."""
-    return first + _("至") + last
+    return first + pgettext("file name", "至") + last
 
 
 def attachment(body: str | bytes, mimetype: str, filename: str, fallback: str) -> Response:

@@ -96,7 +96,7 @@ def test_the_exports_speak_english_when_the_console_does(app):
     june_rides(app, n=1)
     client.get("/admin/lang/en")
     response = client.get("/admin/exports/reduction.xlsx?month=2026-06")
-    assert "filename*=UTF-8''Carbon%20Inclusion%20Tai%27an-Reduction-2026-06.xlsx" in response.headers[
+    assert "filename*=UTF-8''Carbon-Inclusion-Taian-Reduction-2026-06.xlsx" in response.headers[
         "Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert [c.value for c in sheet[1]] == ["Month", "District code", "District", "Scenario code", "Scenario",
