@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Response
-from flask_babel import gettext as _
 from flask_babel import pgettext
 
 from carbon_platform.clock import CITY_TZ
