@@ -62,11 +62,13 @@ def review_queue():
                 for a in actions}
     english = str(get_locale() or "zh_CN").startswith("en")
     why = {}  # why a reading waits, in the console's language (over a trust bound: which bound, by how much)
+    compiled = {}  # each rulebook version once for the page: compiled_by_id reads its row every call
     for a in actions:
         if a.reason not in ("over_bound", "implausible"):
             continue  # the rest say only that the scenario is reviewed, which the queue itself says
-        words = reasons.explain(a.status.value, a.reason, a.detail, a.scenario,
-                                rulebooks.compiled_by_id(a.rulebook_version_id))
+        if a.rulebook_version_id not in compiled:
+            compiled[a.rulebook_version_id] = rulebooks.compiled_by_id(a.rulebook_version_id)
+        words = reasons.explain(a.status.value, a.reason, a.detail, a.scenario, compiled[a.rulebook_version_id])
         if words:
             why[a.id] = words[1 if english else 0]
     photos: dict[int, list[int]] = {a.id: [] for a in actions}
