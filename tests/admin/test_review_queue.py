@@ -61,7 +61,7 @@ def test_each_row_shows_the_resident_masked_and_their_record(app, client, workli
     assert 'data-history="0/0"' in row_of(page, worklist["install"]) and "首次" in row_of(page, worklist["install"])
     client.get("/admin/lang/en")
     english = row_of(client.get("/admin/review").get_data(as_text=True), worklist["waiting"])
-    assert "2 claims, 1 rejected (50%)" in english
+    assert "1 of 2 rejected (50%)" in english
 
 
 def test_history_counts_every_decided_claim_of_the_account(app, worklist):

@@ -23,7 +23,7 @@ FILTERED = "scenario=cycling&district=370902"
 WORDS = {
     "zh": {"legend": "驳回（先写原因，Enter 提交）", "done": "已处理 #", "history": "1 条，驳回 1（100%）"},
     "en": {"legend": "reject (write the reason, Enter sends)", "done": " done",
-           "history": "1 claims, 1 rejected (100%)"},
+           "history": "1 of 1 rejected (100%)"},
 }
 
 
@@ -74,6 +74,8 @@ def test_the_review_queue_by_keyboard(page, site, rides, app, lang):
     assert rows.count() == 12 and page.locator(f"tr[data-action='{rides['elsewhere']}']").count() == 0
     tenth = rows.nth(9).bounding_box()
     assert tenth["y"] + tenth["height"] <= 768, f"the tenth row ends below a laptop screen: {tenth}"
+    last = rows.first.locator("button[data-decision=evidence]").bounding_box()
+    assert last["x"] + last["width"] <= 1366, f"the row's last button is off the screen: {last}"
     assert words["legend"] in page.locator("[data-shortcuts]").text_content()
     assert words["history"] in rows.first.locator("[data-history]").text_content()
     assert re.search(r"\d{3}\*{4}\d{4}", rows.first.locator("[data-who]").text_content())
