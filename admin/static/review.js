@@ -66,7 +66,8 @@
   }
 
   document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || lightbox.open) { return; }  // the dialog takes Esc itself
+    // an open dialog (the lightbox, console.js's "are you sure") takes the keys itself, Esc included
+    if (event.ctrlKey || event.metaKey || event.altKey || document.querySelector("dialog[open]")) { return; }
     var target = event.target;
     if (target.matches && target.matches("tr[data-action] input[name=note]")) {
       var row = target.closest("tr[data-action]");

@@ -8,10 +8,9 @@ import json
 
 from flask import Response, render_template, request
 
+from admin.blueprint import blueprint, record_read
 from admin.permissions import current_admin, requires
-from admin.views import blueprint
 from admin.views.audit_log import filtered_events
-from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.services import audit, exports
@@ -28,7 +27,7 @@ def _month() -> str:
 def _download(body, mimetype: str, filename: str, **details) -> Response:
     """Every export is audited: who took what, when."""
     audit.record(audit.Actor.admin(current_admin()), "export.download", None, file=filename, **details)
-    commit()
+    record_read()
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 

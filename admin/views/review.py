@@ -6,13 +6,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from admin import choices
+from admin.blueprint import blueprint, on_refusal
 from admin.forms import ReviewDecisionForm
-from admin.messages import message_for
 from admin.paging import paginate, url_filters, whole_number
 from admin.permissions import current_admin, requires
-from admin.views import blueprint
-from carbon_platform.db import commit
-from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import Enterprise, Evidence, Resident
 from carbon_platform.models.base import MAX_INT64
@@ -101,61 +98,45 @@ def _queue_with_error(message: str, status: int):
     return review_queue(), status
 
 
-def _status_of(error: DomainError) -> int:
-    return error.status if error.status in (404, 409) else 400
-
-
 @blueprint.post("/review/<bigint:action_id>/<any(approve, reject, evidence):decision>")
 @requires("review.act")
+@on_refusal(lambda **_args: review_queue())
 def decide(action_id: int, decision: str):
     form = ReviewDecisionForm()
     if not form.validate_on_submit():
         return _queue_with_error(_("表单已过期，请重试"), 400)
     actor = audit.Actor.admin(current_admin())
-    try:
-        if decision == "approve":
-            review.approve(action_id, actor=actor, note=form.note.data)
-        elif decision == "reject":
-            review.reject(action_id, actor=actor, reason=form.note.data)
-        else:
-            review.request_evidence(action_id, actor=actor, message=form.note.data)
-    except DomainError as exc:
-        db.session.rollback()
-        return _queue_with_error(message_for(exc), _status_of(exc))
-    commit()
+    if decision == "approve":
+        review.approve(action_id, actor=actor, note=form.note.data)
+    elif decision == "reject":
+        review.reject(action_id, actor=actor, reason=form.note.data)
+    else:
+        review.request_evidence(action_id, actor=actor, message=form.note.data)
     flash(_("已处理 #%(id)s", id=action_id), "success")
     return _back()
 
 
 @blueprint.post("/review/bulk-approve")
 @requires("review.act")
+@on_refusal(lambda: review_queue())
 def bulk_approve():
     if not ReviewDecisionForm().validate_on_submit():
         return _queue_with_error(_("表单已过期，请重试"), 400)
     # An id no action can have (too large, not ASCII digits) is dropped, not sent to the database.
     ids = [n for n in (whole_number(v, MAX_INT64) for v in request.form.getlist("action_ids")) if n is not None]
-    try:
-        approved = review.approve_many(ids, actor=audit.Actor.admin(current_admin()))
-    except DomainError as exc:
-        db.session.rollback()
-        return _queue_with_error(message_for(exc), _status_of(exc))
-    commit()
+    approved = review.approve_many(ids, actor=audit.Actor.admin(current_admin()))
     flash(_("已批量通过 %(n)s 条", n=len(approved)), "success")
     return _back()
 
 
 @blueprint.post("/review/bulk-reject")
 @requires("review.act")
+@on_refusal(lambda: review_queue())
 def bulk_reject():
     form = ReviewDecisionForm()
     if not form.validate_on_submit():
         return _queue_with_error(_("表单已过期，请重试"), 400)
     ids = [n for n in (whole_number(v, MAX_INT64) for v in request.form.getlist("action_ids")) if n is not None]
-    try:
-        rejected = review.reject_many(ids, actor=audit.Actor.admin(current_admin()), reason=form.note.data)
-    except DomainError as exc:
-        db.session.rollback()
-        return _queue_with_error(message_for(exc), _status_of(exc))
-    commit()
+    rejected = review.reject_many(ids, actor=audit.Actor.admin(current_admin()), reason=form.note.data)
     flash(_("已批量驳回 %(n)s 条", n=len(rejected)), "success")
     return _back()

@@ -10,13 +10,11 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from admin.blueprint import blueprint, on_refusal, record_read
 from admin.forms import ReasonForm
-from admin.messages import message_for
 from admin.paging import paginate, url_filters, whole_number
 from admin.permissions import current_admin, requires
-from admin.views import blueprint
 from carbon_platform.clock import CITY_TZ, as_utc, utcnow
-from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import Merchant, Resident, Voucher, VoucherStatus
@@ -58,6 +56,7 @@ def _matching(q: str):
 
 @blueprint.post("/vouchers/<bigint:voucher_id>/cancel")
 @requires("vouchers.manage")
+@on_refusal(lambda voucher_id: redirect(url_for("admin.voucher_search", q=str(voucher_id))))
 def cancel_voucher(voucher_id: int):
     form = ReasonForm()
     voucher = db.session.get(Voucher, voucher_id)
@@ -66,13 +65,7 @@ def cancel_voucher(voucher_id: int):
     if not form.validate_on_submit():
         flash(_("取消需要填写原因"), "error")
         return redirect(url_for("admin.voucher_search", q=str(voucher_id)))
-    try:
-        vouchers.cancel(voucher, reason=form.reason.data, actor=audit.Actor.admin(current_admin()))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return redirect(url_for("admin.voucher_search", q=str(voucher_id)))
-    commit()
+    vouchers.cancel(voucher, reason=form.reason.data, actor=audit.Actor.admin(current_admin()))
     flash(_("已取消券 %(id)s，退还 %(points)s 积分", id=voucher_id, points=voucher.refunded_points), "success")
     return redirect(url_for("admin.voucher_search", q=str(voucher_id)))
 
@@ -123,7 +116,7 @@ def settlement_csv():
         writer.writerow([row["merchant_id"], row["merchant_name"], row["funder"], row["vouchers"],
                          f"{row['face_value_fen'] / 100:.2f}", filters["from"], filters["to"]])
     audit.record(audit.Actor.admin(current_admin()), "settlement.export", None, **filters)
-    commit()
+    record_read()
     filename = f"settlement-{filters['from']}-{filters['to']}.csv"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",  # BOM: Excel opens UTF-8 Chinese correctly
                     headers={"Content-Disposition": f"attachment; filename={filename}"})

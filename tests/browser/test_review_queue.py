@@ -114,11 +114,18 @@ def test_the_review_queue_by_keyboard(page, site, rides, app, lang):
     assert rows.count() == 11 and rows.nth(1).get_attribute("data-action") == str(waiting[2])
     assert rows.nth(1).get_attribute("aria-selected") == "true"
 
-    # r asks for the reason first; Enter sends the rejection
+    # r asks for the reason first; Enter sends the rejection, which asks first like every destructive action
+    # (console.js): while that dialog is open no shortcut fires; Tab past Cancel and Enter says yes
     page.keyboard.press("r")
     assert page.evaluate("document.activeElement.name") == "note"
     page.keyboard.press("Backspace")  # the "a" typed above
     page.keyboard.type("速度不可能")
+    page.keyboard.press("Enter")
+    confirm = page.locator("dialog#confirm-dialog")
+    assert confirm.is_visible()
+    page.keyboard.press("a")
+    assert confirm.is_visible() and status_of(app, waiting[2])[0] is ActionStatus.REVIEW
+    page.keyboard.press("Tab")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.url.endswith(f"/admin/review?{FILTERED}")
