@@ -66,10 +66,10 @@ def test_the_dashboard_draws_its_charts_with_data(page, site, city):
 def test_a_reviewer_approves_a_pv_installation(page, site, city, app):
     log_in(page, site, "reviewer", f.PASSWORD)
     page.goto(f"{site}/admin/review")
-    card = page.locator(f"section[data-action='{city['pending']}']")
+    card = page.locator(f"tr[data-action='{city['pending']}']")
     card.get_by_role("button", name="通过").click()
     page.wait_for_load_state("networkidle")
-    assert page.locator(f"section[data-action='{city['pending']}']").count() == 0
+    assert page.locator(f"tr[data-action='{city['pending']}']").count() == 0
     with app.app_context():
         status = db.session.execute(sa.select(Action.status).where(Action.id == city["pending"])).scalar_one()
     assert status is ActionStatus.CREDITED
