@@ -1,14 +1,17 @@
 """The dashboard: live totals from the ledgers, trends and breakdowns with ECharts, each chart with its table
 and CSV; filters (period, district) live in the URL."""
 
-import csv
-import io
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
+from admin import downloads
 from admin.blueprint import blueprint
+from admin.choices import english
+from admin.downloads import Column
 from admin.paging import url_filter
 from admin.permissions import requires
 from carbon_platform.clock import utcnow
@@ -97,18 +100,35 @@ def dashboard():
                            alerts=alerts)
 
 
+#: Each chart's name in a download's file name (the dashboard's own titles).
+CHART_TITLES = {"trend_day": _l("每日减排与积分"), "trend_month": _l("每月减排与积分"), "scenario": _l("按场景"),
+                "district": _l("按区县"), "programme": _l("按十大工程"), "merchants": _l("核销最多的商户"),
+                "campaigns": _l("活动预算消耗")}
+#: A chart column's header (unit included) and kind in a download; codes stay beside names for cross-checking.
+CHART_COLUMNS = {
+    "period": (_l("期间"), "text"), "grams": (_l("减排量（g CO2e）"), "int"),
+    "points": (lazy_pgettext("header", "积分"), "int"),
+    "actions": (_l("行为数（次）"), "int"), "scenario": (_l("场景代码"), "text"), "district": (_l("区县代码"), "text"),
+    "programme": (_l("工程代码"), "text"), "name": (_l("名称"), "text"), "merchant_id": (_l("商户编号"), "int"),
+    "merchant": (lazy_pgettext("header", "商户"), "text"), "vouchers": (_l("核销张数"), "int"),
+    "face_value_yuan": (_l("面值合计（元）"), "yuan"), "campaign": (_l("活动代码"), "text"),
+    "budget": (_l("预算（积分）"), "int"), "spent": (_l("已用（积分）"), "int"),
+    "burnt_percent": (_l("预算已用百分比"), "percent"),
+}
+
+
 @blueprint.get("/dashboard/<chart>.csv")
 @requires("dashboard.view")
 def dashboard_csv(chart: str):
     if chart not in charts.CHARTS:
         abort(404)
     period, filters = _period()
-    compute, columns = charts.CHARTS[chart]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for row in compute(period):
-        writer.writerow([row[c] for c in columns])
-    name = f"{chart}-{filters['from']}-{filters['to']}{'-' + filters['district'] if filters['district'] else ''}.csv"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+    compute, keys = charts.CHARTS[chart]
+    columns = [Column(key, str(CHART_COLUMNS[key][0]), CHART_COLUMNS[key][1]) for key in keys]
+    rows = compute(period)
+    if english():
+        rows = [{**row, "name": row.get("name_en") or row.get("name")} for row in rows]
+    span = downloads.span(filters["from"], filters["to"]) + (f"-{filters['district']}" if filters["district"] else "")
+    return downloads.attachment(downloads.csv_body(columns, rows), "text/csv",
+                                downloads.file_name(str(CHART_TITLES[chart]), span, "csv"),
+                                f"taian-{chart}-{filters['from']}-{filters['to']}.csv")

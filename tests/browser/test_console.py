@@ -1,4 +1,4 @@
-"""The console in chromium: log in, charts drawn with data, a review approved, a CSV downloaded."""
+"""The console in chromium: log in, charts drawn with data, a review approved, a CSV and an XLSX downloaded."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from carbon_platform import seeding
 from carbon_platform.db import commit
@@ -65,10 +66,10 @@ def test_the_dashboard_draws_its_charts_with_data(page, site, city):
 def test_a_reviewer_approves_a_pv_installation(page, site, city, app):
     log_in(page, site, "reviewer", f.PASSWORD)
     page.goto(f"{site}/admin/review")
-    card = page.locator(f"section[data-action='{city['pending']}']")
+    card = page.locator(f"tr[data-action='{city['pending']}']")
     card.get_by_role("button", name="通过").click()
     page.wait_for_load_state("networkidle")
-    assert page.locator(f"section[data-action='{city['pending']}']").count() == 0
+    assert page.locator(f"tr[data-action='{city['pending']}']").count() == 0
     with app.app_context():
         status = db.session.execute(sa.select(Action.status).where(Action.id == city["pending"])).scalar_one()
     assert status is ActionStatus.CREDITED
@@ -82,8 +83,9 @@ def test_a_chart_table_downloads_as_csv(page, site, city):
         figure.get_by_role("link", name="下载 CSV").click()
     with open(download_info.value.path(), encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["scenario", "name", "grams", "points", "actions"]
-    assert rows[1][0] == "bus_ride" and rows[1][2:] == ["1162", "231", "7"]
+    assert rows[0] == ["场景代码", "名称", "减排量（g CO2e）", "积分", "行为数（次）"]
+    assert rows[1][:2] == ["bus_ride", "公交出行"] and rows[1][2:] == ["1162", "231", "7"]
+    assert download_info.value.suggested_filename.startswith("碳惠泰安-按场景-")
 
 
 def frozen(app, account_id) -> bool:
@@ -112,3 +114,20 @@ def test_a_destructive_action_says_what_will_happen_and_asks_first(page, site, c
     page.wait_for_load_state("networkidle")
     assert frozen(app, city["account"])
     assert page.get_by_role("button", name="解冻" if language == "zh_CN" else "Unfreeze", exact=True).is_visible()
+
+
+def test_the_monthly_report_downloads_as_xlsx_with_chinese_headers(page, site, city):
+    month = datetime.now(BEIJING).strftime("%Y-%m")
+    log_in(page, site, "operator", f.PASSWORD)
+    page.goto(f"{site}/admin/exports?month={month}")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="月度减排报表 XLSX").click()
+    assert download_info.value.suggested_filename == f"碳惠泰安-减排量-{month}.xlsx"
+    with open(download_info.value.path(), "rb") as handle:  # the saved file has no extension for openpyxl to check
+        sheet = load_workbook(handle).active
+    assert [c.value for c in sheet[1]] == ["月份", "区县代码", "区县", "场景代码", "场景", "类别", "行为数（次）",
+                                           "减排量（g CO2e）", "减排量（t CO2e）", "积分"]
+    assert sheet.freeze_panes == "A2" and sheet[1][0].font.bold
+    row = [c.value for c in sheet[2]]
+    assert row[1:6] == ["370902", "泰山区", "bus_ride", "公交出行", "核证减排量"]
+    assert row[7] == 166 * row[6] and sheet[2][7].number_format == "#,##0"  # rides of 166 g, stored as numbers
