@@ -21,6 +21,7 @@ def select_locale() -> str:
 
 
 def init_app(app, babel) -> None:
+    from admin import errors
     from admin.views import blueprint
     from carbon_platform.services.identity import mask_phone
 
@@ -31,4 +32,5 @@ def init_app(app, babel) -> None:
     )
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["mask_phone"] = mask_phone
+    errors.register(app)
     app.register_blueprint(blueprint)

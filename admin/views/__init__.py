@@ -5,9 +5,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from admin.errors import handle_domain_error
 from admin.forms import PARTNER_KIND_NAMES, ROLE_NAMES
 from admin.paging import BadFilter
 from admin.permissions import can, current_admin
+from carbon_platform.errors import DomainError
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates",
                       static_folder="../static", static_url_path="/static")
@@ -42,6 +44,11 @@ def form_expired(_error: CSRFError):
     referrer = request.referrer or ""
     back = referrer if referrer.startswith(request.host_url + "admin/") else url_for("admin.dashboard")
     return _bad_request("csrf", _("表单已过期"), _("表单已过期或无效，未做任何更改。请返回页面后重新提交。"), back)
+
+
+# A domain error no view caught is a console page with the console's wording (the API's handler would make it a
+# bare page); 403/404/405/500 are app-wide (admin/errors.py) because routing errors reach no blueprint.
+blueprint.register_error_handler(DomainError, handle_domain_error)
 
 
 @blueprint.after_request
