@@ -13,7 +13,9 @@
         tooltip: { trigger: "axis" },
         legend: { top: 0, data: [label(figure, "kg"), label(figure, "points")] },
         grid: { left: 56, right: 56, bottom: 32, top: 56 },
-        xAxis: { type: "category", data: rows.map(function (r) { return r[x]; }) },
+        xAxis: { type: "category", data: rows.map(function (r) {
+        // names come in both languages: the English one on an English page, when there is one
+        return x === "name" && lang.indexOf("en") === 0 && r.name_en ? r.name_en : r[x]; }) },
         yAxis: [{ type: "value", name: label(figure, "kg") }, { type: "value", name: label(figure, "points") }],
         series: [
           { name: label(figure, "kg"), type: "line", smooth: true,
@@ -27,7 +29,9 @@
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       grid: { left: 8, right: 24, bottom: 24, top: 16, containLabel: true },
       xAxis: { type: "value", name: label(figure, value) },
-      yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r[x]; }) },
+      yAxis: { type: "category", inverse: true, data: rows.map(function (r) {
+        // names come in both languages: the English one on an English page, when there is one
+        return x === "name" && lang.indexOf("en") === 0 && r.name_en ? r.name_en : r[x]; }) },
       series: [{ name: label(figure, value), type: "bar",
                  data: rows.map(function (r) { return value === "grams" ? Math.round(r.grams / 10) / 100 : r[value]; }) }]
     };

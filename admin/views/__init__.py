@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 from admin.errors import handle_domain_error
 from admin.forms import PARTNER_KIND_NAMES, ROLE_NAMES
+from admin.labels import channel_name, column_name, label
 from admin.paging import BadFilter
 from admin.permissions import can, current_admin
 from carbon_platform.errors import DomainError
@@ -23,6 +24,9 @@ def inject_admin():
         "locale": str(get_locale()),
         "role_name": lambda role: ROLE_NAMES[role],
         "partner_kind_name": lambda kind: PARTNER_KIND_NAMES[kind],
+        "label": label,
+        "channel_name": channel_name,
+        "column_name": column_name,
     }
 
 

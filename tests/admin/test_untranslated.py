@@ -118,32 +118,17 @@ ENGLISH_GAPS: dict[str, str] = {
     "一": "/admin/plan",
     "九": "/admin/dashboard",
     "五": "/admin/dashboard",
-    "交通运输绿色低碳工程": "/admin/dashboard",
-    "全国低碳日": "/admin/dashboard",
-    "全民绿色低碳工程": "/admin/dashboard",
     "八": "/admin/dashboard",
-    "公交出行": "/admin/dashboard",
     "六": "/admin/dashboard",
-    "再生资源回收": "/admin/dashboard",
     "十大工程": "/admin/dashboard",
     "号": "/admin/plan",
     "四": "/admin/plan",
-    "垃圾分类投放": "/admin/dashboard",
-    "家庭节电": "/admin/dashboard",
     "岱岳区": "/admin/dashboard",
     "帆布购物袋": "/admin/audit",
-    "循环经济助力降碳工程": "/admin/dashboard",
-    "植树与碳汇认购": "/admin/dashboard",
-    "步行": "/admin/dashboard",
-    "步行周": "/admin/dashboard",
     "泰山区": "/admin/dashboard",
-    "泰山区垃圾分类挑战赛": "/admin/dashboard",
     "泰政发〔": "/admin/plan",
-    "碳汇能力巩固提升工程": "/admin/dashboard",
-    "绿色出行双倍积分周": "/admin/dashboard",
     "肥城市": "/admin/dashboard",
     "自带杯咖啡立减": "/admin/accounts/1",
-    "骑行": "/admin/dashboard",
 }
 
 
@@ -173,20 +158,8 @@ CODES = {"credited", "rejected", "pending", "review", "published", "draft", "par
 
 #: Codes not yet shown as words (#19 item 2, left for later); stale entries fail as above.
 CHINESE_GAPS: dict[str, str] = {
-    "app": "/admin/actions",
     "auditor": "/admin/administrators",
-    "cancelled": "/admin/vouchers",
-    "credited": "/admin/accounts/1",
-    "draft": "/admin/rulebooks",
-    "expired": "/admin/vouchers",
-    "issued": "/admin/accounts/1",
-    "merchant": "/admin/dashboard",
     "operator": "/admin/administrators",
-    "pending": "/admin/rulebooks",
-    "published": "/admin/rulebooks",
-    "rejected": "/admin/actions",
-    "reversed": "/admin/actions",
-    "review": "/admin/accounts/1",
     "reviewer": "/admin/administrators",
 }
 
