@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -71,3 +72,20 @@ def label(value) -> str:
 
 def column_name(column: str) -> str:
     return str(COLUMNS.get(column, column))
+
+
+#: The plan's ten programmes are numbered 一 to 十; English pages number them 1 to 10.
+NUMERALS = {numeral: str(n) for n, numeral in enumerate("一二三四五六七八九十", start=1)}
+
+
+def programme_number(numeral: str) -> str:
+    return NUMERALS.get(numeral, numeral) if str(get_locale()) == "en" else numeral
+
+
+def dashboard_cell(row: dict, column: str):
+    """A dashboard table's cell in the page's language: English names, programmes by number."""
+    if column == "name" and str(get_locale()) == "en" and row.get("name_en"):
+        return row["name_en"]
+    if column == "programme":
+        return programme_number(row[column])
+    return row[column]

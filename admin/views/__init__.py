@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 from admin.errors import handle_domain_error
 from admin.forms import PARTNER_KIND_NAMES, ROLE_NAMES
-from admin.labels import channel_name, column_name, label
+from admin.labels import channel_name, column_name, dashboard_cell, label, programme_number
 from admin.paging import BadFilter
 from admin.permissions import can, current_admin
 from carbon_platform.errors import DomainError
@@ -27,6 +27,8 @@ def inject_admin():
         "label": label,
         "channel_name": channel_name,
         "column_name": column_name,
+        "dashboard_cell": dashboard_cell,
+        "programme_number": programme_number,
     }
 
 

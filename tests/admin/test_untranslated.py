@@ -25,6 +25,7 @@ from carbon_platform.models import (
     MerchantStaff,
     Partner,
     Resident,
+    Reward,
     StockChange,
 )
 from tests.admin.test_pages import client_for, page_urls, stocked  # noqa: F401 (stocked is a fixture)
@@ -100,8 +101,11 @@ def typed_values(app) -> set[str]:
         return {value for column in columns for value in db.session.execute(sa.select(column)).scalars() if value}
 
 
-#: Chinese shown on purpose in English: the switch back to Chinese names itself in Chinese.
-DELIBERATE = {"中文"}
+#: Chinese shown on purpose in English: the switch back to Chinese names itself in Chinese; the plan's own name
+#: for its ten programmes and its document number, in parentheses after the English.
+DELIBERATE = {"中文", "十大工程", "泰政发〔2023〕8号"}
+#: Pages that show recorded values as they were typed: the audit log's before/after of a change (reward names).
+RECORDED = {"/admin/audit"}
 
 
 def chinese_runs(text: str, allowed: set[str]) -> list[str]:
@@ -113,22 +117,10 @@ def chinese_runs(text: str, allowed: set[str]) -> list[str]:
 #: Not yet translated (#19 item 2, left for later): each entry is the Chinese run and where it shows. An entry
 #: that no longer shows fails too, so the list only shrinks.
 ENGLISH_GAPS: dict[str, str] = {
-    "、": "/admin/audit",
-    "〕": "/admin/plan",
-    "一": "/admin/plan",
-    "九": "/admin/dashboard",
-    "五": "/admin/dashboard",
-    "八": "/admin/dashboard",
-    "六": "/admin/dashboard",
-    "十大工程": "/admin/dashboard",
-    "号": "/admin/plan",
-    "四": "/admin/plan",
-    "岱岳区": "/admin/dashboard",
-    "帆布购物袋": "/admin/audit",
-    "泰山区": "/admin/dashboard",
-    "泰政发〔": "/admin/plan",
-    "肥城市": "/admin/dashboard",
-    "自带杯咖啡立减": "/admin/accounts/1",
+    # The exports page's table shows the report's district_name (Chinese); exports are being reworked elsewhere.
+    "岱岳区": "/admin/exports",
+    "泰山区": "/admin/exports",
+    "肥城市": "/admin/exports",
 }
 
 
@@ -140,10 +132,13 @@ def report(found: dict[str, set[str]], gaps: dict[str, str]) -> list[str]:
 
 def test_english_pages_show_no_chinese_but_data(app, stocked):  # noqa: F811
     allowed = typed_values(app) | DELIBERATE
+    with app.app_context():
+        recorded = {v for column in (Reward.name_zh, Reward.description_zh)
+                    for v in db.session.execute(sa.select(column)).scalars() if v}
     found: dict[str, set[str]] = {}
     for url, html in pages(app, stocked, "en"):
         for text in visible_texts(html):
-            for run in chinese_runs(text, allowed):
+            for run in chinese_runs(text, allowed | (recorded if url.split("?")[0] in RECORDED else set())):
                 found.setdefault(run, set()).add(url.split("?")[0])
     problems = report(found, ENGLISH_GAPS)
     assert problems == [], "\n".join(problems)
@@ -158,17 +153,16 @@ CODES = {"credited", "rejected", "pending", "review", "published", "draft", "par
 
 #: Codes not yet shown as words (#19 item 2, left for later); stale entries fail as above.
 CHINESE_GAPS: dict[str, str] = {
-    "auditor": "/admin/administrators",
-    "operator": "/admin/administrators",
-    "reviewer": "/admin/administrators",
 }
 
 
 def test_chinese_pages_show_no_bare_codes(app, stocked):  # noqa: F811
+    with app.app_context():  # administrators' login names are typed data (the demo's are "operator" and so on)
+        usernames = set(db.session.execute(sa.select(Administrator.username)).scalars())
     found: dict[str, set[str]] = {}
     for url, html in pages(app, stocked, "zh_CN"):
         for text in visible_texts(html):
-            if text in CODES:  # a code alone in its cell: a status, a channel, a role shown untranslated
+            if text in CODES and text not in usernames:  # a code alone in its cell, not a login name
                 found.setdefault(text, set()).add(url.split("?")[0])
     problems = report(found, CHINESE_GAPS)
     assert problems == [], "\n".join(problems)
