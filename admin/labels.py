@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 
+from flask import g
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -89,3 +90,12 @@ def dashboard_cell(row: dict, column: str):
     if column == "programme":
         return programme_number(row[column])
     return row[column]
+
+
+def scenario_name(scenario_id: str) -> str:
+    """A scenario by its name in the rulebook in force (looked up once a request), its id if that has none."""
+    from admin import choices  # the pick lists read the database; labels only need them at render time
+
+    if "scenario_names" not in g:
+        g.scenario_names = dict(choices.scenarios())
+    return g.scenario_names.get(scenario_id, scenario_id)

@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 from admin.errors import handle_domain_error
 from admin.forms import PARTNER_KIND_NAMES, ROLE_NAMES
-from admin.labels import channel_name, column_name, dashboard_cell, label, programme_number
+from admin.labels import channel_name, column_name, dashboard_cell, label, programme_number, scenario_name
 from admin.paging import BadFilter
 from admin.permissions import can, current_admin
 from carbon_platform.errors import DomainError
@@ -29,6 +29,7 @@ def inject_admin():
         "column_name": column_name,
         "dashboard_cell": dashboard_cell,
         "programme_number": programme_number,
+        "scenario_name": scenario_name,
     }
 
 

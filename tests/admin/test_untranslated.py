@@ -44,10 +44,10 @@ def test_the_catalogue_has_no_empty_or_fuzzy_translation():
 
 class VisibleText(HTMLParser):
     """The text a reader sees: text nodes outside script/style, plus titles, placeholders, alt texts and the
-    labels of input buttons. Skipped: source shown as written (``pre`` but a receipt, ``textarea``) and any
+    labels of input buttons. Skipped: source shown as written (``pre`` but a receipt, ``textarea``, ``code``) and any
     element marked ``lang="zh…"`` (Chinese shown deliberately, e.g. a name in parentheses)."""
 
-    SKIPPED = {"script", "style", "template", "head", "pre", "textarea"}
+    SKIPPED = {"script", "style", "template", "head", "pre", "textarea", "code"}  # code: identifiers beside names
     VOID = {"input", "br", "img", "meta", "link", "hr", "wbr", "col", "source"}
 
     def __init__(self):
@@ -168,18 +168,32 @@ CODES = {"credited", "rejected", "pending", "review", "published", "draft", "par
          "merchant_manager", "grid_company", "checkin", "open", "used", "reversed", "scheduled", "superseded"}
 
 
+CHANNEL = re.compile(r"partner:[a-z_]+|merchant_checkin")
+
 #: Codes not yet shown as words (#19 item 2, left for later); stale entries fail as above.
 CHINESE_GAPS: dict[str, str] = {
+    # The action search's channel filter is typed, and its placeholder shows the form of a channel code.
+    "partner:transit": "/admin/actions",
+    # Scenario ids alone: the exports page's table (exports are reworked elsewhere) and the review queue's
+    # scenario filter placeholder (admin/views/review.py and its template are reworked elsewhere).
+    "bus_ride": "/admin/exports",
+    "cycling": "/admin/exports",
+    "recyclables": "/admin/exports",
+    "tree_planting": "/admin/exports",
+    "walking": "/admin/exports",
+    "pv_installation": "/admin/review",
 }
 
 
 def test_chinese_pages_show_no_bare_codes(app, stocked):  # noqa: F811
     with app.app_context():  # administrators' login names are typed data (the demo's are "operator" and so on)
         usernames = set(db.session.execute(sa.select(Administrator.username)).scalars())
+        scenario_ids = set(db.session.execute(sa.select(Action.scenario)).scalars())
     found: dict[str, set[str]] = {}
     for url, html in pages(app, stocked, "zh_CN"):
         for text in visible_texts(html):
-            if text in CODES and text not in usernames:  # a code alone in its cell, not a login name
+            code = text in CODES or text in scenario_ids or CHANNEL.fullmatch(text)
+            if code and text not in usernames:  # a code alone in its cell, not a login name
                 found.setdefault(text, set()).add(url.split("?")[0])
     problems = report(found, CHINESE_GAPS)
     assert problems == [], "\n".join(problems)
