@@ -8,6 +8,7 @@ export FLASK_APP := carbon_platform.app:create_app
 SWAGGER_FILES := swagger-ui.css swagger-ui-bundle.js swagger-ui-standalone-preset.js LICENSE
 SWAGGER_DIR := mobile_api/static/vendor/swagger-ui
 ECHARTS_DIR := admin/static/vendor/echarts
+OPEN_PROPS_DIR := admin/static/vendor/open-props
 # The console's browser tests drive Debian's chromium through Playwright; Playwright never downloads one.
 CHROMIUM ?= /usr/bin/chromium
 export CARBON_TEST_CHROMIUM := $(CHROMIUM)
@@ -36,7 +37,7 @@ install-test: $(VENV)/.stamp-install-test vendor translations browser h5
 
 # JavaScript libraries come from the npm registry, pinned by package-lock.json, and are served from
 # our own static files. --ignore-scripts: no package gets to run code (or phone home) on install.
-vendor: $(SWAGGER_DIR)/.stamp $(ECHARTS_DIR)/.stamp
+vendor: $(SWAGGER_DIR)/.stamp $(ECHARTS_DIR)/.stamp $(OPEN_PROPS_DIR)/.stamp
 node_modules/.stamp: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
@@ -47,6 +48,10 @@ $(SWAGGER_DIR)/.stamp: node_modules/.stamp
 $(ECHARTS_DIR)/.stamp: node_modules/.stamp
 	mkdir -p $(ECHARTS_DIR)
 	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(ECHARTS_DIR)/
+	touch $@
+$(OPEN_PROPS_DIR)/.stamp: node_modules/.stamp
+	mkdir -p $(OPEN_PROPS_DIR)
+	cp node_modules/open-props/open-props.min.css node_modules/open-props/LICENSE $(OPEN_PROPS_DIR)/
 	touch $@
 
 # The H5 client (h5/: Vue 3 + Vant 4, built with Vite) is built into h5/dist, which Flask serves at /h5/.
@@ -98,7 +103,7 @@ bench: install-test
 	$(BIN)/python benchmarks/ledger.py
 
 clean:
-	rm -rf $(VENV) node_modules $(SWAGGER_DIR) $(ECHARTS_DIR) admin/translations/*/LC_MESSAGES/*.mo
+	rm -rf $(VENV) node_modules $(SWAGGER_DIR) $(ECHARTS_DIR) $(OPEN_PROPS_DIR) admin/translations/*/LC_MESSAGES/*.mo
 
 # After changing console text: refresh the catalogue, translate the new entries, commit the .po.
 messages: $(VENV)/.stamp-install

@@ -22,7 +22,25 @@ def select_locale() -> str:
 
 def init_app(app, babel) -> None:
     from admin import errors
-    from admin.views import blueprint
+    from admin.blueprint import blueprint
+    from admin.views import (  # noqa: F401 (each module adds its routes to the blueprint)
+        actions,
+        adjustments,
+        administrators,
+        audit_log,
+        campaigns,
+        dashboard,
+        exports,
+        merchants,
+        partners,
+        people,
+        plan,
+        review,
+        rulebooks,
+        scenarios,
+        session_views,
+        vouchers,
+    )
     from carbon_platform.services.identity import mask_phone
 
     babel.init_app(

@@ -11,9 +11,7 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from admin.messages import message_for
-from carbon_platform.errors import DomainError
-from carbon_platform.extensions import db
+from admin.blueprint import _roll_back as roll_back  # the unit of work's own rollback (admin/blueprint.py)
 
 CODES = (403, 404, 405, 500)
 
@@ -59,19 +57,11 @@ def handle_http_error(error: HTTPException):
         return _elsewhere(error)
     status = error.code or 500
     if status >= 500:
-        db.session.rollback()  # drop what the failed request staged; the page below can use the session again
+        roll_back()  # drop what the failed request staged; the page below can use the session again
     response = error_page(status, *_wording(status))
     if status == 405 and getattr(error, "valid_methods", None):
         return response[0], status, {"Allow": ", ".join(error.valid_methods)}
     return response
-
-
-def handle_domain_error(error: DomainError):
-    # A domain error no view caught: its status and the console's wording for its code, nothing written.
-    db.session.rollback()
-    status = error.status if 400 <= error.status < 500 else 500
-    title = _wording(status)[0] if status in CODES else _("无法完成操作")
-    return error_page(status, title, message_for(error) if status < 500 else _wording(500)[1])
 
 
 def register(app) -> None:

@@ -37,13 +37,6 @@ WORDS: dict[type[enum.Enum], dict[str, object]] = {
                   "reverse": _l("冲正"), "adjust": _l("人工调整"), "refund": _l("退还"), "close": _l("注销")},
 }
 
-#: The dashboard's table columns (the CSV download keeps its own headers).
-COLUMNS = {"period": _l("时间"), "grams": _l("减排（克）"), "points": _l("积分"), "actions": _l("行为数"),
-           "scenario": _l("场景"), "name": _l("名称"), "district": _l("区县"), "programme": _l("工程"),
-           "merchant_id": _l("商户编号"), "merchant": _l("商户"), "vouchers": _l("核销张数"),
-           "face_value_yuan": _l("面值（元）"), "campaign": _l("活动"), "budget": _l("预算积分"),
-           "spent": _l("已用积分"), "burnt_percent": _l("预算已用百分比")}
-
 CHANNELS = {"app": _l("App 自报"), "merchant_checkin": _l("商户扫码打卡")}
 
 
@@ -71,25 +64,12 @@ def label(value) -> str:
     return "" if value is None else str(value)
 
 
-def column_name(column: str) -> str:
-    return str(COLUMNS.get(column, column))
-
-
 #: The plan's ten programmes are numbered 一 to 十; English pages number them 1 to 10.
 NUMERALS = {numeral: str(n) for n, numeral in enumerate("一二三四五六七八九十", start=1)}
 
 
 def programme_number(numeral: str) -> str:
     return NUMERALS.get(numeral, numeral) if str(get_locale()) == "en" else numeral
-
-
-def dashboard_cell(row: dict, column: str):
-    """A dashboard table's cell in the page's language: English names, programmes by number."""
-    if column == "name" and str(get_locale()) == "en" and row.get("name_en"):
-        return row["name_en"]
-    if column == "programme":
-        return programme_number(row[column])
-    return row[column]
 
 
 def scenario_name(scenario_id: str) -> str:

@@ -19,6 +19,10 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "rulebook_draft_early": lambda d: _(
         "此版本的生效时间早于它所基于的版本 %(base)s（%(at)s 起生效），否则会被该版本覆盖；"
         "请重新提交，生效时间不早于该时间。", base=d.get("base"), at=d.get("base_effective_from")),
+    # A campaign's draft that the rulebook refuses (the YAML editor marks each problem at its line instead).
+    "rulebook_invalid": lambda d: _("规则有问题，未保存：%(problems)s", problems="; ".join(d.get("errors", []))),
+    "authentication_failed": lambda d: _("当前密码错误"),
+    "password_unchanged": lambda d: _("新密码不能与当前密码相同"),
     "self_approval": lambda d: _("需要另一位管理员决定：这是您自己提交的。"),
     "not_pending": lambda d: _("这个版本不在等待审批。"),
     "not_a_draft": lambda d: _("只有草稿可以修改或提交。"),
@@ -46,7 +50,6 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "account_frozen": lambda d: _("这个账户已冻结。"),
     "insufficient_points": lambda d: _("可用积分不足。"),
     "invalid_amount": lambda d: _("数量须为大于零的整数。"),
-    "password_unchanged": lambda d: _("新密码不能与当前密码相同。"),
     "merchant_inactive": lambda d: _("这个商户目前未营业或已停用。"),
     "idempotency_key_reused": lambda d: _("这次提交与之前的一次重复但内容不同，未做任何更改。请刷新页面后重试。"),
 }

@@ -4,9 +4,9 @@ import sqlalchemy as sa
 from flask import render_template, request
 from flask_babel import get_locale
 
+from admin.blueprint import blueprint
 from admin.paging import paginate, url_filters
 from admin.permissions import requires
-from admin.views import blueprint
 from carbon_platform.errors import DomainError
 from carbon_platform.models import Action, ActionStatus, Resident
 from carbon_platform.services.identity import normalise_phone

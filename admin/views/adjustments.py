@@ -4,12 +4,10 @@ import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from admin.blueprint import blueprint, on_refusal
 from admin.forms import AdjustmentForm, ReviewDecisionForm
-from admin.messages import message_for
 from admin.paging import paginate, whole_number
 from admin.permissions import current_admin, requires
-from admin.views import blueprint
-from carbon_platform.db import commit
 from carbon_platform.errors import DomainError, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import AdjustmentStatus, Resident
@@ -49,19 +47,14 @@ def adjustments():
 
 @blueprint.post("/adjustments")
 @requires("adjustments.manage")
+@on_refusal(lambda: _page(AdjustmentForm()))
 def request_adjustment():
     form = AdjustmentForm()
     if not form.validate_on_submit():
         flash(_("请填写账户、积分和原因"), "error")
         return _page(form, 400)
-    try:
-        adjustment = service.request(_account_id(form.target.data), form.points.data, form.reason.data,
-                                     actor=audit.Actor.admin(current_admin()))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return _page(form, 400)
-    commit()
+    adjustment = service.request(_account_id(form.target.data), form.points.data, form.reason.data,
+                                 actor=audit.Actor.admin(current_admin()))
     if adjustment.status is AdjustmentStatus.APPLIED:
         flash(_("已调整 %(n)s 积分", n=adjustment.points), "success")
     else:
@@ -72,21 +65,16 @@ def request_adjustment():
 
 @blueprint.post("/adjustments/<bigint:adjustment_id>/<any(approve, reject):decision>")
 @requires("adjustments.manage")
+@on_refusal(lambda **_args: _page())
 def decide_adjustment(adjustment_id: int, decision: str):
     form = ReviewDecisionForm()
     if not form.validate_on_submit():
         flash(_("表单已过期，请重试"), "error")
         return _page(status=400)
     actor = audit.Actor.admin(current_admin())
-    try:
-        if decision == "approve":
-            service.approve(adjustment_id, actor=actor)
-        else:
-            service.reject(adjustment_id, actor=actor, note=form.note.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return _page(status=exc.status)
-    commit()
+    if decision == "approve":
+        service.approve(adjustment_id, actor=actor)
+    else:
+        service.reject(adjustment_id, actor=actor, note=form.note.data)
     flash(_("已处理 #%(id)s", id=adjustment_id), "success")
     return redirect(url_for("admin.adjustments"))

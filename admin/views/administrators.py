@@ -4,13 +4,10 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from admin.blueprint import blueprint, on_refusal
 from admin.forms import AdminCreateForm, ConfirmForm
-from admin.messages import message_for
 from admin.paging import paginate
 from admin.permissions import current_admin, requires
-from admin.views import blueprint
-from carbon_platform.db import commit
-from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import Administrator, AdminRole
 from carbon_platform.services import admins, audit
@@ -30,19 +27,15 @@ def _list(form: AdminCreateForm, status: int = 200):
 
 @blueprint.post("/administrators")
 @requires("admins.manage")
+@on_refusal(lambda: _list(AdminCreateForm()))
 def create_administrator():
     form = AdminCreateForm()
     if form.validate_on_submit():
-        try:
-            admin = admins.create_admin(username=form.username.data, password=form.password.data,
-                                        role=AdminRole(form.role.data), display_name=form.display_name.data,
-                                        actor=audit.Actor.admin(current_admin()))
-        except DomainError as exc:
-            flash(exc.message, "error")
-        else:
-            commit()
-            flash(_("已创建管理员 %(name)s", name=admin.username), "success")
-            return redirect(url_for("admin.administrators"))
+        admin = admins.create_admin(username=form.username.data, password=form.password.data,
+                                    role=AdminRole(form.role.data), display_name=form.display_name.data,
+                                    actor=audit.Actor.admin(current_admin()))
+        flash(_("已创建管理员 %(name)s", name=admin.username), "success")
+        return redirect(url_for("admin.administrators"))
     for field, errors in form.errors.items():
         flash(f"{field}: {'; '.join(errors)}", "error")
     return _list(form, 400)
@@ -50,17 +43,13 @@ def create_administrator():
 
 @blueprint.post("/administrators/<int:admin_id>/<any(deactivate, activate):change>")
 @requires("admins.manage")
+@on_refusal(lambda **_args: _list(AdminCreateForm()))  # only oneself: the list shows no button for it
 def administrator_active(admin_id: int, change: str):
     if not ConfirmForm().validate_on_submit():
         flash(_("表单已过期，请重试"), "error")
         return _list(AdminCreateForm(), 400)
     admin = db.session.get(Administrator, admin_id) or abort(404)
-    try:
-        admins.set_active(admin, change == "activate", actor=audit.Actor.admin(current_admin()))
-    except DomainError as exc:  # only one: oneself (the list shows no button for it)
-        flash(message_for(exc), "error")
-        return _list(AdminCreateForm(), exc.status)
-    commit()
+    admins.set_active(admin, change == "activate", actor=audit.Actor.admin(current_admin()))
     if change == "activate":
         flash(_("已启用管理员 %(name)s", name=admin.username), "success")
     else:

@@ -4,9 +4,9 @@ import sqlalchemy as sa
 from flask import render_template
 
 from admin.audit_details import action_name, actor_type_name, detail_rows
+from admin.blueprint import blueprint
 from admin.paging import paginate, url_filters
 from admin.permissions import requires
-from admin.views import blueprint
 from carbon_platform.models import AuditEvent
 
 PAGE_SIZE = 50

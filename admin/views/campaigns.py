@@ -10,15 +10,12 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from admin import choices
+from admin.blueprint import blueprint, on_refusal
 from admin.forms import CampaignForm, ConfirmForm
-from admin.messages import message_for
 from admin.paging import paginate
 from admin.permissions import current_admin, requires
-from admin.views import blueprint
 from carbon_platform.clock import CITY_TZ, utcnow
-from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
-from carbon_platform.extensions import db
 from carbon_platform.services import audit, campaigns, rulebooks
 
 
@@ -125,6 +122,7 @@ def edit_campaign(campaign_id: str):
 
 @blueprint.post("/campaigns/new")
 @requires("campaigns.manage")
+@on_refusal(lambda: _edit_page(_campaign_form(), editing=None))
 def draft_campaign():
     form = _campaign_form()
     if not form.validate_on_submit():
@@ -136,34 +134,19 @@ def draft_campaign():
     if not document["effects"]:
         flash(_("至少设置一种奖励（倍数、额外积分、首次奖励或连续挑战）"), "error")
         return _edit_page(form, editing=None, status=400)
-    try:
-        draft = campaigns.draft_with(document, admin_id=current_admin().id, actor=_actor())
-    except rulebooks.RulebookInvalid as exc:
-        db.session.rollback()
-        flash("; ".join(f"{path}: {message}" for _line, path, message in exc.problems), "error")
-        return _edit_page(form, editing=None, status=400)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return _edit_page(form, editing=None, status=400)
-    commit()
+    draft = campaigns.draft_with(document, admin_id=current_admin().id, actor=_actor())
     flash(_("已生成规则草稿：先看模拟结果，再提交另一位管理员批准发布"), "success")
     return redirect(url_for("admin.rulebook_version", version_id=draft.id, what_if=30, _anchor="what-if"))
 
 
 @blueprint.post("/campaigns/<campaign_id>/<any(pause, resume, end):change>")
 @requires("campaigns.manage")
+@on_refusal(lambda **_args: redirect(url_for("admin.campaign_list")))
 def control_campaign(campaign_id: str, change: str):
     if not ConfirmForm().validate_on_submit():
         flash(_("表单已过期，请重试"), "error")
         return campaign_list(), 400
-    try:
-        getattr(campaigns, change)(campaign_id, admin_id=current_admin().id, actor=_actor())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return redirect(url_for("admin.campaign_list"))
-    commit()
+    getattr(campaigns, change)(campaign_id, admin_id=current_admin().id, actor=_actor())
     flash({"pause": _("已暂停"), "resume": _("已恢复"), "end": _("已结束")}[change], "success")
     return redirect(url_for("admin.campaign_list"))
 

@@ -1,22 +1,31 @@
-"""Exports: the monthly reduction report (CSV, XLSX), certified reductions as JSON, and the audit log as CSV."""
+"""Exports: the monthly reduction report (CSV, XLSX), certified reductions as JSON, and the audit log as CSV.
+
+The report and the audit log are for people (``admin.downloads``: headers in the console's language with units,
+codes by name); the certified JSON is for the provincial platform's machines and keeps its field names.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+from datetime import date
 
-from flask import Response, render_template, request
+from flask import render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
+from admin import choices, downloads
+from admin.audit_details import action_name, actor_type_name
+from admin.blueprint import blueprint, record_read
+from admin.downloads import Column
 from admin.permissions import current_admin, requires
-from admin.views import blueprint
 from admin.views.audit_log import filtered_events
-from carbon_platform.db import commit
+from carbon_platform.clock import utcnow
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.services import audit, exports
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CREDIT_NAMES = {exports.CERTIFIED: _l("核证减排量"), exports.INCENTIVE: _l("激励积分")}
 
 
 def _month() -> str:
@@ -25,36 +34,69 @@ def _month() -> str:
     return month
 
 
-def _download(body, mimetype: str, filename: str, **details) -> Response:
+def _months() -> list[str]:
+    """The report's months: ``month``, through ``to`` when the URL gives one (``?month=2026-01&to=2026-11``)."""
+    first = _month()
+    return exports.months(first, request.args.get("to", "").strip() or first)
+
+
+def _period(months: list[str]) -> str:
+    return months[0] if len(months) == 1 else downloads.span(months[0], months[-1])
+
+
+def _download(body, mimetype: str, filename: str, fallback: str, **details):
     """Every export is audited: who took what, when."""
     audit.record(audit.Actor.admin(current_admin()), "export.download", None, file=filename, **details)
-    commit()
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
+    record_read()
+    return downloads.attachment(body, mimetype, filename, fallback)
 
 
 @blueprint.get("/exports")
 @requires("exports.view")
 def exports_page():
     try:
-        month = _month()
+        months = _months()
     except DomainError:
-        month = exports.last_month()
-    return render_template("admin/exports.html", month=month, rows=exports.monthly_reduction(month))
+        months = [exports.last_month()]
+    return render_template("admin/exports.html", month=months[0], to=months[-1], rows=_report_rows(months))
+
+
+def _report_columns() -> list[Column]:
+    """The monthly report's columns. The district and scenario codes stay beside their names: the certified JSON
+    handed to the province carries the codes, and auditors reconcile the two."""
+    return [Column("month", _("月份"), "month", 9), Column("district", _("区县代码"), "text", 10),
+            Column("district_name", _("区县"), "text", 16), Column("scenario", _("场景代码"), "text", 16),
+            Column("scenario_name", _("场景"), "text", 16), Column("credit_name", _("类别"), "text", 12),
+            Column("actions", _("行为数（次）"), "int", 12), Column("grams", _("减排量（g CO2e）"), "int", 16),
+            Column("tonnes", _("减排量（t CO2e）"), "tonnes", 16),
+            Column("points", pgettext("header", "积分"), "int", 12)]
+
+
+def _report_rows(months: list[str]) -> list[dict]:
+    """Each month's rows, month by month, with the names of their codes in the console's language."""
+    districts, scenarios = dict(choices.districts()), dict(choices.scenarios())
+    return [{**row, "month": date.fromisoformat(f"{month}-01"),
+             "district_name": districts.get(row["district"], row["district_name"]),
+             "scenario_name": scenarios.get(row["scenario"], row["scenario"]),
+             "credit_name": str(CREDIT_NAMES.get(row["credit"], row["credit"]))}
+            for month in months for row in exports.monthly_reduction(month)]
 
 
 @blueprint.get("/exports/reduction.<any(csv, xlsx):kind>")
 @requires("exports.view")
 def reduction_report(kind: str):
-    month = _month()
-    rows = exports.monthly_reduction(month)
+    months = _months()
+    rows, columns, period = _report_rows(months), _report_columns(), _period(months)
+    ascii_period = months[0] if len(months) == 1 else f"{months[0]}-to-{months[-1]}"
+    filename, fallback = downloads.file_name(_("减排量"), period, kind), f"taian-reduction-{ascii_period}.{kind}"
+    details = {"month": months[0], **({"to": months[-1]} if len(months) > 1 else {})}
     if kind == "xlsx":
-        return _download(exports.as_xlsx(rows, title=f"reduction {month}"), XLSX, f"reduction-{month}.xlsx",
-                         month=month)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=exports.REPORT_COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-    return _download("\ufeff" + out.getvalue(), "text/csv", f"reduction-{month}.csv", month=month)
+        grams = sum(r["grams"] for r in rows)
+        totals = {"month": _("合计"), "actions": sum(r["actions"] for r in rows), "grams": grams,
+                  "tonnes": round(grams / 1_000_000, 6), "points": sum(r["points"] for r in rows)}
+        body = downloads.xlsx_body(columns, rows, sheet=_("减排量") + " " + ascii_period, totals=totals)
+        return _download(body, downloads.XLSX, filename, fallback, **details)
+    return _download(downloads.csv_body(columns, rows), "text/csv", filename, fallback, **details)
 
 
 @blueprint.get("/exports/certified.json")
@@ -62,18 +104,29 @@ def reduction_report(kind: str):
 def certified_export():
     month = _month()
     body = json.dumps(exports.certified_reductions(month), ensure_ascii=False, indent=1)
-    return _download(body, "application/json", f"certified-reductions-{month}.json", month=month)
+    return _download(body, "application/json", downloads.file_name(_("核证减排量"), month, "json"),
+                     f"taian-certified-reductions-{month}.json", month=month)
+
+
+AUDIT_COLUMNS = (("id", _l("编号"), "int", 8), ("occurred_at", _l("时间（北京时间）"), "datetime", 20),
+                 ("actor_type", _l("操作者类型"), "text", 10), ("actor_id", _l("操作者编号"), "text", 10),
+                 ("actor_name", _l("操作者"), "text", 14), ("action_name", _l("操作"), "text", 16),
+                 ("action", _l("操作代码"), "text", 20), ("target_type", _l("对象类型"), "text", 12),
+                 ("target_id", _l("对象编号"), "text", 10), ("details", _l("详情"), "text", 40),
+                 ("ip", _l("IP 地址"), "text", 15))
 
 
 @blueprint.get("/audit.csv")
 @requires("audit.view")
 def audit_csv():
     events, filters = filtered_events()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "occurred_at", "actor_type", "actor_id", "actor_name", "action", "target_type",
-                     "target_id", "details", "ip"])
-    for e in db.session.execute(events.limit(100_000)).scalars():
-        writer.writerow([e.id, e.occurred_at.isoformat(), e.actor_type, e.actor_id or "", e.actor_name, e.action,
-                         e.target_type or "", e.target_id or "", json.dumps(e.details, ensure_ascii=False), e.ip or ""])
-    return _download("\ufeff" + out.getvalue(), "text/csv", "audit-log.csv", selection=filters)
+    # the action's code stays beside its name: auditors filter the log by it (``?action=export``)
+    rows = [{"id": e.id, "occurred_at": downloads.beijing(e.occurred_at), "actor_type": actor_type_name(e.actor_type),
+             "actor_id": e.actor_id, "actor_name": e.actor_name, "action_name": action_name(e.action),
+             "action": e.action, "target_type": e.target_type, "target_id": e.target_id,
+             "details": json.dumps(e.details, ensure_ascii=False), "ip": e.ip}
+            for e in db.session.execute(events.limit(100_000)).scalars()]
+    columns = [Column(key, str(header), kind, width) for key, header, kind, width in AUDIT_COLUMNS]
+    today = downloads.beijing(utcnow()).date().isoformat()
+    return _download(downloads.csv_body(columns, rows), "text/csv", downloads.file_name(_("审计日志"), today, "csv"),
+                     f"taian-audit-log-{today}.csv", selection=filters)

@@ -12,14 +12,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from admin import choices
+from admin.blueprint import blueprint, on_refusal
 from admin.forms import CheckinScenesForm, ConfirmForm, MerchantForm, PictureForm, RewardForm, StaffForm, StockForm
-from admin.messages import message_for
 from admin.paging import paginate, url_filters
 from admin.permissions import current_admin, requires
-from admin.views import blueprint
 from carbon_platform.clock import CITY_TZ, as_utc, utcnow
-from carbon_platform.db import commit
-from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import Merchant, MerchantStaff, Reward, StaffRole, StockChange, Voucher
 from carbon_platform.services import audit, checkins, evidence, organisations, rewards, rulebooks
@@ -66,20 +63,15 @@ def merchants(form: MerchantForm | None = None, status: int = 200):
 
 @blueprint.post("/merchants")
 @requires("merchants.manage")
+@on_refusal(merchants)
 def create_merchant():
     form = _merchant_form()
     if not form.validate_on_submit():
         flash(_("请填写商户名称、区县和 18 位统一社会信用代码"), "error")
         return merchants(form, 400)
-    try:
-        merchant = organisations.register_merchant(name=form.name.data, district_code=form.district.data,
-                                                   uscc=form.uscc.data, address=form.address.data or "",
-                                                   actor=_actor())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return merchants(form, 400)
-    commit()
+    merchant = organisations.register_merchant(name=form.name.data, district_code=form.district.data,
+                                               uscc=form.uscc.data, address=form.address.data or "",
+                                               actor=_actor())
     return redirect(url_for("admin.merchant", merchant_id=merchant.id))
 
 
@@ -108,37 +100,27 @@ def _scenes_form(shop: Merchant, form: CheckinScenesForm | None = None) -> Check
 
 @blueprint.post("/merchants/<int:merchant_id>/checkin-scenes")
 @requires("merchants.manage")
+@on_refusal(lambda merchant_id: merchant(merchant_id, scenes_form=CheckinScenesForm()))
 def checkin_scenes(merchant_id: int):
     shop, form = _get(Merchant, merchant_id), CheckinScenesForm()
     if not form.validate_on_submit():
         flash(_("表单已过期，请重试"), "error")
         return merchant(merchant_id, status=400)
-    try:
-        checkins.set_scenarios(shop, form.scenarios.data or [], actor=_actor())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return merchant(merchant_id, status=400, scenes_form=form)
-    commit()
+    checkins.set_scenarios(shop, form.scenarios.data or [], actor=_actor())
     flash(_("已保存低碳场景打卡"), "success")
     return redirect(url_for("admin.merchant", merchant_id=merchant_id))
 
 
 @blueprint.post("/merchants/<int:merchant_id>/staff")
 @requires("merchants.manage")
+@on_refusal(lambda merchant_id: merchant(merchant_id, staff_form=StaffForm()))
 def add_staff(merchant_id: int):
     shop, form = _get(Merchant, merchant_id), StaffForm()
     if not form.validate_on_submit():
         flash(_("请填写手机号、姓名和岗位"), "error")
         return merchant(merchant_id, staff_form=form, status=400)
-    try:
-        organisations.add_staff(shop, phone=form.phone.data, display_name=form.display_name.data,
-                                role=StaffRole(form.role.data), actor=_actor())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return merchant(merchant_id, staff_form=form, status=400)
-    commit()
+    organisations.add_staff(shop, phone=form.phone.data, display_name=form.display_name.data,
+                            role=StaffRole(form.role.data), actor=_actor())
     flash(_("已添加店员"), "success")
     return redirect(url_for("admin.merchant", merchant_id=merchant_id))
 
@@ -153,7 +135,6 @@ def staff_active(merchant_id: int, staff_id: int, change: str):
     if staff.merchant_id != merchant_id:
         abort(404)
     organisations.set_staff_active(staff, change == "activate", actor=_actor())
-    commit()
     return redirect(url_for("admin.merchant", merchant_id=merchant_id))
 
 
@@ -183,18 +164,13 @@ def _reward_fields(form: RewardForm) -> dict:
 
 @blueprint.post("/merchants/<int:merchant_id>/rewards")
 @requires("merchants.manage")
+@on_refusal(lambda merchant_id: merchant(merchant_id, reward_form=_reward_form()))
 def create_reward(merchant_id: int):
     shop, form = _get(Merchant, merchant_id), _reward_form()
     if not form.validate_on_submit():
         flash(_("请检查奖品信息：%(errors)s", errors=_form_errors(form)), "error")
         return merchant(merchant_id, reward_form=form, status=400)
-    try:
-        reward = rewards.create(shop, stock=form.stock.data or 0, actor=_actor(), **_reward_fields(form))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return merchant(merchant_id, reward_form=form, status=400)
-    commit()
+    reward = rewards.create(shop, stock=form.stock.data or 0, actor=_actor(), **_reward_fields(form))
     return redirect(url_for("admin.reward", reward_id=reward.id))
 
 
@@ -233,54 +209,39 @@ def reward(reward_id: int, form: RewardForm | None = None, status: int = 200):
 
 @blueprint.post("/rewards/<int:reward_id>")
 @requires("merchants.manage")
+@on_refusal(lambda reward_id: reward(reward_id, _reward_form()))
 def update_reward(reward_id: int):
     item, form = _get(Reward, reward_id), _reward_form()
     if not form.validate_on_submit():
         flash(_("请检查奖品信息：%(errors)s", errors=_form_errors(form)), "error")
         return reward(reward_id, form, 400)
-    try:
-        rewards.update(item, actor=_actor(), **_reward_fields(form))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return reward(reward_id, form, 400)
-    commit()
+    rewards.update(item, actor=_actor(), **_reward_fields(form))
     flash(_("已保存"), "success")
     return redirect(url_for("admin.reward", reward_id=reward_id))
 
 
 @blueprint.post("/rewards/<int:reward_id>/stock")
 @requires("merchants.manage")
+@on_refusal(reward)
 def change_stock(reward_id: int):
     item, form = _get(Reward, reward_id), StockForm()
     if not form.validate_on_submit():
         flash(_("请填写非零的库存变化和原因"), "error")
         return reward(reward_id, status=400)
-    try:
-        rewards.change_stock(item, form.delta.data, reason=form.reason.data, actor=_actor())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return reward(reward_id, status=400)
-    commit()
+    rewards.change_stock(item, form.delta.data, reason=form.reason.data, actor=_actor())
     flash(_("库存已更新"), "success")
     return redirect(url_for("admin.reward", reward_id=reward_id))
 
 
 @blueprint.post("/rewards/<int:reward_id>/picture")
 @requires("merchants.manage")
+@on_refusal(reward)
 def reward_picture(reward_id: int):
     item, form = _get(Reward, reward_id), PictureForm()
     if not form.validate_on_submit():
         flash(_("请选择一张图片"), "error")
         return reward(reward_id, status=400)
-    try:
-        rewards.set_picture(item, form.picture.data.read(), actor=_actor())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return reward(reward_id, status=400)
-    commit()
+    rewards.set_picture(item, form.picture.data.read(), actor=_actor())
     return redirect(url_for("admin.reward", reward_id=reward_id))
 
 

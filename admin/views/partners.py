@@ -10,13 +10,10 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from admin import choices
+from admin.blueprint import blueprint, on_refusal
 from admin.forms import PartnerCreateForm, PartnerRotateForm, PartnerSettingsForm, spend, spent
-from admin.messages import message_for
 from admin.paging import paginate
 from admin.permissions import current_admin, requires
-from admin.views import blueprint
-from carbon_platform.db import commit
-from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import Partner, PartnerKind
 from carbon_platform.services import audit, organisations
@@ -63,6 +60,7 @@ def partners():
 
 @blueprint.post("/partners")
 @requires("partners.manage")
+@on_refusal(lambda: _list(PartnerCreateForm()))
 def create_partner():
     form = PartnerCreateForm()
     if not form.validate_on_submit():
@@ -71,38 +69,29 @@ def create_partner():
     if spent(form.once.data):
         flash(_("这个表单已经提交过（例如刷新了显示密钥的页面），没有再创建合作方。"), "error")
         return _list(status=409)
-    try:
-        partner, secret = organisations.register_partner(name=form.name.data, kind=PartnerKind(form.kind.data),
-                                                         actor=audit.Actor.admin(current_admin()))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return _list(form, 400)
-    commit()
+    partner, secret = organisations.register_partner(name=form.name.data, kind=PartnerKind(form.kind.data),
+                                                     actor=audit.Actor.admin(current_admin()))
     spend(form.once.data)
     return _secret_page(partner, secret)
 
 
 @blueprint.post("/partners/<int:partner_id>/rotate")
 @requires("partners.manage")
+@on_refusal(lambda partner_id: _list())
 def rotate_partner_secret(partner_id: int):
     form, partner = PartnerRotateForm(), _partner(partner_id)
     if not form.validate_on_submit():
         flash(_("表单已过期，请重试"), "error")
         return _list(status=400)
-    try:
-        secret = organisations.rotate_partner_secret(partner, actor=audit.Actor.admin(current_admin()),
-                                                     after=int(form.after.data))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return _list(status=exc.status)
-    commit()
+    secret = organisations.rotate_partner_secret(partner, actor=audit.Actor.admin(current_admin()),
+                                                 after=int(form.after.data))
     return _secret_page(partner, secret)
 
 
 @blueprint.post("/partners/<int:partner_id>/settings")
 @requires("partners.manage")
+@on_refusal(lambda partner_id: _list(posted=(partner_id, _settings_form(_partner(partner_id),
+                                                                         choices.rulebook_in_force()))))
 def partner_settings(partner_id: int):
     partner = _partner(partner_id)
     form = _settings_form(partner, choices.rulebook_in_force())
@@ -111,14 +100,8 @@ def partner_settings(partner_id: int):
                 errors="; ".join(f"{getattr(form, k).label.text}: {', '.join(map(str, v))}"
                                  for k, v in form.errors.items())), "error")
         return _list(status=400, posted=(partner.id, form))
-    try:
-        organisations.update_partner(partner, allowed_scenarios=list(form.allowed_scenarios.data or []),
-                                     rate_limit=form.rate_limit.data, active=form.active.data,
-                                     actor=audit.Actor.admin(current_admin()))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return _list(status=400, posted=(partner_id, form))
-    commit()
+    organisations.update_partner(partner, allowed_scenarios=list(form.allowed_scenarios.data or []),
+                                 rate_limit=form.rate_limit.data, active=form.active.data,
+                                 actor=audit.Actor.admin(current_admin()))
     flash(_("已保存 %(name)s", name=partner.name), "success")
     return redirect(url_for("admin.partners"))

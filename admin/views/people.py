@@ -9,11 +9,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from admin.blueprint import blueprint
 from admin.forms import ReasonForm
 from admin.paging import paginate, url_filter, whole_number
 from admin.permissions import current_admin, requires
-from admin.views import blueprint
-from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import (
@@ -136,6 +135,5 @@ def freeze_account(account_id: int, change: str):
         return redirect(url_for("admin.account", account_id=account_id))
     accounts.set_frozen(found, change == "freeze", actor=audit.Actor.admin(current_admin()),
                         reason=form.reason.data)
-    commit()
     flash(_("账户已冻结") if change == "freeze" else _("账户已解冻"), "success")
     return redirect(url_for("admin.account", account_id=account_id))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import render_template
 from flask_babel import format_decimal
 
+from admin.blueprint import blueprint
 from admin.permissions import requires
-from admin.views import blueprint
 from carbon_platform.clock import utcnow
 from carbon_platform.services import plan_targets, rulebooks
 

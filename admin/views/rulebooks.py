@@ -10,14 +10,11 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from admin.blueprint import blueprint, on_refusal
 from admin.forms import DecisionForm, RulebookForm, SubmitForm
-from admin.messages import message_for
 from admin.paging import paginate, whole_number
 from admin.permissions import current_admin, requires
-from admin.views import blueprint
 from carbon_platform.clock import CITY_TZ, as_utc, utcnow
-from carbon_platform.db import commit
-from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import Administrator, AuditEvent, RulebookStatus, RulebookVersion
 from carbon_platform.services import audit, campaigns, rulebooks
@@ -84,12 +81,14 @@ def new_rulebook():
 
 @blueprint.post("/rulebooks/new")
 @requires("rules.manage")
+@on_refusal(lambda: _editor(RulebookForm(), draft=None))
 def create_rulebook():
     return _save(RulebookForm(), draft=None)
 
 
 @blueprint.post("/rulebooks/<int:version_id>/edit")
 @requires("rules.manage")
+@on_refusal(lambda version_id: _editor(RulebookForm(), draft=_version(version_id)))
 def edit_rulebook(version_id: int):
     return _save(RulebookForm(), draft=_version(version_id))
 
@@ -102,15 +101,9 @@ def _save(form: RulebookForm, *, draft: RulebookVersion | None):
         saved = rulebooks.save_draft(form.source.data.replace("\r\n", "\n"), admin_id=current_admin().id,
                                      actor=_actor(), note=form.note.data or "", draft=draft,
                                      based_on_id=whole_number(form.based_on.data or ""))
-    except rulebooks.RulebookInvalid as exc:
-        db.session.rollback()
+    except rulebooks.RulebookInvalid as exc:  # not a plain refusal: the editor marks each problem at its line
         flash(_("规则有 %(n)s 处问题，已在对应行标出；未保存。", n=len(exc.problems)), "error")
         return _editor(form, draft=draft, problems=exc.problems, status=400)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return _editor(form, draft=draft, status=400)
-    commit()
     flash(_("草稿已保存"), "success")
     return redirect(url_for("admin.rulebook_version", version_id=saved.id))
 
@@ -161,34 +154,26 @@ def _version_page_with_error(version_id: int, message: str, status: int):
 
 @blueprint.post("/rulebooks/<int:version_id>/submit")
 @requires("rules.manage")
+@on_refusal(lambda version_id: rulebook_version(version_id))  # the approver sees why, beside the diff
 def submit_rulebook(version_id: int):
     version, form = _version(version_id), SubmitForm()
     if not form.validate_on_submit():
         return _version_page_with_error(version_id, _("生效时间格式不对"), 400)
     when = form.effective_from.data
     effective_from = as_utc(when.replace(tzinfo=CITY_TZ)) if when else utcnow()
-    try:
-        rulebooks.submit(version, effective_from=effective_from, admin_id=current_admin().id, actor=_actor())
-    except DomainError as exc:
-        db.session.rollback()
-        return _version_page_with_error(version_id, message_for(exc), exc.status)
-    commit()
+    rulebooks.submit(version, effective_from=effective_from, admin_id=current_admin().id, actor=_actor())
     flash(_("已提交，等待另一位管理员批准"), "success")
     return redirect(url_for("admin.rulebook_version", version_id=version_id))
 
 
 @blueprint.post("/rulebooks/<int:version_id>/<any(approve, reject):decision>")
 @requires("rules.manage")
+@on_refusal(lambda version_id, decision: rulebook_version(version_id))
 def decide_rulebook(version_id: int, decision: str):
     version, form = _version(version_id), DecisionForm()
     if not form.validate_on_submit():
         return _version_page_with_error(version_id, _("表单已过期，请重试"), 400)
-    try:
-        rulebooks.decide(version, approve=decision == "approve", admin_id=current_admin().id, actor=_actor(),
-                         note=form.note.data or "")
-    except DomainError as exc:
-        db.session.rollback()
-        return _version_page_with_error(version_id, message_for(exc), exc.status)
-    commit()
+    rulebooks.decide(version, approve=decision == "approve", admin_id=current_admin().id, actor=_actor(),
+                     note=form.note.data or "")
     flash(_("已发布") if decision == "approve" else _("已驳回，退回草稿"), "success")
     return redirect(url_for("admin.rulebook_version", version_id=version_id))

@@ -11,9 +11,9 @@ from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from admin.blueprint import blueprint
 from admin.forms import PARTNER_KIND_NAMES
 from admin.permissions import requires
-from admin.views import blueprint
 from carbon_platform.clock import utcnow
 from carbon_platform.models import PartnerKind
 from carbon_platform.services import reach, rulebooks

@@ -7,11 +7,10 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from admin.blueprint import blueprint, on_refusal
 from admin.forms import ConfirmForm, LoginForm, PasswordChangeForm
 from admin.permissions import current_admin, requires, start_session
-from admin.views import blueprint
-from carbon_platform.db import commit
-from carbon_platform.errors import AuthenticationFailed, DomainError
+from carbon_platform.errors import AuthenticationFailed
 from carbon_platform.extensions import limiter
 from carbon_platform.services import admins
 
@@ -44,8 +43,7 @@ def login():
         except AuthenticationFailed:
             flash(_("用户名或密码错误"), "error")
         else:
-            generation = admin.session_generation  # read with the password hash, before commit expires it
-            commit()
+            generation = admin.session_generation
             lang = session.get("lang")
             session.clear()  # a fresh session on every login
             start_session(admin, generation)
@@ -65,7 +63,6 @@ def logout():
     admin = current_admin()
     if form.validate_on_submit() and admin is not None:
         admins.log_out(admin)  # ends this and every other session of the administrator
-        commit()
     session.clear()
     return redirect(url_for("admin.login"))
 
@@ -89,21 +86,16 @@ password_limit = limiter.limit(lambda: current_app.config["ADMIN_LOGIN_LIMIT"], 
 @blueprint.post("/profile/password")
 @requires("profile.manage")
 @password_limit
+@on_refusal(lambda: (render_template("admin/profile.html", form=PasswordChangeForm()), 400))
 def change_password():
     form, admin = PasswordChangeForm(), current_admin()
     if form.validate_on_submit():
-        try:
-            generation = admins.change_password(admin, current_password=form.current_password.data,
-                                                new_password=form.new_password.data)
-        except DomainError as exc:
-            messages = {"authentication_failed": _("当前密码错误"), "password_unchanged": _("新密码不能与当前密码相同")}
-            flash(messages.get(exc.code, exc.message), "error")
-        else:
-            commit()
-            # Every other session (a copied cookie included) has ended; this one carries on.
-            start_session(admin, generation)
-            flash(_("密码已修改，其他设备上的登录已退出"), "success")
-            return redirect(url_for("admin.profile"))
+        generation = admins.change_password(admin, current_password=form.current_password.data,
+                                            new_password=form.new_password.data)
+        # Every other session (a copied cookie included) has ended; this one carries on.
+        start_session(admin, generation)
+        flash(_("密码已修改，其他设备上的登录已退出"), "success")
+        return redirect(url_for("admin.profile"))
     for field, errors in form.errors.items():
         flash(f"{form[field].label.text}: {'; '.join(errors)}", "error")
     return render_template("admin/profile.html", form=form), 400

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
-from admin.forms import ReasonForm
-from admin.messages import message_for
+from admin import downloads
+from admin.blueprint import blueprint, on_refusal, record_read
+from admin.downloads import Column
+from admin.forms import FUNDERS, ReasonForm
 from admin.paging import paginate, url_filters, whole_number
 from admin.permissions import current_admin, requires
-from admin.views import blueprint
 from carbon_platform.clock import CITY_TZ, as_utc, utcnow
-from carbon_platform.db import commit
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
 from carbon_platform.models import Merchant, Resident, Voucher, VoucherStatus
@@ -58,6 +57,7 @@ def _matching(q: str):
 
 @blueprint.post("/vouchers/<bigint:voucher_id>/cancel")
 @requires("vouchers.manage")
+@on_refusal(lambda voucher_id: redirect(url_for("admin.voucher_search", q=str(voucher_id))))
 def cancel_voucher(voucher_id: int):
     form = ReasonForm()
     voucher = db.session.get(Voucher, voucher_id)
@@ -66,13 +66,7 @@ def cancel_voucher(voucher_id: int):
     if not form.validate_on_submit():
         flash(_("取消需要填写原因"), "error")
         return redirect(url_for("admin.voucher_search", q=str(voucher_id)))
-    try:
-        vouchers.cancel(voucher, reason=form.reason.data, actor=audit.Actor.admin(current_admin()))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(message_for(exc), "error")
-        return redirect(url_for("admin.voucher_search", q=str(voucher_id)))
-    commit()
+    vouchers.cancel(voucher, reason=form.reason.data, actor=audit.Actor.admin(current_admin()))
     flash(_("已取消券 %(id)s，退还 %(points)s 积分", id=voucher_id, points=voucher.refunded_points), "success")
     return redirect(url_for("admin.voucher_search", q=str(voucher_id)))
 
@@ -112,18 +106,26 @@ def settlement():
                            liability=vouchers.liability())
 
 
-@blueprint.get("/settlement.csv")
+@blueprint.get("/settlement.<any(csv, xlsx):kind>")
 @requires("settlement.view")
-def settlement_csv():
+def settlement_download(kind: str):
+    """The settlement as finance opens it: CSV (with the BOM Excel expects) or XLSX, yuan with two decimals."""
     filters, start, end = _period()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["merchant_id", "merchant_name", "funder", "vouchers", "face_value_yuan", "from", "to"])
-    for row in _settlement_rows(start, end):
-        writer.writerow([row["merchant_id"], row["merchant_name"], row["funder"], row["vouchers"],
-                         f"{row['face_value_fen'] / 100:.2f}", filters["from"], filters["to"]])
+    funders = {choice.value: str(choice.label) for choice in FUNDERS}
+    first, last = date.fromisoformat(filters["from"]), date.fromisoformat(filters["to"])
+    rows = [{**row, "funder": funders.get(row["funder"], row["funder"]), "face_value_yuan": row["face_value_fen"] / 100,
+             "from": first, "to": last} for row in _settlement_rows(start, end)]
+    columns = [Column("merchant_id", _("商户编号"), "int", 10),
+               Column("merchant_name", pgettext("header", "商户"), width=24), Column("funder", _("出资方"), width=16),
+               Column("vouchers", _("核销张数"), "int"), Column("face_value_yuan", _("面值合计（元）"), "yuan", 16),
+               Column("from", _("起始日期（北京时间）"), "date"), Column("to", _("截止日期（北京时间）"), "date")]
     audit.record(audit.Actor.admin(current_admin()), "settlement.export", None, **filters)
-    commit()
-    filename = f"settlement-{filters['from']}-{filters['to']}.csv"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",  # BOM: Excel opens UTF-8 Chinese correctly
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    record_read()
+    name = downloads.file_name(_("核销结算"), downloads.span(filters["from"], filters["to"]), kind)
+    fallback = f"taian-settlement-{filters['from']}-{filters['to']}.{kind}"
+    if kind == "xlsx":
+        totals = {"merchant_id": _("合计"), "vouchers": sum(r["vouchers"] for r in rows),
+                  "face_value_yuan": sum(r["face_value_fen"] for r in rows) / 100}
+        body = downloads.xlsx_body(columns, rows, sheet=_("核销结算"), totals=totals)
+        return downloads.attachment(body, downloads.XLSX, name, fallback)
+    return downloads.attachment(downloads.csv_body(columns, rows), "text/csv", name, fallback)

@@ -121,6 +121,10 @@ def changed_campaigns(active: RulebookVersion, other: RulebookVersion) -> list[s
 
 @dataclass(frozen=True)
 class Forecast:
+    """A changed campaign's pace on the replayed behaviour, set against its own window and budget, so that
+    nothing it says can outrun the campaign: not a budget lasting longer than the campaign runs, nor a payout
+    above what is left of the budget."""
+
     campaign: str
     budget: int
     spent: int
@@ -128,25 +132,52 @@ class Forecast:
     days: int  # the length of that period
     scenarios: list[tuple[str, int]]
     districts: list[tuple[str, int]]
+    starts_at: datetime | None = None  # the campaign's window; what is left of it is what the forecast covers
+    ends_at: datetime | None = None
+    now: datetime | None = None
 
     @property
     def per_day(self) -> float:
         return self.extra_points / self.days if self.days else 0.0
 
     @property
+    def remaining(self) -> int:
+        return max(0, self.budget - self.spent)
+
+    @property
+    def window_days(self) -> float:
+        """The days the campaign still runs: from its start (or now, if it has started) to its end."""
+        if self.ends_at is None or self.now is None:
+            return float(self.days)
+        start = max(self.starts_at, self.now) if self.starts_at else self.now
+        return max(0.0, (self.ends_at - start).total_seconds() / 86400)
+
+    @property
     def days_until_exhausted(self) -> float | None:
         """At the replayed pace, the days until the budget is gone (None: it never pays anything)."""
-        remaining = max(0, self.budget - self.spent)
-        return round(remaining / self.per_day, 1) if self.per_day else None
+        return round(self.remaining / self.per_day, 1) if self.per_day else None
+
+    @property
+    def runs_out(self) -> bool:
+        """Whether, at this pace, the budget is gone before the campaign ends."""
+        exhausted = self.days_until_exhausted
+        return exhausted is not None and exhausted < self.window_days
+
+    @property
+    def expected_points(self) -> int:
+        """What the campaign would pay over what is left of its window at this pace, never more than what is
+        left of its budget (rounded down)."""
+        return min(self.remaining, int(self.per_day * self.window_days))
 
 
 def forecast(comparison: Comparison, candidate: Rulebook, campaign_ids: list[str], days: int) -> list[Forecast]:
     """Per changed campaign: its pace in ``comparison`` (run on ``widened``) against its real budget."""
-    paid = spent()
-    budgets = {c.id: c.budget_points for c in candidate.campaigns}
-    return [Forecast(cid, budgets.get(cid, 0), paid.get(cid, 0), comparison.other.campaign_points.get(cid, 0), days,
-                     comparison.scenario_moves(), comparison.district_moves())
-            for cid in campaign_ids if cid in budgets]
+    paid, now = spent(), utcnow()
+    campaigns = {c.id: c for c in candidate.campaigns}
+    return [Forecast(cid, campaigns[cid].budget_points, paid.get(cid, 0), comparison.other.campaign_points.get(cid, 0),
+                     days, comparison.scenario_moves(), comparison.district_moves(),
+                     starts_at=campaigns[cid].starts_at, ends_at=campaigns[cid].ends_at, now=now)
+            for cid in campaign_ids if cid in campaigns]
 
 
 def widened(document: dict[str, Any], campaign_ids: list[str], start: datetime, end: datetime) -> Rulebook:

@@ -10,7 +10,7 @@ ledger's totals, the holders active in the period and the charts asked for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -25,7 +25,10 @@ from carbon_platform.models import (
     CampaignBudget,
     CarbonAccount,
     District,
+    Enterprise,
+    Household,
     Merchant,
+    Resident,
     Voucher,
     VoucherStatus,
 )
@@ -51,6 +54,27 @@ class Period:
     def last_days(cls, days: int, district: str | None = None) -> Period:
         today = utcnow().astimezone(CITY_TZ).date()
         return cls(today - timedelta(days=days - 1), today, district)
+
+    @classmethod
+    def last_months(cls, months: int, district: str | None = None) -> Period:
+        """This Beijing month so far and the ``months - 1`` whole months before it (12: "this year so far")."""
+        today = utcnow().astimezone(CITY_TZ).date()
+        first = today.replace(day=1)
+        for _ in range(months - 1):
+            first = (first - timedelta(days=1)).replace(day=1)
+        return cls(first, today, district)
+
+    def whole_months(self) -> Period:
+        """The period from the first day of its first month: a month chart shows no month in part."""
+        return replace(self, first=self.first.replace(day=1))
+
+    def year_before(self) -> Period:
+        """The same days a year earlier (29 February becomes the 28th)."""
+
+        def back(day: date) -> date:
+            return day.replace(year=day.year - 1, day=min(day.day, 28) if (day.month, day.day) == (2, 29) else day.day)
+
+        return replace(self, first=back(self.first), last=back(self.last))
 
     @classmethod
     def whole_history(cls) -> Period:
@@ -92,6 +116,34 @@ def trend(period: Period, by: str = "day") -> list[dict]:
         day += timedelta(days=1)
     return [dict(zip(("period", "grams", "points", "actions", "accounts"), (label, *rows.get(label, (0, 0, 0, 0))),
                      strict=True)) for label in labels]
+
+
+def headline(period: Period) -> dict[str, int]:
+    """The period's figures for the dashboard's first cards, for the district when one is chosen: what was
+    credited (grams, points, actions, accounts) and the vouchers used at the district's merchants."""
+    grams, points, actions, accounts = db.session.execute(sa.select(*_sums()).where(*_credited(period))).one()
+    used = (sa.select(sa.func.count(Voucher.id), sa.func.sum(Voucher.points))
+            .where(Voucher.status == VoucherStatus.CONSUMED, Voucher.consumed_at >= period.start,
+                   Voucher.consumed_at < period.end))
+    if period.district:
+        used = used.join(Merchant, Merchant.id == Voucher.merchant_id).join(
+            District, District.id == Merchant.district_id).where(District.code == period.district)
+    vouchers, redeemed = db.session.execute(used).one()
+    return {"grams": int(grams or 0), "points": int(points or 0), "actions": int(actions),
+            "accounts": int(accounts), "vouchers": int(vouchers), "points_redeemed": int(redeemed or 0)}
+
+
+def registered(district: str | None = None) -> dict[str, int]:
+    """Residents, households, enterprises and merchants registered (in the district, when one is chosen)."""
+
+    def count(model) -> int:
+        query = sa.select(sa.func.count()).select_from(model)
+        if district:
+            query = query.join(District, District.id == model.district_id).where(District.code == district)
+        return db.session.execute(query).scalar_one()
+
+    return {"residents": count(Resident), "households": count(Household), "enterprises": count(Enterprise),
+            "merchants": count(Merchant)}
 
 
 def _breakdown(column, period: Period) -> list[tuple]:
@@ -192,7 +244,7 @@ def active_holders(period: Period) -> dict[str, int]:
 #: Every chart on the dashboard: its id, how to compute it, and its columns (table and CSV, in order).
 CHARTS = {
     "trend_day": (lambda p: trend(p, "day"), ("period", "grams", "points", "actions")),
-    "trend_month": (lambda p: trend(p, "month"), ("period", "grams", "points", "actions")),
+    "trend_month": (lambda p: trend(p.whole_months(), "month"), ("period", "grams", "points", "actions")),
     "scenario": (by_scenario, ("scenario", "name", "grams", "points", "actions")),
     "district": (by_district, ("district", "name", "grams", "points", "actions")),
     "programme": (by_programme, ("programme", "name", "grams", "points", "actions")),

@@ -1,4 +1,5 @@
-"""Exports: the monthly reduction report (CSV, XLSX) and certified reductions as JSON for a provincial platform.
+"""Exports: the monthly reduction report's rows (the console writes them as CSV and XLSX, ``admin.downloads``)
+and certified reductions as JSON for a provincial platform.
 
 Both read credited actions in a Beijing calendar month. The JSON carries, for every record, the
 methodology and rulebook version it was credited under and the factors (value, unit, source, year)
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 from datetime import date, datetime, time
 from typing import Any
 
@@ -37,6 +37,25 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     return (as_utc(datetime.combine(first, time(0), tzinfo=CITY_TZ)),
             as_utc(datetime.combine(following, time(0), tzinfo=CITY_TZ)))
+
+
+#: The longest span one report covers: three years of months.
+MAX_MONTHS = 36
+
+
+def months(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last``, both included ('2026-01', '2026-11' → eleven months)."""
+    start, end = month_bounds(first)[0], month_bounds(last)[0]  # each checks its month is written YYYY-MM
+    if end < start:
+        first, last = last, first
+    year, month = int(first[:4]), int(first[5:7])
+    out = []
+    while (f"{year}-{month:02d}") <= last:
+        out.append(f"{year}-{month:02d}")
+        year, month = year + (month == 12), month % 12 + 1
+        if len(out) > MAX_MONTHS:
+            raise InvalidInput(f"a report covers at most {MAX_MONTHS} months", field="to")
+    return out
 
 
 def last_month() -> str:
@@ -67,23 +86,6 @@ def monthly_reduction(month: str) -> list[dict[str, Any]]:
              "actions": int(n), "grams": int(g or 0), "tonnes": round(int(g or 0) / 1_000_000, 6),
              "points": int(p or 0)}
             for d, s, c, n, g, p in rows]
-
-
-def as_xlsx(rows: list[dict[str, Any]], *, title: str) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    sheet.append(list(REPORT_COLUMNS))
-    for row in rows:
-        sheet.append([row[c] for c in REPORT_COLUMNS])
-    totals = ["total", "", "", "", "", sum(r["actions"] for r in rows), sum(r["grams"] for r in rows),
-              round(sum(r["grams"] for r in rows) / 1_000_000, 6), sum(r["points"] for r in rows)]
-    sheet.append(totals)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def _pseudonym(account_id: int) -> str:

@@ -7,6 +7,8 @@ reserved in campaign budgets. Every decision is audited; the note is what the re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from carbon_platform.clock import utcnow
@@ -69,28 +71,75 @@ def request_evidence(action_id: int, *, actor: audit.Actor, message: str) -> Act
     return action
 
 
-def queue(*, scenario: str | None = None, reason: str | None = None):
+def queue(*, scenario: str | None = None, reason: str | None = None, district: str | None = None):
     """The waiting actions, oldest first (a select to paginate)."""
     query = sa.select(Action).where(Action.status == ActionStatus.REVIEW)
     if scenario:
         query = query.where(Action.scenario == scenario)
     if reason:
         query = query.where(Action.reason == reason)
+    if district:
+        query = query.where(Action.district == district)
     return query.order_by(Action.received_at, Action.id)
+
+
+def waiting_reasons() -> list[str]:
+    """The reasons the waiting actions are held for (the queue's reason filter offers these)."""
+    return list(db.session.execute(sa.select(Action.reason).distinct().where(
+        Action.status == ActionStatus.REVIEW, Action.reason.is_not(None)).order_by(Action.reason)).scalars())
+
+
+@dataclass(frozen=True)
+class History:
+    """An account's decided claims: every action no longer waiting for review, and how many were rejected
+    (by a reviewer or by the rules)."""
+
+    claims: int = 0
+    rejected: int = 0
+
+    @property
+    def rejection_rate(self) -> int | None:
+        """Rejected claims in whole percent, rounded half up; None before any claim was decided."""
+        return (self.rejected * 200 + self.claims) // (self.claims * 2) if self.claims else None
+
+
+def histories(account_ids: list[int]) -> dict[int, History]:
+    """``History`` of each account, in one grouped query for the whole page (not one per row)."""
+    if not account_ids:
+        return {}
+    rejected = sa.func.sum(sa.case((Action.status == ActionStatus.REJECTED, 1), else_=0))
+    rows = db.session.execute(
+        sa.select(Action.account_id, sa.func.count(), rejected)
+        .where(Action.account_id.in_(set(account_ids)), Action.status != ActionStatus.REVIEW)
+        .group_by(Action.account_id))
+    found = {account_id: History(claims, int(refused or 0)) for account_id, claims, refused in rows}
+    return {account_id: found.get(account_id, History()) for account_id in account_ids}
 
 
 #: Bulk approval is for the routine: at most this many actions at once, each worth at most this much.
 BULK_LIMIT, BULK_MAX_POINTS = 50, 500
 
 
-def approve_many(action_ids: list[int], *, actor: audit.Actor) -> list[Action]:
-    """Approve routine actions together; anything larger needs a decision of its own."""
+def _routine(action_ids: list[int]) -> list[int]:
+    """The distinct ids, sorted, if they are few enough and each small enough for one decision together."""
     ids = list(dict.fromkeys(action_ids))
     if not ids or len(ids) > BULK_LIMIT:
         raise InvalidInput(f"choose 1 to {BULK_LIMIT} actions", code="bulk_limit", field="action_ids", limit=BULK_LIMIT)
     large = db.session.execute(sa.select(Action.id).where(Action.id.in_(ids), Action.points > BULK_MAX_POINTS)
                                ).scalars().all()
     if large:
-        raise InvalidInput(f"actions worth more than {BULK_MAX_POINTS} points are approved one by one",
+        raise InvalidInput(f"actions worth more than {BULK_MAX_POINTS} points are decided one by one",
                            code="bulk_too_large", action_ids=sorted(large), max_points=BULK_MAX_POINTS)
-    return [approve(action_id, actor=actor, note="bulk") for action_id in sorted(ids)]
+    return sorted(ids)
+
+
+def approve_many(action_ids: list[int], *, actor: audit.Actor) -> list[Action]:
+    """Approve routine actions together; anything larger needs a decision of its own."""
+    return [approve(action_id, actor=actor, note="bulk") for action_id in _routine(action_ids)]
+
+
+def reject_many(action_ids: list[int], *, actor: audit.Actor, reason: str) -> list[Action]:
+    """Reject routine actions together, with one reason each resident sees; the same limits as approval
+    (a large claim deserves a decision of its own either way)."""
+    reason = _note(reason, "reason")  # before the limits: a missing reason is the first thing to say
+    return [reject(action_id, actor=actor, reason=reason) for action_id in _routine(action_ids)]

@@ -72,7 +72,7 @@ def test_a_rejection_needs_a_note_and_moves_nothing(app):
     with app.app_context():
         adjustment_id = db.session.execute(sa.select(AdjustmentRequest.id)).scalar_one()
     checker = as_admin(app, "checker")
-    assert decide(checker, adjustment_id, "reject").status_code == 422
+    assert decide(checker, adjustment_id, "reject").status_code == 400
     assert decide(checker, adjustment_id, "reject", "证据不足").status_code == 302
     with app.app_context():
         assert db.session.get(AdjustmentRequest, adjustment_id).status is AdjustmentStatus.REJECTED
@@ -81,7 +81,7 @@ def test_a_rejection_needs_a_note_and_moves_nothing(app):
 
 def test_a_deduction_beyond_the_balance_is_refused(app):
     phone, account_id = setup(app)
-    assert ask(as_admin(app, "asker"), phone, -200).status_code == 400
+    assert ask(as_admin(app, "asker"), phone, -200).status_code == 409  # the balance is too low
     assert balance(app, account_id) == 0
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count()).select_from(AdjustmentRequest)).scalar_one() == 0

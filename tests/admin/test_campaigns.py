@@ -3,6 +3,7 @@ administrator; paused, resumed and ended at once."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -61,11 +62,15 @@ def test_a_new_campaign_is_simulated_on_recent_behaviour_and_published_with_a_se
     tomorrow = (datetime.now(BEIJING) + timedelta(days=1)).replace(second=0, microsecond=0)
     drafted = post(city, "/admin/campaigns/new", form(starts=tomorrow), "/admin/campaigns/new")
     what_if = city.get(drafted.headers["Location"]).get_data(as_text=True)
-    # the last 30 days replayed from tomorrow: 10 rides × 16 extra points = 160, i.e. 5.3 a day;
-    # a budget of 100 lasts 100 / 5.33 = 18.8 days
+    # the last 30 days replayed from tomorrow: 10 rides × 16 extra points = 160, i.e. 5.33 a day; the campaign
+    # runs 7 days, so it would pay 7 × 5.33 = 37 (rounded down) of its budget of 100, which would last 18.8
+    # days: longer than the campaign, so the page says it will not run out, 63 left (not "18.8 days").
     assert 'data-campaign="bus_double"' in what_if
     assert 'data-figure="extra_points">160<' in what_if
-    assert 'data-figure="days_until_exhausted">18.8<' in what_if
+    assert 'data-figure="window_days">7.0 天<' in what_if
+    assert re.search(r'data-figure="expected_points">37\s*\(剩余预算的 37%\)', what_if)
+    assert 'data-figure="budget_outcome">活动结束前不会用完，预计剩余 63<' in what_if
+    assert "18.8" not in what_if
     page = drafted.headers["Location"].split("?")[0]
     post(city, f"{page}/submit", {"effective_from": ""}, page)
     assert post(console(app, AdminRole.SUPER_ADMIN), f"{page}/approve", {"note": ""}, page).status_code == 302

@@ -7,6 +7,7 @@ import io
 import re
 
 import sqlalchemy as sa
+from openpyxl import load_workbook
 from PIL import Image
 
 from carbon_platform.db import commit
@@ -49,7 +50,7 @@ def test_a_merchant_manager_onboards_a_merchant_with_staff_and_a_reward(app):
     reward_page = reward.headers["Location"]
     stock = post(client, f"{reward_page}/stock", {"delta": "5", "reason": "到货"}, reward_page)
     too_many = post(client, f"{reward_page}/stock", {"delta": "-99", "reason": "盘亏"}, reward_page)
-    assert stock.status_code == 302 and too_many.status_code == 400
+    assert stock.status_code == 302 and too_many.status_code == 409  # stock_too_low
     picture = io.BytesIO()
     Image.new("RGB", (64, 48), "green").save(picture, "PNG")
     uploaded = client.post(f"{reward_page}/picture", data={"csrf_token": csrf_token(client, reward_page),
@@ -124,11 +125,20 @@ def test_settlement_lists_used_vouchers_per_merchant_and_downloads_as_csv(app):
     download = client.get("/admin/settlement.csv")
     assert download.status_code == 200 and download.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:5] == ["merchant_id", "merchant_name", "funder", "vouchers", "face_value_yuan"]
-    assert rows[1][:5] == [str(ids["merchant"]), "泰山低碳咖啡", "city", "1", "15.00"]
+    assert rows[0][:5] == ["商户编号", "商户", "出资方", "核销张数", "面值合计（元）"]
+    assert rows[1][:5] == [str(ids["merchant"]), "泰山低碳咖啡", "市碳普惠基金", "1", "15.00"]
+    sheet = load_workbook(io.BytesIO(client.get("/admin/settlement.xlsx").data)).active
+    assert [c.value for c in sheet[1]][:5] == ["商户编号", "商户", "出资方", "核销张数", "面值合计（元）"]
+    assert sheet.freeze_panes == "A2" and sheet[1][0].font.bold
+    merchant_id, name, funder, used, face_value, first, last = sheet[2]
+    assert (merchant_id.value, name.value, funder.value) == (ids["merchant"], "泰山低碳咖啡", "市碳普惠基金")
+    assert used.value == 1
+    assert face_value.value == 15 and face_value.number_format == "#,##0.00"
+    assert first.value.date().isoformat() == rows[1][5] and first.number_format == "yyyy-mm-dd"  # a real date
+    assert [c.value for c in sheet[3]][:5] == ["合计", None, None, 1, 15]
     with app.app_context():
-        assert db.session.execute(sa.select(AuditEvent.action).where(AuditEvent.action == "settlement.export")
-                                  ).scalar_one()
+        assert len(db.session.execute(sa.select(AuditEvent.action)
+                                      .where(AuditEvent.action == "settlement.export")).all()) == 2
 
 
 def test_a_throttled_scanner_raises_an_alert_on_the_dashboard(app):

@@ -110,7 +110,7 @@ def test_a_scheduled_version_takes_effect_at_its_time_and_a_rejection_needs_a_re
     post(client, f"{page}/submit", {"effective_from": later.strftime("%Y-%m-%dT%H:%M")}, page)
     second = console(app, AdminRole.SUPER_ADMIN)
     refused = post(second, f"{page}/reject", {"note": ""}, page)  # refused: no reason, the page says so
-    assert refused.status_code == 422 and "请填写原因" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "请填写原因" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.execute(sa.select(RulebookVersion.status).where(
             RulebookVersion.version == "2026.2")).scalar_one() is RulebookStatus.PENDING

@@ -37,17 +37,19 @@ def test_every_console_string_is_translated_to_english():
 
 
 def msgids(po_text: str) -> list[str]:
-    """Every msgid of a catalogue's text as written, multi-line ones joined (``read_po`` keeps only the last of
-    a duplicate, silently)."""
-    ids, current = [], None
+    """Every msgid of a catalogue's text as written, multi-line ones joined, with its context if it has one
+    (``read_po`` keeps only the last of a duplicate, silently)."""
+    ids, current, context = [], None, ""
     for line in po_text.splitlines():
-        if line.startswith("msgid "):
+        if line.startswith("msgctxt "):
+            context = line.removeprefix("msgctxt ").strip()[1:-1] + "\x04"  # gettext's key: context, EOT, id
+        elif line.startswith("msgid "):
             current = [line.removeprefix("msgid ")]
         elif current is not None and line.startswith('"'):
             current.append(line)
         elif current is not None:
-            ids.append("".join(part.strip()[1:-1] for part in current))
-            current = None
+            ids.append(context + "".join(part.strip()[1:-1] for part in current))
+            current, context = None, ""
     return ids
 
 
@@ -58,6 +60,8 @@ def test_no_string_is_translated_twice():
     assert sorted({i for i in ids if ids.count(i) > 1}) == []
     assert msgids('msgid "a"\nmsgstr "A"\n\nmsgid ""\n"b"\n"c"\nmsgstr "BC"\n\nmsgid "a"\nmsgstr "A2"\n') == \
         ["a", "bc", "a"]
+    # The same words in another context (pgettext) are another string.
+    assert msgids('msgid "a"\nmsgstr "A"\n\nmsgctxt "header"\nmsgid "a"\nmsgstr "A:"\n') == ["a", "header\x04a"]
 
 
 def formatting_problem(source: str, text: str) -> str | None:

@@ -119,10 +119,6 @@ def chinese_runs(text: str, allowed: set[str]) -> list[str]:
 #: Not yet translated (#19 item 2, left for later): each entry is the Chinese run and where it shows. An entry
 #: that no longer shows fails too, so the list only shrinks.
 ENGLISH_GAPS: dict[str, str] = {
-    # The exports page's table shows the report's district_name (Chinese); exports are being reworked elsewhere.
-    "岱岳区": "/admin/exports",
-    "泰山区": "/admin/exports",
-    "肥城市": "/admin/exports",
 }
 
 #: Whole pages not yet clean in English, and why; a page that becomes clean fails until it is dropped here.
@@ -174,14 +170,6 @@ CHANNEL = re.compile(r"partner:[a-z_]+|merchant_checkin")
 CHINESE_GAPS: dict[str, str] = {
     # The action search's channel filter is typed, and its placeholder shows the form of a channel code.
     "partner:transit": "/admin/actions",
-    # Scenario ids alone: the exports page's table (exports are reworked elsewhere) and the review queue's
-    # scenario filter placeholder (admin/views/review.py and its template are reworked elsewhere).
-    "bus_ride": "/admin/exports",
-    "cycling": "/admin/exports",
-    "recyclables": "/admin/exports",
-    "tree_planting": "/admin/exports",
-    "walking": "/admin/exports",
-    "pv_installation": "/admin/review",
 }
 
 
