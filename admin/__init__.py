@@ -21,6 +21,7 @@ def select_locale() -> str:
 
 
 def init_app(app, babel) -> None:
+    from admin import errors
     from admin.blueprint import blueprint
     from admin.views import (  # noqa: F401 (each module adds its routes to the blueprint)
         actions,
@@ -50,4 +51,5 @@ def init_app(app, babel) -> None:
     )
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["mask_phone"] = mask_phone
+    errors.register(app)
     app.register_blueprint(blueprint)

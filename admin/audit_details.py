@@ -155,9 +155,10 @@ def show(value: Any, key: str = "") -> str:
     if key == "role" and value in {r.value for r in AdminRole}:
         return str(ROLE_NAMES[AdminRole(value)])
     if isinstance(value, list):
-        return "、".join(show(item) for item in value)
+        return str(_l("、")).join(show(item) for item in value)  # the separators are the language's too
     if isinstance(value, dict):
-        return "；".join(f"{field_name(k)}：{show(v, k)}" for k, v in value.items())
+        return str(_l("；")).join(str(_l("%(field)s：%(value)s", field=field_name(k), value=show(v, k)))
+                                 for k, v in value.items())
     return str(value)
 
 

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from admin.forms import PARTNER_KIND_NAMES, ROLE_NAMES
+from admin.labels import channel_name, label, programme_number, scenario_name
 from admin.messages import message_for
 from admin.paging import BadFilter
 from admin.permissions import can, current_admin
@@ -111,6 +112,10 @@ def inject_admin():
         "locale": str(get_locale()),
         "role_name": lambda role: ROLE_NAMES[role],
         "partner_kind_name": lambda kind: PARTNER_KIND_NAMES[kind],
+        "label": label,
+        "channel_name": channel_name,
+        "programme_number": programme_number,
+        "scenario_name": scenario_name,
     }
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from carbon_platform.errors import DomainError
 
-#: code → the message, given the error's details. Codes not listed fall back to the service's text.
+#: code → the message, given the error's details. Codes not listed: the service's text in English, a message by
+#: the error's status in Chinese (a Chinese page never shows the service's English).
 MESSAGES: dict[str, Callable[[dict], str]] = {
     "rulebook_draft_stale": lambda d: _(
         "此草稿基于版本 %(base)s，之后已发布版本 %(latest)s；发布它会撤销 %(latest)s 的改动。"
@@ -53,10 +55,31 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
                                            d=d.get("after")),
     "factor_gap": lambda d: _("现有版本到 %(d)s 为止；新数值须不晚于该日生效，否则中间没有可用的数值。",
                               d=d.get("ends")),
+    "already_decided": lambda d: _("这项申请已经处理过了。"),
+    "account_closed": lambda d: _("这个账户已注销（持有人已删除账户）。"),
+    "account_frozen": lambda d: _("这个账户已冻结。"),
+    "insufficient_points": lambda d: _("可用积分不足。"),
+    "invalid_amount": lambda d: _("数量须为大于零的整数。"),
+    "merchant_inactive": lambda d: _("这个商户目前未营业或已停用。"),
+    "idempotency_key_reused": lambda d: _("这次提交与之前的一次重复但内容不同，未做任何更改。请刷新页面后重试。"),
+}
+
+#: By the error's HTTP status, for codes without their own wording (Chinese pages only).
+BY_STATUS: dict[int, Callable[[], str]] = {
+    403: lambda: _("没有权限执行这个操作。"),
+    404: lambda: _("没有找到。"),
+    409: lambda: _("与当前状态冲突，未做任何更改。请刷新页面后重试。"),
+    422: lambda: _("输入无效，未做任何更改。请检查后重新提交。"),
+    429: lambda: _("操作太频繁，请稍后再试。"),
 }
 
 
 def message_for(error: DomainError) -> str:
     """What the console shows for ``error``, in the console's language."""
     wording = MESSAGES.get(error.code)
-    return wording(error.details) if wording else error.message
+    if wording:
+        return wording(error.details)
+    if str(get_locale()) == "en":
+        return error.message
+    generic = BY_STATUS.get(error.status)
+    return generic() if generic else _("无法完成操作，未做任何更改。")

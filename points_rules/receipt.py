@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from points_rules.reasons import WORDS, explain
+
 if TYPE_CHECKING:
     from points_rules.engine import Result
 
@@ -108,11 +110,20 @@ class Receipt:
         if self.trust is not None:
             lines.append("  " + _describe_trust(self.trust, t))
         if self.status == "rejected":
-            lines.append(f"{t['rejected']}: {self.reason}{' — ' + self.detail if self.detail else ''}")
+            lines.append(f"{t['rejected']}: {self._why(english)}")
         else:
             lines.append(f"{t['result']}: {self.grams} g CO2e, {self.points} {t['points']}"
-                         + (f" ({t['review']}: {self.detail})" if self.status == "review" else ""))
+                         + (f" ({t['review']}: {self._why(english)})" if self.status == "review" else ""))
         return "\n".join(lines)
+
+
+    def _why(self, english: bool) -> str:
+        """Why it is not (yet) credited: the code and the engine's detail (English, for operators) in English; in
+        Chinese the resident's words for the code (the detail is English), when the code has words of its own."""
+        if english or self.reason not in WORDS:
+            return f"{self.reason}{' — ' + self.detail if self.detail else ''}" if self.reason else self.detail or ""
+        words = explain(self.status, self.reason, self.detail, self.scenario, None)
+        return f"{words[0]} ({self.reason})" if words else self.reason
 
 
 def _describe(a: Adjustment, t: dict[str, str]) -> str:

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import render_template, request
+from flask_babel import get_locale
 
 from admin.blueprint import blueprint
 from admin.paging import paginate, url_filters
@@ -31,7 +32,8 @@ def action_search():
         query = query.where(Action.channel == filters["channel"])
     listing = paginate(query.order_by(Action.id.desc()))
     rows = listing.items
-    locale = "en" if request.args.get("lang") == "en" else "zh_CN"
+    # the session's language; ?lang=en still asks for an English receipt on a Chinese page
+    locale = "en" if request.args.get("lang") == "en" or str(get_locale()) == "en" else "zh_CN"
     receipts = {a.id: Receipt.from_dict(a.receipt).render(locale) for a in rows}
     return render_template("admin/actions/list.html", actions=rows, receipts=receipts, filters=filters,
                            listing=listing, statuses=[s.value for s in ActionStatus])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -107,7 +108,8 @@ def account(account_id: int):
     ).all()
     recent = db.session.execute(sa.select(Action).where(Action.account_id == account_id)
                                 .order_by(Action.id.desc()).limit(20)).scalars().all()
-    locale = "en" if request.args.get("lang") == "en" else "zh_CN"
+    # the session's language; ?lang=en still asks for an English receipt on a Chinese page
+    locale = "en" if request.args.get("lang") == "en" or str(get_locale()) == "en" else "zh_CN"
     receipts = {a.id: Receipt.from_dict(a.receipt).render(locale) for a in recent if a.receipt}
     held = db.session.execute(sa.select(Voucher).where(Voucher.account_id == account_id)
                               .order_by(Voucher.id.desc()).limit(20)).scalars().all()

@@ -59,9 +59,8 @@ def review_queue():
     listing = paginate(review.queue(scenario=filters["scenario"] or None, reason=filters["reason"] or None,
                                     district=filters["district"] or None))
     actions = listing.items
-    receipts = {a.id: Receipt.from_dict(a.receipt).render("en" if request.args.get("lang") == "en" else "zh_CN")
-                for a in actions}
     english = str(get_locale() or "zh_CN").startswith("en")
+    receipts = {a.id: Receipt.from_dict(a.receipt).render("en" if english else "zh_CN") for a in actions}
     why = {}  # why a reading waits, in the console's language (over a trust bound: which bound, by how much)
     compiled = {}  # each rulebook version once for the page: compiled_by_id reads its row every call
     for a in actions:

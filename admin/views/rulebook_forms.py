@@ -30,7 +30,7 @@ def proposed_version(base: RulebookVersion | None) -> str:
 def _choices(base: RulebookVersion | None) -> list[tuple[str, str]]:
     if base is None:
         return []
-    return [(fid, f"{fid} — {item['value']} {item['unit']} · {item['source'][:60]}")
+    return [(fid, f"{fid} — {item['value']} {item['unit']}")  # the table above the form gives each source
             for fid, item in rulebook_edits.factor_versions(base.document).items()]
 
 

@@ -218,7 +218,8 @@ def campaign_burn() -> list[dict]:
     if rulebook is None:
         return []
     spent = dict(db.session.execute(sa.select(CampaignBudget.campaign_id, CampaignBudget.spent)).all())
-    return [{"campaign": c.id, "name": c.name_zh, "budget": c.budget_points, "spent": int(spent.get(c.id, 0)),
+    return [{"campaign": c.id, "name": c.name_zh, "name_en": c.name_en, "budget": c.budget_points,
+             "spent": int(spent.get(c.id, 0)),
              "burnt_percent": round(100 * int(spent.get(c.id, 0)) / c.budget_points, 1) if c.budget_points else 0.0}
             for c in rulebook.campaigns]
 

@@ -75,11 +75,13 @@ def test_the_english_console_shows_the_same_change_in_english_labels(app):
 def test_rows_written_before_read_as_text_too(app):
     client = console(app, AdminRole.AUDITOR)
     an_old_row(app, {"before": ["森林步道"], "after": ["森林步道", "泰山区打卡"]})
-    for language, field in (("zh_CN", "打卡场景"), ("en", "Check-in scenes")):
+    # a list is joined with the language's separator: 、 in Chinese, a comma in English
+    for language, field, joined in (("zh_CN", "打卡场景", "森林步道、泰山区打卡"),
+                                    ("en", "Check-in scenes", "森林步道, 泰山区打卡")):
         client.get(f"/admin/lang/{language}")
         page = client.get("/admin/audit?actor=veteran").get_data(as_text=True)
         assert "\\u" not in page
-        assert diff_rows(page) == [(field, "森林步道", "森林步道、泰山区打卡")]
+        assert diff_rows(page) == [(field, "森林步道", joined)]
 
 
 def test_values_that_are_not_changes_show_as_field_and_value(app):

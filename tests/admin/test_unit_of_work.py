@@ -117,7 +117,8 @@ def test_a_refusal_rolls_back_and_shows_its_message_on_the_page_the_view_names(a
     refused = probe.post("/admin/_probe/conflict")
     assert refused.status_code == 409 and "the form again" in refused.get_data(as_text=True)
     with probe.session_transaction() as session:
-        assert ("error", "taken") in session.get("_flashes", [])
+        # a code without wording of its own: the console's message for its status (never the service's English)
+        assert ("error", "与当前状态冲突，未做任何更改。请刷新页面后重试。") in session.get("_flashes", [])
     back = probe.post("/admin/_probe/conflict_then_back")
     assert back.status_code == 302  # a redirect stays one; what it staged is still undone
     assert _staged(app) == []
@@ -127,7 +128,8 @@ def test_a_refusal_no_view_handles_is_the_consoles_page_with_the_message(app, pr
     refused = probe.post("/admin/_probe/unguarded")
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400  # input the service refused is the form's 400
-    assert 'data-bad-request="refused"' in html and "no such month" in html
+    # a code without wording of its own: the console's message for a 422, not the service's English
+    assert 'data-bad-request="refused"' in html and "输入无效，未做任何更改。" in html and "no such month" not in html
     assert _staged(app) == []
 
 
