@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 
 from flask import g
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -31,10 +31,13 @@ WORDS: dict[type[enum.Enum], dict[str, object]] = {
     RulebookStatus: {"draft": _l("草稿"), "pending": _l("待审批"), "published": _l("已发布"), "retired": _l("已停用")},
     VoucherStatus: {"issued": _l("未使用"), "consumed": _l("已核销"), "cancelled": _l("已取消"),
                     "expired": _l("已过期")},
-    AccountKind: {"resident": _l("居民"), "household": _l("家庭"), "enterprise": _l("企业"), "merchant": _l("商户")},
+    # One account's kind (the words alone are the console's lists: 居民 is "Residents" in its menu).
+    AccountKind: {"resident": lazy_pgettext("one", "居民"), "household": lazy_pgettext("one", "家庭"),
+                  "enterprise": lazy_pgettext("one", "企业"), "merchant": lazy_pgettext("one", "商户")},
     MemberRole: {"head": _l("户主"), "member": _l("成员")},
     JournalKind: {"earn": _l("获得"), "spend": _l("兑换"), "release": _l("释放"), "expire": _l("过期"),
-                  "reverse": _l("冲正"), "adjust": _l("人工调整"), "refund": _l("退还"), "close": _l("注销")},
+                  "reverse": _l("冲正"), "adjust": lazy_pgettext("one", "人工调整"), "refund": _l("退还"),
+                  "close": _l("注销")},
 }
 
 CHANNELS = {"app": _l("App 自报"), "merchant_checkin": _l("商户扫码打卡")}
