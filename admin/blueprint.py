@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from admin.forms import PARTNER_KIND_NAMES, ROLE_NAMES
-from admin.labels import channel_name, label, programme_number, scenario_name
+from admin.labels import channel_name, label, programme_number, reason_name, scenario_name
 from admin.messages import message_for
 from admin.paging import BadFilter
 from admin.permissions import can, current_admin
@@ -116,6 +116,7 @@ def inject_admin():
         "channel_name": channel_name,
         "programme_number": programme_number,
         "scenario_name": scenario_name,
+        "reason_name": reason_name,
     }
 
 

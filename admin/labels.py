@@ -42,6 +42,23 @@ WORDS: dict[type[enum.Enum], dict[str, object]] = {
 
 CHANNELS = {"app": _l("App 自报"), "merchant_checkin": _l("商户扫码打卡")}
 
+#: Why an action is not (yet) credited, in a word or two for lists (its receipt says it in full).
+REASONS = {
+    "review_required": _l("需人工审核"), "over_bound": _l("超出申报即计入的范围"), "implausible": _l("数据可疑"),
+    "rejected_by_reviewer": lazy_pgettext("reason", "审核驳回"), "superseded": _l("已由合作方记录替代"),
+    "ineligible": _l("不符合条件"),
+    "invalid_input": _l("数据不符合要求"), "evidence_missing": _l("缺少照片"), "in_the_future": _l("时间晚于现在"),
+    "outside_claim_window": _l("超过申报期限"), "unknown_scenario": _l("没有这个场景"),
+    "channel_not_accepted": _l("渠道不受理"), "account_type_not_allowed": _l("账户类型不适用"),
+    "excluded_by_other_scenario": _l("与其他场景互斥"), "no_factor_in_force": _l("没有生效的排放因子"),
+    "calculation_failed": _l("计算出错"),
+}
+
+
+def reason_name(reason: str | None) -> str:
+    """A reason code in a word or two; a code without words as it is."""
+    return str(REASONS[reason]) if reason in REASONS else (reason or "")
+
 
 def channel_name(channel: str) -> str:
     """``app``, ``merchant_checkin`` and ``partner:<kind>`` by name; anything else as it is."""

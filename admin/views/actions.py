@@ -4,11 +4,13 @@ import sqlalchemy as sa
 from flask import render_template, request
 from flask_babel import get_locale
 
+from admin import choices
 from admin.blueprint import blueprint
+from admin.labels import channel_name
 from admin.paging import paginate, url_filters
 from admin.permissions import requires
 from carbon_platform.errors import DomainError
-from carbon_platform.models import Action, ActionStatus, Resident
+from carbon_platform.models import Action, ActionStatus, PartnerKind, Resident
 from carbon_platform.services.identity import normalise_phone
 from points_rules import Receipt
 
@@ -35,5 +37,7 @@ def action_search():
     # the session's language; ?lang=en still asks for an English receipt on a Chinese page
     locale = "en" if request.args.get("lang") == "en" or str(get_locale()) == "en" else "zh_CN"
     receipts = {a.id: Receipt.from_dict(a.receipt).render(locale) for a in rows}
+    channels = ["app", "merchant_checkin", *(f"partner:{kind.value}" for kind in PartnerKind)]
     return render_template("admin/actions/list.html", actions=rows, receipts=receipts, filters=filters,
-                           listing=listing, statuses=[s.value for s in ActionStatus])
+                           listing=listing, statuses=[s.value for s in ActionStatus],
+                           scenarios=choices.scenarios(), channels=[(c, channel_name(c)) for c in channels])

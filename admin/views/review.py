@@ -4,7 +4,6 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from admin import choices
 from admin.blueprint import blueprint, on_refusal
@@ -16,9 +15,6 @@ from carbon_platform.models import Enterprise, Evidence, Resident
 from carbon_platform.models.base import MAX_INT64
 from carbon_platform.services import audit, evidence, review, rulebooks
 from points_rules import Receipt, reasons
-
-#: Why an action waits, in a word or two for the queue's rows and its filter (the row's 详情 says it in full).
-WAITING = {"review_required": _l("需人工审核"), "over_bound": _l("超出申报即计入的范围"), "implausible": _l("数据可疑")}
 
 #: The queue's filters, kept in the URL and carried through every decision back to the same list.
 FILTERS = ("scenario", "district", "reason")
@@ -82,7 +78,7 @@ def review_queue():
                            listing=listing, filters=filters, kept=kept_filters(), form=ReviewDecisionForm(),
                            history=review.histories(accounts), who=_who(accounts),
                            scenario_choices=scenarios, district_choices=choices.districts(),
-                           reason_choices=review.waiting_reasons(), waiting=WAITING,
+                           reason_choices=review.waiting_reasons(),
                            scenario_names=dict(scenarios),
                            bulk_limit=review.BULK_LIMIT, bulk_max_points=review.BULK_MAX_POINTS)
 

@@ -186,8 +186,6 @@ CHANNEL = re.compile(r"partner:[a-z_]+|merchant_checkin")
 
 #: Codes not yet shown as words (#19 item 2, left for later); stale entries fail as above.
 CHINESE_GAPS: dict[str, str] = {
-    # The action search's channel filter is typed, and its placeholder shows the form of a channel code.
-    "partner:transit": "/admin/actions",
 }
 
 
