@@ -3,6 +3,7 @@ chosen by the error's stable code. Services speak English (the API's language); 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask_babel import get_locale
@@ -83,3 +84,40 @@ def message_for(error: DomainError) -> str:
         return error.message
     generic = BY_STATUS.get(error.status)
     return generic() if generic else _("无法完成操作，未做任何更改。")
+
+
+#: marshmallow's own messages, which the rulebook's validation reports for the commonest slips (a misspelt or
+#: missing key, a word where a number belongs): said in Chinese on a Chinese page. The rulebook schema's own
+#: messages are for experts and stay as they are.
+FIELD_MESSAGES: dict[str, Callable[[], str]] = {
+    "Missing data for required field.": lambda: _("缺少这一项（必填）。"),
+    "Unknown field.": lambda: _("没有这一项（可能拼错了）。"),
+    "Not a valid number.": lambda: _("不是有效的数字。"),
+    "Not a valid integer.": lambda: _("不是有效的整数。"),
+    "Not a valid string.": lambda: _("应为文字。"),
+    "Not a valid date.": lambda: _("不是有效的日期。"),
+    "Not a valid datetime.": lambda: _("不是有效的日期时间。"),
+    "Not a valid boolean.": lambda: _("应为 true 或 false。"),
+    "Not a valid list.": lambda: _("应为列表。"),
+    "Not a valid mapping type.": lambda: _("应为键值映射。"),
+    "Field may not be null.": lambda: _("不能为空。"),
+}
+FIELD_PATTERNS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
+    (re.compile(r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+     lambda m: _("须在 %(a)s 到 %(b)s 之间。", a=m[1], b=m[2])),
+    (re.compile(r"Must be greater than or equal to (\S+)\.$"), lambda m: _("须大于或等于 %(n)s。", n=m[1])),
+    (re.compile(r"Must be less than or equal to (\S+)\.$"), lambda m: _("须小于或等于 %(n)s。", n=m[1])),
+    (re.compile(r"Must be one of: (.+)\.$"), lambda m: _("须为以下之一：%(values)s。", values=m[1])),
+]
+
+
+def field_message(text: str) -> str:
+    """A validation message as the console shows it: marshmallow's in the page's language, others as written."""
+    if str(get_locale()) == "en":
+        return text
+    if text in FIELD_MESSAGES:
+        return FIELD_MESSAGES[text]()
+    for pattern, words in FIELD_PATTERNS:
+        if found := pattern.match(text):
+            return words(found)
+    return text

@@ -99,6 +99,11 @@ def test_errors_are_shown_at_their_line_and_nothing_is_saved(app, rides):
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and f'data-error-line="{line}"' in html
     assert "grams_per_pont" in html  # the text the author typed is kept in the editor
+    # marshmallow's words, in the console's language: the key misspelt, and the one it should have been missing
+    assert "没有这一项（可能拼错了）。" in html and "缺少这一项（必填）。" in html and "Unknown field." not in html
+    client.get("/admin/lang/en")
+    english = post(client, "/admin/rulebooks/new", {"source": broken, "note": ""}, "/admin/rulebooks/new")
+    assert "Unknown field." in english.get_data(as_text=True)
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count()).select_from(RulebookVersion)).scalar_one() == 1
 
