@@ -59,6 +59,16 @@ def change_factor_form():
     return _page(form, base)
 
 
+def _not_ready(form, base: RulebookVersion | None, page):
+    """The form again (400) when no version is published to base a draft on, or the form does not validate."""
+    if base is None:
+        flash(_("还没有已发布的规则版本"), "error")
+        return page(form, base, 400)
+    if not form.validate_on_submit():
+        return page(form, base, 400)
+    return None
+
+
 def _refused_page():
     form = FactorChangeForm()
     base = _base_of(form)
@@ -73,11 +83,8 @@ def change_factor():
     probe = FactorChangeForm()
     base = _base_of(probe)
     form = _form(base)
-    if base is None:
-        flash(_("还没有已发布的规则版本"), "error")
-        return _page(form, base, 400)
-    if not form.validate_on_submit():
-        return _page(form, base, 400)
+    if (again := _not_ready(form, base, _page)) is not None:
+        return again
     change = rulebook_edits.FactorChange(form.factor.data, form.value.data, form.source.data, form.year.data,
                                          form.published.data, form.valid_from.data)
     before = rulebooks.source_of(base)
@@ -134,11 +141,8 @@ def _refused_cap_page():
 def change_cap():
     base = _base_of(CapChangeForm())
     form = _cap_form(base)
-    if base is None:
-        flash(_("还没有已发布的规则版本"), "error")
-        return _cap_page(form, base, 400)
-    if not form.validate_on_submit():
-        return _cap_page(form, base, 400)
+    if (again := _not_ready(form, base, _cap_page)) is not None:
+        return again
     scenario_id, index = form.cap.data.rsplit(":", 1)
     before = rulebooks.source_of(base)
     after = rulebook_edits.with_version(rulebook_edits.with_cap_limit(before, scenario_id, int(index), form.limit.data),
