@@ -89,8 +89,10 @@ def dashboard():
     series["trend_month"] = _with_last_year(series["trend_month"],
                                             charts.trend(period.year_before().whole_months(), "month"))
     now, before = charts.headline(period), charts.headline(period.year_before())
-    largest = max([now["grams"], *(row["grams"] for name in ("trend_month", "scenario", "district", "programme")
-                                   for row in series[name])])
+    # The page's one unit fits its largest figure: the all-time total too, when it is shown (the whole city).
+    shown = [now["grams"], *([] if period.district else [city.totals.reduction_grams])]
+    largest = max([*shown, *(row["grams"] for name in ("trend_month", "scenario", "district", "programme")
+                             for row in series[name])])
     return render_template("admin/dashboard.html", totals=city.totals, liability=vouchers.liability(),
                            active=city.active, series=series, columns=charts.CHARTS, headline=now,
                            last_year=before, changes={k: _change(now[k], before[k]) for k in now},

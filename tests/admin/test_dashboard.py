@@ -114,6 +114,8 @@ def test_the_page_has_one_mass_unit_chosen_by_magnitude(app, monkeypatch):
     assert set(re.findall(r'data-unit="(\w+)"', small)) == {"kg"} and "减排（千克 CO₂e）" in small
     assert re.search(r'data-figure="period_grams" data-value="332">\s*<span class="label">减排量</span>\s*'
                      r'<span class="value">0\.33</span><span class="unit">千克 CO₂e', small)
+    assert re.search(r'data-figure="reduction_grams" data-value="332">\s*<span class="label">累计减排</span>\s*'
+                     r'<span class="value">0\.33</span><span class="unit">千克 CO₂e', small)  # the ledger's too
     # A page whose largest figure reaches the threshold is in tonnes throughout (the threshold, a tonne, made
     # 300 g here so that two rides reach it).
     monkeypatch.setattr(page, "TONNE", 300)
