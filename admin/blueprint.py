@@ -45,7 +45,8 @@ def record_read() -> None:
     g.admin_read_recorded = True
 
 
-def _roll_back() -> None:
+def roll_back() -> None:
+    """Drop what the request staged, and make sure the unit of work commits nothing of it."""
     db.session.rollback()  # before anything renders: a refused change must not show as made
     g.admin_refused = True
 
@@ -70,7 +71,7 @@ def on_refusal(page: Callable[..., object]):
             try:
                 return view(**view_args)
             except DomainError as error:
-                _roll_back()
+                roll_back()
                 flash(message_for(error), "error")
                 response = current_app.make_response(page(**view_args))
                 if response.status_code == 200:
@@ -129,18 +130,21 @@ def bad_request(reason: str, title: str, message: str, back: str, status: int = 
                            back=back), status
 
 
-def _back() -> str:
-    """The page the request came from when the browser says so (and it is ours), else the dashboard."""
+def back() -> str:
+    """The page the request came from when the browser says so (and it is ours, and not this one), else the
+    dashboard."""
     referrer = request.referrer or ""
-    return referrer if referrer.startswith(request.host_url + "admin/") else url_for("admin.dashboard")
+    if referrer.startswith(request.host_url + "admin/") and referrer != request.url:
+        return referrer
+    return url_for("admin.dashboard")
 
 
 @blueprint.errorhandler(DomainError)
 def refused(error: DomainError):
     # A view that named no page for its refusals (``on_refusal``): the message, and the way back, with the
-    # the refusal's status (a bad month in an export's address is a 400).
-    _roll_back()
-    return bad_request("refused", _("无法完成"), message_for(error), _back(), status=refusal_status(error))
+    # refusal's status (a bad month in an export's address is a 400).
+    roll_back()
+    return bad_request("refused", _("无法完成"), message_for(error), back(), status=refusal_status(error))
 
 
 @blueprint.errorhandler(BadFilter)
@@ -152,4 +156,4 @@ def bad_filter(error: BadFilter):
 
 @blueprint.errorhandler(CSRFError)
 def form_expired(_error: CSRFError):
-    return bad_request("csrf", _("表单已过期"), _("表单已过期或无效，未做任何更改。请返回页面后重新提交。"), _back())
+    return bad_request("csrf", _("表单已过期"), _("表单已过期或无效，未做任何更改。请返回页面后重新提交。"), back())

@@ -7,11 +7,11 @@ JSON error shape, or Flask's plain page), untouched.
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from admin.blueprint import _roll_back as roll_back  # the unit of work's own rollback (admin/blueprint.py)
+from admin.blueprint import back, roll_back  # the unit of work's own (admin/blueprint.py)
 
 CODES = (403, 404, 405, 500)
 
@@ -30,17 +30,9 @@ def _wording(status: int) -> tuple[str, str]:
     return _("服务器出错"), _("处理请求时出错，未做任何更改。请稍后再试；如果问题持续，请联系技术支持。")
 
 
-def _back() -> str:
-    # The page the browser came from when it is ours and not this one, else the dashboard.
-    referrer = request.referrer or ""
-    if referrer.startswith(request.host_url + "admin/") and referrer != request.url:
-        return referrer
-    return url_for("admin.dashboard")
-
-
 def error_page(status: int, title: str, message: str):
     try:
-        html = render_template("admin/error.html", status=status, title=title, message=message, back=_back())
+        html = render_template("admin/error.html", status=status, title=title, message=message, back=back())
     except Exception:  # the page itself failed (e.g. the database is down): a bare page, still no details
         current_app.logger.exception("the console's error page could not be rendered")
         html = f"<!doctype html><title>{status}</title><h1>{status}</h1><p><a href=\"/admin/\">/admin</a></p>"
