@@ -315,6 +315,85 @@ class FactorChangeForm(ConsoleForm):
             raise StopValidation(_l("生效日期不能早于发布日期：因子从发布之日起才适用"))
 
 
+EVIDENCE_CHOICES = [SelectChoice("none", _l("不需上传照片")), SelectChoice("photo", _l("需上传一张照片")),
+                    SelectChoice("photo_and_certificate", _l("需上传现场照片和证明材料照片各一张"))]
+REVIEW_CHOICES = [SelectChoice("beyond_bounds", _l("超出下面的上限时转人工审核（未设上限则直接计入）")),
+                  SelectChoice("always", _l("每次都经人工审核后计入"))]
+
+
+class TrustChangeForm(ConsoleForm):
+    """One channel of a scenario: what a report needs before it is credited (photos, bounds on the report alone,
+    review). ``for_inputs`` adds a bound field for each of the scenario's inputs; nothing asked means as reported."""
+
+    rule = HiddenField(validators=[DataRequired(), Length(max=200)])
+    evidence = SelectField(_l("照片"), choices=EVIDENCE_CHOICES, default="none")
+    review = SelectField(_l("人工审核"), choices=REVIEW_CHOICES, default="beyond_bounds")
+    count_per_day = IntegerField(_l("每天凭申报至多计入几次（留空：不限）"),
+                                 validators=[Optional(), within(1, 1000)])
+    version = StringField(_l("新版本号"), validators=VERSION_NAME)
+    note = StringField(_l("修改说明"), validators=[Length(max=500)])
+    based_on = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,10}$")])
+
+    #: Set by ``for_inputs``: (input name, field name) in the scenario's order, each input's own maximum, and
+    #: whether the channel is the app (only app reports carry photos).
+    bound_fields: tuple[tuple[str, str], ...] = ()
+    input_maxima: dict[str, Decimal | None] = {}
+    app_channel = True
+
+    @classmethod
+    def for_inputs(cls, inputs: list[tuple[str, str, str, Decimal | None]], *, app_channel: bool):
+        """A form class for a scenario with these ``inputs`` (name, label, unit, the input's own maximum)."""
+        fields = {f"bound_{name}": DecimalField(
+            _l("%(input)s：每条申报至多（%(unit)s，留空：不限）", input=label, unit=unit), places=None,
+            validators=[Optional(), finite, within(Decimal("0.001"), Decimal("1000000000"))])
+            for name, label, unit, _maximum in inputs}
+        return type(cls.__name__, (cls,), {
+            **fields, "app_channel": app_channel,
+            "bound_fields": tuple((name, f"bound_{name}") for name, *_rest in inputs),
+            "input_maxima": {f"bound_{name}": maximum for name, _label, _unit, maximum in inputs}})
+
+    def shown(self) -> list:
+        """The fields the page shows, in order (photos only for the app: partners and check-ins send data; a
+        posted photo requirement for another channel is shown with its refusal)."""
+        return [*([self.evidence] if self.app_channel or self.evidence.errors else []), self.review, self.count_per_day,
+                *(self[field] for _name, field in self.bound_fields), self.version, self.note]
+
+    def bounds(self) -> dict[str, Decimal]:
+        return {name: self[field].data for name, field in self.bound_fields if self[field].data is not None}
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for _name, field in self.bound_fields:
+            maximum, data = self.input_maxima.get(field), self[field].data
+            if maximum is not None and data is not None and data >= maximum and not self[field].errors:
+                self[field].errors = [*self[field].errors, _l("须小于该项本身的上限 %(max)s（否则这个限制没有作用）",
+                                                              max=format(maximum.normalize(), "f"))]
+                valid = False
+        if not self.app_channel and self.evidence.data != "none":
+            self.evidence.errors = [*self.evidence.errors, _l("只有应用内自报可以附照片；合作方和商户打卡传送的是数据")]
+            valid = False
+        if self.review.data == "always" and (self.count_per_day.data is not None or self.bounds()):
+            self.review.errors = [*self.review.errors,
+                                  _l("每次都人工审核时，上限没有作用：请清空上限，或改为超出上限时审核")]
+            valid = False
+        return valid
+
+    def rule_value(self):
+        """The rule as the rulebook writes it: ``as_reported`` when nothing is asked."""
+        rule = {}
+        if self.evidence.data != "none":
+            rule["evidence"] = self.evidence.data
+        if self.review.data == "always":
+            rule["review"] = "always"
+        below = {}
+        if self.count_per_day.data is not None:
+            below["count_per_day"] = self.count_per_day.data
+        below.update(self.bounds())
+        if below:
+            rule["below"] = below
+        return rule or "as_reported"
+
+
 class CapChangeForm(ConsoleForm):
     """A scenario's cap with a new limit (same period, unit and scope): the draft's YAML changes that number only."""
 

@@ -51,6 +51,7 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "edit_unplaceable": lambda d: _("无法在所基于版本的 YAML 中定位要修改的内容（写法不同于常规格式），"
                                     "请在 YAML 编辑器中修改。"),
     "unknown_cap": lambda d: _("现行规则中没有这个上限。"),
+    "unknown_trust_rule": lambda d: _("现行规则中这个场景没有这个渠道的可信规则。"),
     "unknown_factor": lambda d: _("现行规则中没有排放因子 %(f)s。", f=d.get("factor")),
     "factor_starts_too_early": lambda d: _("新数值的生效日期须晚于现有版本的生效日期（%(d)s）。",
                                            d=d.get("after")),

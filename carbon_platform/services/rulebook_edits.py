@@ -212,3 +212,54 @@ def with_campaign(source: str, campaign: dict[str, Any]) -> str:
     if old is not None:  # above the insertion, so deleting it moves nothing inserted
         del lines[old.start_mark.line:_last_line(old) + 1]
     return "\n".join(lines)
+
+
+# -- a channel's trust rule (what a scenario's channel needs before a report is credited) -------------------------
+
+
+def trust_rules(document: dict[str, Any]) -> list[tuple[str, str, Any, dict[str, Any]]]:
+    """Every scenario's per-channel trust rule: (scenario id, channel, the rule as written, the scenario), in the
+    file's order. Scenarios without ``trust`` (rulebooks before 2026.3) have none to edit here."""
+    return [(scenario["id"], channel, rule, scenario) for scenario in document.get("scenarios", [])
+            for channel, rule in (scenario.get("trust") or {}).items()]
+
+
+def trust_text(rule: Any) -> str:
+    """A trust rule as one line of YAML: ``as_reported`` or a flow mapping (evidence, review, below, in that order)."""
+    if rule == "as_reported":
+        return "as_reported"
+    parts = []
+    for key in ("evidence", "review"):
+        if rule.get(key):
+            parts.append(f"{key}: {_scalar(rule[key])}")
+    if rule.get("below"):
+        bounds = ", ".join(f"{name}: {format(Decimal(str(limit)).normalize(), 'f')}"
+                           for name, limit in rule["below"].items())
+        parts.append(f"below: {{{bounds}}}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def with_trust(source: str, scenario_id: str, channel: str, rule: Any) -> str:
+    """``source`` with the trust rule of one channel of a scenario replaced by ``rule`` (written on the channel's own
+    line, ``trust_text``); the comments above the channel and every other line stay."""
+    scenarios = _value(_node(source), "scenarios")
+    scenario = next((item for item in getattr(scenarios, "value", []) if isinstance(item, yaml.MappingNode)
+                     and getattr(_value(item, "id"), "value", None) == scenario_id), None)
+    trust = _value(scenario, "trust") if scenario is not None else None
+    pair = next(((k, v) for k, v in trust.value if k.value == channel), None) \
+        if isinstance(trust, yaml.MappingNode) else None
+    if pair is None:
+        raise EditRefused(f"no trust rule for {channel} in {scenario_id}", code="unknown_trust_rule",
+                          scenario=scenario_id, channel=channel)
+    key, value = pair
+    lines = source.split("\n")
+    text = trust_text(rule)
+    if key.start_mark.line != key.end_mark.line:
+        raise EditRefused("the channel's name spans several lines", code="edit_unplaceable")
+    if isinstance(value, yaml.ScalarNode) or value.flow_style:
+        start, end = value.start_mark, value.end_mark  # one line, or a flow mapping over several
+        lines[start.line:end.line + 1] = [lines[start.line][:start.column] + text + lines[end.line][end.column:]]
+    else:  # a block mapping under the channel: the channel's line takes the rule, the block's lines go
+        line = lines[key.start_mark.line]
+        lines[key.start_mark.line:_last_line(value) + 1] = [line[:key.end_mark.column] + ": " + text]
+    return "\n".join(lines)

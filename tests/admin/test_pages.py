@@ -34,6 +34,7 @@ REDIRECTS = {"admin.index": "/admin/dashboard"}
 #: Query strings that make a page render a different part of its template.
 VARIANTS = {
     "admin.rulebook_version": [{"what_if": 30}],
+    "admin.change_trust_form": [{"rule": "bus_ride|app"}, {"rule": "bus_ride|partner:transit"}],
     "admin.people": [{"kind": kind} for kind in ("resident", "household", "enterprise", "merchant")],
     "admin.action_search": [{"lang": "en"}],
     "admin.account": [{"lang": "en"}],

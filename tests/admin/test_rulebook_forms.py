@@ -4,7 +4,6 @@ that factor's lines (comments kept), through the same dual control; the next ver
 from __future__ import annotations
 
 import difflib
-from importlib import resources
 
 import pytest
 import sqlalchemy as sa
@@ -15,25 +14,9 @@ from carbon_platform.extensions import db
 from carbon_platform.models import AdminRole, RulebookStatus, RulebookVersion
 from carbon_platform.services import audit, rulebooks
 from tests import factories as f
-from tests.admin.helpers import console, log_in
+from tests.admin.conftest import SEED
+from tests.admin.helpers import log_in
 from tests.admin.test_rulebooks import hidden
-
-SEED = resources.files("seeds").joinpath("rulebook-2026.4.yaml").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def commented(app):
-    """The seed's 2026.4 (its comments and all) published through dual control, as the demo does."""
-    client = console(app, AdminRole.OPERATOR)
-    with app.app_context():
-        author, approver = f.admin(AdminRole.OPERATOR), f.admin(AdminRole.SUPER_ADMIN, username="second")
-        base = rulebooks.latest_published()
-        draft = rulebooks.save_draft(SEED, admin_id=author.id, actor=audit.Actor.admin(author), based_on_id=base.id)
-        rulebooks.submit(draft, effective_from=base.effective_from, admin_id=author.id,
-                         actor=audit.Actor.admin(author))
-        rulebooks.decide(draft, approve=True, admin_id=approver.id, actor=audit.Actor.admin(approver))
-        commit()
-    return client
 
 
 def form_data(client, **over):

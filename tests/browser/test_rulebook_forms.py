@@ -88,3 +88,31 @@ def test_a_cap_is_changed_through_the_form_in_english(page, site, published):
                if not line.startswith(("+++", "---"))]
     assert changed == ['-version: "2026.4"', '+version: "2026.5"',
                        "-      - {per: day, unit: count, limit: 4}", "+      - {per: day, unit: count, limit: 6}"]
+
+
+@pytest.mark.parametrize(("lang", "link", "choose", "save", "photos"), [
+    ("zh", "修改证据与审核规则", "选择", "保存草稿", "需上传一张照片"),
+    ("en", "Change evidence and review rules", "Choose", "Save draft", "One photo"),
+])
+def test_a_channels_evidence_rule_is_changed_by_name_and_the_draft_shows_that_line(page, site, published, lang,
+                                                                                   link, choose, save, photos):
+    log_in(page, site, "maker", f.PASSWORD)
+    if lang == "en":
+        page.goto(f"{site}/admin/lang/en")
+    page.goto(f"{site}/admin/rulebooks")
+    page.get_by_role("link", name=link).click()
+    page.select_option("select[name=rule]", "bus_ride|app")  # picked by the scenario's and channel's names
+    page.get_by_role("button", name=choose).click()
+    assert page.locator("input[name=count_per_day]").input_value() == "2"  # the rule in force, filled in
+    page.select_option("select[name=evidence]", label=page.locator("select[name=evidence] option", has_text=photos)
+                       .first.inner_text())
+    page.fill("input[name=bound_distance_km]", "10")
+    shots = SCREENSHOTS / "console"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"rulebook-trust-form-{lang}.png"), full_page=True)
+    page.get_by_role("button", name=save).click()
+    page.wait_for_selector("[data-status='draft']")
+    added = page.locator("pre.diff span.add").all_inner_texts()
+    assert [line for line in added if not line.startswith("+++")] == [
+        '+version: "2026.5"', "+      app: {evidence: photo, below: {count_per_day: 2, distance_km: 10}}"]
+    page.screenshot(path=str(shots / f"rulebook-trust-draft-{lang}.png"), full_page=True)
