@@ -40,7 +40,17 @@ from carbon_platform.models import (
     RulebookVersion,
     StaffRole,
 )
-from carbon_platform.services import accounts, admins, audit, checkins, households, ledger, organisations, rulebooks
+from carbon_platform.services import (
+    accounts,
+    admins,
+    audit,
+    checkins,
+    energy_reports,
+    households,
+    ledger,
+    organisations,
+    rulebooks,
+)
 from carbon_platform.services.identity import normalise_phone
 from points_rules import parse_yaml
 
@@ -129,10 +139,14 @@ def load_demo(report: Report | None = None) -> Report:
             report.count("households")
     for row in data["enterprises"]:
         if not _exists(Enterprise.uscc == row["uscc"]):
-            accounts.register_enterprise(name=row["name"], uscc=row["uscc"], industry=row["industry"],
-                                         district_code=row["district"], contact_name=row["contact_name"],
-                                         contact_phone=row["contact_phone"], actor=SEED)
+            enterprise = accounts.register_enterprise(
+                name=row["name"], uscc=row["uscc"], industry=row["industry"], district_code=row["district"],
+                contact_name=row["contact_name"], contact_phone=row["contact_phone"], actor=SEED)
             report.count("enterprises")
+            if row.get("industry_code"):
+                energy_reports.classify(enterprise, code=row["industry_code"],
+                                        key_energy_user=row.get("key_energy_user", False), actor=SEED)
+            _seed_energy_reports(enterprise, row.get("sites", []), report)
     for row in data["merchants"]:
         merchant = db.session.execute(sa.select(Merchant).where(Merchant.name == row["name"])).scalar_one_or_none()
         if merchant is None:
@@ -158,6 +172,19 @@ def load_demo(report: Report | None = None) -> Report:
     _load_demo_meters(data, report)
     db.session.flush()
     return report
+
+
+def _seed_energy_reports(enterprise: Enterprise, sites: list[dict[str, Any]], report: Report) -> None:
+    """A new demo enterprise's sites and their energy reports, submitted as its client would."""
+    for row in sites:
+        site = energy_reports.add_site(enterprise, name=row["name"], actor=SEED)
+        for entry in row.get("reports", []):
+            inputs = energy_reports.Inputs(entry.get("electricity_kwh", 0), entry.get("green_kwh", 0),
+                                           Decimal(entry.get("heat_gj", "0")),
+                                           {kind: Decimal(q) for kind, q in entry.get("fuels", {}).items()})
+            energy_reports.submit(enterprise, site, year=entry["year"], month=entry.get("month"), inputs=inputs,
+                                  actor=SEED)
+            report.count("energy reports")
 
 
 def _load_demo_meters(data: dict[str, Any], report: Report) -> None:

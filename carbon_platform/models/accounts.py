@@ -77,7 +77,11 @@ class Enterprise(CreatedAt, Base):
     name: Mapped[str] = mapped_column(sa.String(128))
     # 统一社会信用代码, GB 32100-2015; validated with its check character in services.identity.
     uscc: Mapped[str] = mapped_column(sa.String(18), unique=True)
-    industry: Mapped[str] = mapped_column(sa.String(64))
+    industry: Mapped[str] = mapped_column(sa.String(64))  # the enterprise's own words for what it does
+    # GB/T 4754-2017 大类 (seeds/industries.yaml): what its benchmark and grade compare it with. None for accounts
+    # registered before energy reporting; reports need one.
+    industry_code: Mapped[str | None] = mapped_column(sa.String(4))
+    key_energy_user: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # 重点用能单位
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("districts.id"))
     contact_name: Mapped[str] = mapped_column(sa.String(40))
     contact_phone: Mapped[str] = mapped_column(sa.String(16), index=True)  # logs in for the enterprise

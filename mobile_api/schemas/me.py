@@ -55,7 +55,12 @@ class EnterpriseMeSchema(AccountSummary):
     id = fields.Integer()
     name = fields.String()
     uscc = fields.String(metadata={"description": "统一社会信用代码"})
-    industry = fields.String()
+    industry = fields.String(metadata={"description": "the enterprise's own words for what it does"})
+    industry_code = fields.String(allow_none=True, metadata={
+        "description": "GB/T 4754-2017 division its benchmark compares it with; null until the console sets it"})
+    industry_name_zh = fields.String(allow_none=True)
+    industry_name_en = fields.String(allow_none=True)
+    key_energy_user = fields.Boolean(metadata={"description": "重点用能单位"})
     district = fields.Nested(DistrictSchema)
     contact_name = fields.String()
 

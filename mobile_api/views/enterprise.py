@@ -1,20 +1,39 @@
-"""The signed-in enterprise: its profile and carbon account.
+"""The signed-in enterprise: its profile and carbon account, its sites and its energy reports.
 
 Its actions, reduction totals, points history, bindings and authorisations are the ``/me/...`` views,
-which serve whichever holder the token is for (a resident or an enterprise).
+which serve whichever holder the token is for (a resident or an enterprise). Energy reports and their emissions
+are ``services.energy_reports`` (the method: ``emissions``; issue #18).
 """
 
 from __future__ import annotations
 
 from flask import g
 
-from carbon_platform.services import ledger
+from carbon_platform.db import commit
+from carbon_platform.errors import NotFound
+from carbon_platform.services import energy_reports, ledger
+from carbon_platform.services.audit import Actor
 from mobile_api.auth import BEARER, enterprise_required
 from mobile_api.blueprint import Blueprint
 from mobile_api.schemas.common import Shown
+from mobile_api.schemas.enterprise import (
+    CorrectionSchema,
+    ReportCreateSchema,
+    ReportingSchema,
+    ReportQuerySchema,
+    ReportSchema,
+    ReportSummarySchema,
+    SiteCreateSchema,
+    SiteSchema,
+    VersionDetailSchema,
+)
 from mobile_api.schemas.me import EnterpriseMeSchema
 
 blp = Blueprint("enterprise", __name__, url_prefix="/api/v1/enterprise", description="The signed-in enterprise.")
+
+
+def actor() -> Actor:
+    return Actor("enterprise", g.enterprise.id, g.enterprise.contact_name)
 
 
 @blp.get("/me")
@@ -22,5 +41,103 @@ blp = Blueprint("enterprise", __name__, url_prefix="/api/v1/enterprise", descrip
 @blp.doc(security=[BEARER])
 @enterprise_required
 def get_enterprise():
-    """Profile, balances (available, pending, expiring soon) and lifetime reduction of the enterprise's account."""
-    return Shown(g.enterprise, balances=ledger.balances(g.enterprise.account))
+    """Profile, industry, balances (available, pending, expiring soon) and lifetime reduction of its account."""
+    industry = energy_reports.industries().get(g.enterprise.industry_code or "")
+    return Shown(g.enterprise, balances=ledger.balances(g.enterprise.account),
+                 industry_name_zh=industry.name_zh if industry else None,
+                 industry_name_en=industry.name_en if industry else None)
+
+
+@blp.get("/reporting")
+@blp.response(200, ReportingSchema)
+@blp.doc(security=[BEARER])
+@enterprise_required
+def reporting():
+    """What an energy report may contain: the fuels of the factor registry in force, with their units."""
+    registry = energy_reports.registry()
+    return Shown(registry, fuels=[Shown(fuel, kind=kind) for kind, fuel in registry.fuels.items()])
+
+
+@blp.get("/sites")
+@blp.response(200, SiteSchema(many=True))
+@blp.doc(security=[BEARER])
+@enterprise_required
+def list_sites():
+    """The enterprise's sites, oldest first."""
+    return energy_reports.sites(g.enterprise)
+
+
+@blp.post("/sites")
+@blp.arguments(SiteCreateSchema)
+@blp.response(201, SiteSchema)
+@blp.doc(security=[BEARER])
+@enterprise_required
+def add_site(body):
+    """Add a site (a plant, a workshop, an office building) that reports its energy on its own."""
+    site = energy_reports.add_site(g.enterprise, name=body["name"], actor=actor())
+    commit()
+    return site
+
+
+def _inputs(body) -> energy_reports.Inputs:
+    return energy_reports.Inputs(body["electricity_kwh"], body["green_kwh"], body["heat_gj"], dict(body["fuels"]))
+
+
+@blp.get("/reports")
+@blp.arguments(ReportQuerySchema, location="query")
+@blp.response(200, ReportSummarySchema(many=True))
+@blp.doc(security=[BEARER])
+@enterprise_required
+def list_reports(query):
+    """Every site's reports, newest period first, each with its current version's emissions."""
+    return energy_reports.reports(g.enterprise, year=query["year"])
+
+
+@blp.post("/reports")
+@blp.arguments(ReportCreateSchema)
+@blp.response(201, ReportSchema)
+@blp.doc(security=[BEARER])
+@enterprise_required
+def submit_report(body):
+    """Report a site's energy for a month (or a whole year) that is over; its emissions are computed at once
+    (GB/T 32150-2015) with a receipt. A period already reported is corrected, not reported again (409)."""
+    site = energy_reports.site_of(g.enterprise, body["site_id"])
+    report = energy_reports.submit(g.enterprise, site, year=body["year"], month=body["month"],
+                                   inputs=_inputs(body), actor=actor())
+    commit()
+    return report
+
+
+@blp.get("/reports/<int:report_id>")
+@blp.response(200, ReportSchema)
+@blp.doc(security=[BEARER])
+@enterprise_required
+def show_report(report_id: int):
+    """A report: its current version with the receipt, and every earlier version's figures."""
+    return energy_reports.report_of(g.enterprise, report_id)
+
+
+@blp.get("/reports/<int:report_id>/versions/<int:number>")
+@blp.response(200, VersionDetailSchema)
+@blp.doc(security=[BEARER])
+@enterprise_required
+def show_version(report_id: int, number: int):
+    """One version of a report as it was, with its receipt (an earlier version keeps the factors it had)."""
+    report = energy_reports.report_of(g.enterprise, report_id)
+    version = next((v for v in report.versions if v.number == number), None)
+    if version is None:
+        raise NotFound("no such version of the report", code="version_not_found")
+    return version
+
+
+@blp.post("/reports/<int:report_id>/corrections")
+@blp.arguments(CorrectionSchema)
+@blp.response(201, ReportSchema)
+@blp.doc(security=[BEARER])
+@enterprise_required
+def correct_report(body, report_id: int):
+    """Correct a report: a new version, computed now; the earlier versions stay as they were."""
+    report = energy_reports.report_of(g.enterprise, report_id)
+    report = energy_reports.correct(g.enterprise, report, inputs=_inputs(body), note=body["note"], actor=actor())
+    commit()
+    return report

@@ -1,0 +1,131 @@
+"""An enterprise's industry, sites and energy reports with the emissions computed from them (issue #18)."""
+
+from decimal import Decimal
+
+from marshmallow import ValidationError, fields, validate
+
+from carbon_platform.services.energy_reports import MAX_KWH, MAX_NOTE, MAX_QUANTITY
+from mobile_api.schemas.common import Input, Output, strict_int, text
+
+INT64 = {"format": "int64"}
+
+
+def kwh(description: str) -> fields.Integer:
+    return strict_int(load_default=0, validate=validate.Range(min=0, max=MAX_KWH),
+                      metadata={**INT64, "description": description})
+
+
+def _within_bounds(value: Decimal) -> None:
+    if not 0 <= value <= MAX_QUANTITY:
+        raise ValidationError(f"Must be from 0 to {MAX_QUANTITY}.")
+
+
+def quantity(description: str, **kwargs) -> fields.Decimal:
+    """A non-negative decimal (a JSON number or a decimal string), never NaN or Infinity. The bounds are checked by
+    a plain function and documented as numbers (apispec would write a Decimal Range's bounds as strings)."""
+    return fields.Decimal(allow_nan=False, validate=_within_bounds, metadata={
+        "description": description, "minimum": 0, "maximum": int(MAX_QUANTITY)}, **kwargs)
+
+
+class IndustrySchema(Output):
+    code = fields.String(metadata={"description": "GB/T 4754-2017 大类 (division), e.g. 30"})
+    name_zh = fields.String()
+    name_en = fields.String()
+
+
+class FuelSchema(Output):
+    kind = fields.String(metadata={"description": "the key to report it under in fuels"})
+    name_zh = fields.String()
+    name_en = fields.String()
+    unit = fields.String(metadata={"description": "the unit its quantity is reported in (t or Nm3)"})
+
+
+class ReportingSchema(Output):
+    """What a report may contain: the fuels of the factor registry in force and their units."""
+
+    registry_version = fields.String()
+    method = fields.String()
+    fuels = fields.List(fields.Nested(FuelSchema))
+
+
+class SiteCreateSchema(Input):
+    name = text(64, required=True, metadata={"description": "e.g. 一号熟料线, 总部办公楼"})
+
+
+class SiteSchema(Output):
+    id = fields.Integer()
+    name = fields.String()
+    created_at = fields.DateTime()
+
+
+class ActivitySchema(Input):
+    electricity_kwh = kwh("Purchased electricity, whole kWh.")
+    green_kwh = kwh("Of electricity_kwh, bought with green certificates (绿证); counts zero.")
+    heat_gj = quantity("Purchased heat or steam, GJ.", load_default=0)
+    fuels = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=32)),
+                        values=quantity("in the fuel's unit (GET /api/v1/enterprise/reporting)"),
+                        load_default=dict, validate=validate.Length(max=30),
+                        metadata={"description": "Fuel kind → quantity, e.g. {\"raw_coal\": \"1000\"}."})
+
+
+class ReportCreateSchema(ActivitySchema):
+    site_id = strict_int(required=True)
+    year = strict_int(required=True)
+    month = strict_int(load_default=None, allow_none=True, metadata={
+        "description": "1–12 for a month; absent or null for the whole year."})
+
+
+class CorrectionSchema(ActivitySchema):
+    note = text(MAX_NOTE, required=True, metadata={"description": "Why the report is corrected."})
+
+
+class ReportQuerySchema(Input):
+    year = strict_int(load_default=None)
+
+
+class InputsSchema(Output):
+    electricity_kwh = fields.Integer(metadata=INT64)
+    green_kwh = fields.Integer(metadata=INT64)
+    heat_gj = fields.String(metadata={"description": "decimal text"})
+    fuels = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class VersionSchema(Output):
+    """An ``EnergyReportVersion``: what the report said then, and the emissions computed from it."""
+
+    number = fields.Integer(metadata={"description": "1 for the report as first submitted; each correction adds one"})
+    submitted_at = fields.DateTime()
+    note = fields.String(metadata={"description": "why it was corrected (empty for the first)"})
+    inputs = fields.Nested(InputsSchema)
+    registry_version = fields.String()
+    computed_on = fields.Date(metadata={"description": "the Beijing day the factors in force were chosen for"})
+    scope1_kg = fields.Integer(metadata={**INT64, "description": "fuel combustion, kg CO2"})
+    scope2_kg = fields.Integer(metadata={**INT64, "description": "purchased electricity and heat, kg CO2"})
+    total_kg = fields.Integer(metadata=INT64)
+
+
+class VersionDetailSchema(VersionSchema):
+    receipt = fields.Dict(metadata={"description": "inputs, each factor with its source, table and year, the "
+                                                   "steps and the rounding (emissions.calculate)"})
+
+
+class ReportSchema(Output):
+    """An ``EnergyReport`` with its current version (and its receipt) and every version's figures."""
+
+    id = fields.Integer(metadata=INT64)
+    site = fields.Nested(SiteSchema)
+    year = fields.Integer()
+    month = fields.Integer(allow_none=True)
+    period = fields.String(metadata={"description": "2025-03, or 2025 for a whole year"})
+    current = fields.Nested(VersionDetailSchema)
+    versions = fields.List(fields.Nested(VersionSchema))
+
+
+class ReportSummarySchema(Output):
+    id = fields.Integer(metadata=INT64)
+    site = fields.Nested(SiteSchema)
+    period = fields.String()
+    version = fields.Integer(attribute="current.number")
+    total_kg = fields.Integer(attribute="current.total_kg", metadata=INT64)
+    scope1_kg = fields.Integer(attribute="current.scope1_kg", metadata=INT64)
+    scope2_kg = fields.Integer(attribute="current.scope2_kg", metadata=INT64)
