@@ -24,7 +24,7 @@ from carbon_platform.models.consent import (
     EventStatus,
     PartnerEvent,
 )
-from carbon_platform.models.energy import EnergyReport, EnergyReportVersion, EnterpriseSite
+from carbon_platform.models.energy import EnergyReport, EnergyReportVersion, EnterpriseOutput, EnterpriseSite
 from carbon_platform.models.evidence import Evidence
 from carbon_platform.models.households import Household, HouseholdInvitation, HouseholdMembership, MemberRole
 from carbon_platform.models.ledger import (
@@ -44,7 +44,8 @@ from carbon_platform.models.rewards import Funder, LimitPeriod, Reward, StockCha
 from carbon_platform.models.rules import RulebookStatus, RulebookVersion
 
 __all__ = [
-    "AdjustmentRequest", "AdjustmentStatus", "Evidence", "EnergyReport", "EnergyReportVersion", "EnterpriseSite",
+    "AdjustmentRequest", "AdjustmentStatus", "Evidence", "EnergyReport", "EnergyReportVersion", "EnterpriseOutput",
+    "EnterpriseSite",
     "Authorisation", "Binding", "BindingCode", "BindingKind", "BindingStatus", "EventKind", "EventStatus",
     "PartnerEvent",
     "COUNTED", "Action", "ActionStatus", "CampaignAward", "CampaignBudget", "CampaignControl", "RulebookStatus",

@@ -80,3 +80,20 @@ class EnergyReportVersion(Base):
     receipt: Mapped[dict[str, Any]] = mapped_column(sa.JSON, deferred=True)
 
     report: Mapped[EnergyReport] = relationship(back_populates="versions")
+
+
+class EnterpriseOutput(Base):
+    """An enterprise's output value (工业总产值) for a year, as it declared it: what its carbon intensity (kg CO2 per
+    ¥10,000) divides by. Versioned like reports: a correction adds a row, ``number`` one higher."""
+
+    __tablename__ = "enterprise_outputs"
+    __table_args__ = (sa.UniqueConstraint("enterprise_id", "year", "number"),
+                      sa.CheckConstraint("output_yuan > 0", name="output_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    year: Mapped[int] = mapped_column()
+    number: Mapped[int] = mapped_column()
+    output_yuan: Mapped[int] = mapped_column(BigInt)  # whole yuan (declared in ¥10,000 to two decimals)
+    submitted_at: Mapped[datetime] = mapped_column()
+    note: Mapped[str] = mapped_column(sa.String(500), default="")

@@ -30,9 +30,10 @@ import yaml
 from carbon_platform.clock import city_day, utcnow
 from carbon_platform.errors import Conflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
-from carbon_platform.models import EnergyReport, EnergyReportVersion, Enterprise, EnterpriseSite
+from carbon_platform.models import EnergyReport, EnergyReportVersion, Enterprise, EnterpriseOutput, EnterpriseSite
 from carbon_platform.services import audit
 from carbon_platform.services.accounts import clean_name
+from emissions import grading
 from emissions.calculate import Activity, EmissionsError, compute
 from emissions.registry import Registry, parse_registry
 
@@ -252,3 +253,177 @@ def report_of(enterprise: Enterprise, report_id: int) -> EnergyReport:
     if report is None or report.site.enterprise_id != enterprise.id:
         raise NotFound("no such report", code="report_not_found")
     return report
+
+
+# -- output, intensity and grade (issue #18 item 4; the arithmetic is emissions.grading) ---------------------------
+
+GRADES_FILE = "enterprise-grades-2026.1.yaml"
+MAX_OUTPUT_WAN = Decimal(10**9)  # ¥10,000 × 10^9 = ¥10 trillion: beyond any enterprise's year
+
+
+@cache
+def grades() -> grading.Grades:
+    return grading.parse_grades(yaml.safe_load(
+        resources.files("seeds").joinpath(GRADES_FILE).read_text(encoding="utf-8")))
+
+
+def declare_output(enterprise: Enterprise, *, year: int, output_wan: Decimal, note: str,
+                   actor: audit.Actor) -> EnterpriseOutput:
+    """The enterprise's output value for a year that is over, in ¥10,000; a second declaration for the year is a
+    correction (a new row, with a note saying why), the earlier one kept."""
+    _period(year, None, utcnow())
+    if not isinstance(output_wan, Decimal) or not output_wan.is_finite() or not 0 < output_wan <= MAX_OUTPUT_WAN:
+        raise InvalidInput(f"the output value is more than 0 and at most {MAX_OUTPUT_WAN} (in ¥10,000)",
+                           field="output_wan")
+    yuan = output_wan * grading.PER
+    if yuan != yuan.to_integral_value():
+        raise InvalidInput("the output value in ¥10,000 has at most four decimal places (whole yuan)",
+                           field="output_wan")
+    note = note.strip() if isinstance(note, str) else ""
+    if len(note) > MAX_NOTE or "\x00" in note:
+        raise InvalidInput(f"the note is at most {MAX_NOTE} characters", field="note")
+    db.session.execute(sa.select(Enterprise.id).where(Enterprise.id == enterprise.id).with_for_update())
+    latest = db.session.execute(sa.select(sa.func.max(EnterpriseOutput.number)).where(
+        EnterpriseOutput.enterprise_id == enterprise.id, EnterpriseOutput.year == year)).scalar_one()
+    if latest is not None and not note:
+        raise InvalidInput("say why the output value is corrected", field="note")
+    row = EnterpriseOutput(enterprise_id=enterprise.id, year=year, number=(latest or 0) + 1,
+                           output_yuan=int(yuan), submitted_at=utcnow(), note=note)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor, "enterprise.output.declare", enterprise, year=year, number=row.number,
+                 output_yuan=row.output_yuan)
+    return row
+
+
+@dataclass(frozen=True)
+class YearTotal:
+    """One enterprise's year: emissions from its reports' current versions, whether they cover the year, and its
+    latest declared output value."""
+
+    enterprise_id: int
+    kg: int
+    complete: bool
+    missing: tuple[str, ...]  # "site: months" not reported, for the receipt
+    output_yuan: int | None
+
+    @property
+    def comparable(self) -> bool:
+        return self.complete and self.output_yuan is not None
+
+
+def year_totals(year: int, *, industry: str | None = None, enterprise_id: int | None = None) -> dict[int, YearTotal]:
+    """Every enterprise's (of one industry, or one enterprise's) year, in a few queries whatever their number."""
+    scope = [Enterprise.industry_code == industry] if industry else [Enterprise.id == enterprise_id]
+    sites_of: dict[int, list[tuple[int, str]]] = {}
+    for eid, sid, name in db.session.execute(sa.select(Enterprise.id, EnterpriseSite.id, EnterpriseSite.name)
+                                             .join(EnterpriseSite, EnterpriseSite.enterprise_id == Enterprise.id)
+                                             .where(*scope).order_by(EnterpriseSite.id)):
+        sites_of.setdefault(eid, []).append((sid, name))
+    latest = (sa.select(EnergyReportVersion.report_id, sa.func.max(EnergyReportVersion.number).label("number"))
+              .group_by(EnergyReportVersion.report_id).subquery())
+    rows = db.session.execute(
+        sa.select(EnergyReport.site_id, EnergyReport.month, EnergyReportVersion.total_kg)
+        .join(latest, latest.c.report_id == EnergyReport.id)
+        .join(EnergyReportVersion, sa.and_(EnergyReportVersion.report_id == EnergyReport.id,
+                                           EnergyReportVersion.number == latest.c.number))
+        .join(EnterpriseSite, EnterpriseSite.id == EnergyReport.site_id)
+        .join(Enterprise, Enterprise.id == EnterpriseSite.enterprise_id)
+        .where(EnergyReport.year == year, *scope)).all()
+    by_site: dict[int, list[tuple[int | None, int]]] = {}
+    for site_id, month, kg in rows:
+        by_site.setdefault(site_id, []).append((month, kg))
+    outputs = (sa.select(EnterpriseOutput.enterprise_id, sa.func.max(EnterpriseOutput.number).label("number"))
+               .where(EnterpriseOutput.year == year).group_by(EnterpriseOutput.enterprise_id).subquery())
+    output_of = dict(db.session.execute(
+        sa.select(EnterpriseOutput.enterprise_id, EnterpriseOutput.output_yuan)
+        .join(outputs, sa.and_(outputs.c.enterprise_id == EnterpriseOutput.enterprise_id,
+                               outputs.c.number == EnterpriseOutput.number))
+        .join(Enterprise, Enterprise.id == EnterpriseOutput.enterprise_id)
+        .where(EnterpriseOutput.year == year, *scope)).all())
+    totals = {}
+    for eid, site_list in sites_of.items():
+        kg, missing = 0, []
+        for site_id, name in site_list:
+            reported = by_site.get(site_id, [])
+            kg += sum(k for _month, k in reported)
+            months = {month for month, _k in reported}
+            if None not in months and len(months) < 12:
+                gaps = [str(m) for m in range(1, 13) if m not in months]
+                missing.append(f"{name}: {','.join(gaps)}")
+        totals[eid] = YearTotal(eid, kg, not missing, tuple(missing), output_of.get(eid))
+    return totals
+
+
+@dataclass(frozen=True)
+class YearFigures:
+    year: int
+    total: YearTotal
+    intensity: str | None  # kg CO2 per ¥10,000, three decimals rounded up
+    benchmark: str | None
+    peers: int  # comparable accounts of the industry the benchmark stands on (the enterprise among them)
+    value: str | None  # carbon-efficiency value, three decimals rounded down
+    grade: grading.Grade | None
+    change: str | None  # intensity against the year before, percent, one decimal (None without both years)
+    receipt: dict[str, Any]
+
+
+def year_figures(enterprise: Enterprise, year: int) -> YearFigures:
+    """The enterprise's emissions, intensity, benchmark, carbon-efficiency value and grade for ``year``, and why."""
+    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise InvalidInput("year must be from 2000 to 2100", code="report_period_invalid", field="year")
+    scale = grades()
+    if enterprise.industry_code is None:
+        raise Conflict("the enterprise has no industry yet: the console sets it", code="industry_required")
+    peers = year_totals(year, industry=enterprise.industry_code)
+    total = peers.get(enterprise.id) or YearTotal(enterprise.id, 0, False, ("(no site)",), None)
+    comparable = [(t.kg, t.output_yuan) for t in peers.values() if t.comparable]
+    steps, why_not = [], None
+    own = bench = value = None
+    grade = None
+    if not total.complete:
+        why_not = "incomplete"
+        steps.append(f"not every month reported: {'; '.join(total.missing)}")
+    elif total.output_yuan is None:
+        why_not = "no_output"
+        steps.append(f"no output value declared for {year}")
+    else:
+        own = grading.intensity(total.kg, total.output_yuan)
+        steps.append(f"intensity: {total.kg} kg × 10,000 / ¥{total.output_yuan} = {grading.up3(own)} kg/¥10,000")
+        bench = grading.benchmark(comparable, scale)
+        if bench is None:
+            why_not = "too_few_peers"
+            steps.append(f"benchmark: {len(comparable)} comparable accounts in industry {enterprise.industry_code}, "
+                         f"fewer than {scale.min_peers}: no benchmark, no grade")
+        else:
+            steps.append(f"benchmark: {sum(k for k, _ in comparable)} kg × 10,000 / "
+                         f"¥{sum(y for _, y in comparable)} over {len(comparable)} accounts = "
+                         f"{grading.up3(bench)} kg/¥10,000")
+            if own == 0:
+                why_not = "no_emissions"
+                steps.append("no emissions: nothing to compare, no grade")
+            else:
+                value = bench / own
+                grade = grading.grade_of(value, scale)
+                steps.append(f"value: {grading.up3(bench)} / {grading.up3(own)} = {grading.down3(value)} "
+                             f"(exact fractions; printed rounded down) → grade {grade.grade} (at least "
+                             f"{float(grade.at_least):g})")
+    change = None
+    before = year_totals(year - 1, enterprise_id=enterprise.id).get(enterprise.id)
+    if own is not None and before is not None and before.comparable and before.kg:
+        previous = grading.intensity(before.kg, before.output_yuan)
+        change = f"{float(round((own - previous) / previous * 100, 1)):.1f}"
+        steps.append(f"against {year - 1}: {grading.up3(previous)} → {grading.up3(own)} kg/¥10,000 ({change} %)")
+    receipt = {
+        "year": year, "industry": enterprise.industry_code, "grades_version": scale.version,
+        "emissions_kg": total.kg, "complete": total.complete, "missing": list(total.missing),
+        "output_yuan": total.output_yuan, "peers": len(comparable), "min_peers": scale.min_peers,
+        "benchmark_basis": "tai'an accounts of the industry" if bench is not None else None,
+        "no_grade_because": why_not if grade is None else None,
+        "rounding": "intensities to 3 decimals rounded up; the value to 3 decimals rounded down; the grade from "
+                    "the exact value",
+        "steps": steps,
+    }
+    return YearFigures(year, total, grading.up3(own) if own is not None else None,
+                       grading.up3(bench) if bench is not None else None, len(comparable),
+                       grading.down3(value) if value is not None else None, grade, change, receipt)

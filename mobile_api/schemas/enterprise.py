@@ -129,3 +129,48 @@ class ReportSummarySchema(Output):
     total_kg = fields.Integer(attribute="current.total_kg", metadata=INT64)
     scope1_kg = fields.Integer(attribute="current.scope1_kg", metadata=INT64)
     scope2_kg = fields.Integer(attribute="current.scope2_kg", metadata=INT64)
+
+
+class OutputCreateSchema(Input):
+    year = strict_int(required=True)
+    output_wan = fields.Decimal(allow_nan=False, required=True, metadata={
+        "description": "Output value (工业总产值) of the year in ¥10,000 (万元), at most four decimal places."})
+    note = fields.String(load_default="", validate=validate.Length(max=MAX_NOTE), metadata={
+        "description": "Why, when it corrects an earlier declaration (then required)."})
+
+
+class OutputSchema(Output):
+    year = fields.Integer()
+    number = fields.Integer(metadata={"description": "1 for the first declaration; each correction adds one"})
+    output_yuan = fields.Integer(metadata={**INT64, "description": "whole yuan"})
+    submitted_at = fields.DateTime()
+    note = fields.String()
+
+
+class GradeSchema(Output):
+    grade = fields.Integer(metadata={"description": "1 (best) to 5"})
+    name_zh = fields.String()
+    name_en = fields.String()
+
+
+class YearSchema(Output):
+    """``energy_reports.YearFigures``: the year's emissions, intensity against the industry, and the grade."""
+
+    year = fields.Integer()
+    emissions_kg = fields.Integer(attribute="total.kg", metadata={
+        **INT64, "description": "the current versions of the year's reports, kg CO2"})
+    complete = fields.Boolean(attribute="total.complete", metadata={
+        "description": "every site reported every month (or the whole year)"})
+    output_yuan = fields.Integer(attribute="total.output_yuan", allow_none=True, metadata=INT64)
+    intensity = fields.String(allow_none=True, metadata={
+        "description": "kg CO2 per ¥10,000 of output, three decimals rounded up"})
+    benchmark = fields.String(allow_none=True, metadata={
+        "description": "the industry's intensity in Tai'an; null with fewer comparable accounts than the minimum"})
+    peers = fields.Integer(metadata={"description": "comparable accounts of the industry, this one among them"})
+    value = fields.String(allow_none=True, metadata={
+        "description": "carbon-efficiency value: benchmark / intensity (1 = the industry's average; higher is "
+                       "better), three decimals rounded down"})
+    grade = fields.Nested(GradeSchema, allow_none=True)
+    change = fields.String(allow_none=True, metadata={
+        "description": "intensity against the year before, percent (negative: lower, better)"})
+    receipt = fields.Dict()

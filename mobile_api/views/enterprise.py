@@ -18,6 +18,8 @@ from mobile_api.blueprint import Blueprint
 from mobile_api.schemas.common import Shown
 from mobile_api.schemas.enterprise import (
     CorrectionSchema,
+    OutputCreateSchema,
+    OutputSchema,
     ReportCreateSchema,
     ReportingSchema,
     ReportQuerySchema,
@@ -26,6 +28,7 @@ from mobile_api.schemas.enterprise import (
     SiteCreateSchema,
     SiteSchema,
     VersionDetailSchema,
+    YearSchema,
 )
 from mobile_api.schemas.me import EnterpriseMeSchema
 
@@ -141,3 +144,27 @@ def correct_report(body, report_id: int):
     report = energy_reports.correct(g.enterprise, report, inputs=_inputs(body), note=body["note"], actor=actor())
     commit()
     return report
+
+
+@blp.post("/outputs")
+@blp.arguments(OutputCreateSchema)
+@blp.response(201, OutputSchema)
+@blp.doc(security=[BEARER])
+@enterprise_required
+def declare_output(body):
+    """Declare the output value of a year that is over (in ¥10,000): what the carbon intensity divides by. A second
+    declaration for the year corrects the first (with a note); the first is kept."""
+    output = energy_reports.declare_output(g.enterprise, year=body["year"], output_wan=body["output_wan"],
+                                           note=body["note"], actor=actor())
+    commit()
+    return output
+
+
+@blp.get("/years/<int:year>")
+@blp.response(200, YearSchema)
+@blp.doc(security=[BEARER])
+@enterprise_required
+def year(year: int):
+    """The year's emissions, carbon intensity, the industry's benchmark in Tai'an, the carbon-efficiency value and
+    grade (1 best to 5), the change from the year before, and a receipt saying how (or why not)."""
+    return energy_reports.year_figures(g.enterprise, year)

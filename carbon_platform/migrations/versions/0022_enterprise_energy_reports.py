@@ -1,4 +1,4 @@
-"""enterprise carbon accounts: industry, key energy user, sites and versioned energy reports
+"""enterprise carbon accounts: industry, key energy user, sites, versioned energy reports and output values
 
 An enterprise gains its GB/T 4754-2017 division (``industry_code``; NULL for accounts registered before energy
 reporting, which must give one before they report) and whether it is a 重点用能单位. Its sites report their energy
@@ -78,9 +78,29 @@ def upgrade():
     )
     op.create_index(op.f('ix_energy_report_versions_report_id'), 'energy_report_versions', ['report_id'],
                     unique=False)
+    op.create_table(
+        'enterprise_outputs',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('enterprise_id', sa.Integer(), nullable=False),
+        sa.Column('year', sa.Integer(), nullable=False),
+        sa.Column('number', sa.Integer(), nullable=False),
+        sa.Column('output_yuan', BIGINT, nullable=False),
+        sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('note', sa.String(length=500), nullable=False),
+        sa.CheckConstraint('output_yuan > 0', name=op.f('ck_enterprise_outputs_output_positive')),
+        sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'],
+                                name=op.f('fk_enterprise_outputs_enterprise_id_enterprises')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_enterprise_outputs')),
+        sa.UniqueConstraint('enterprise_id', 'year', 'number',
+                            name=op.f('uq_enterprise_outputs_enterprise_id_year_number')),
+    )
+    op.create_index(op.f('ix_enterprise_outputs_enterprise_id'), 'enterprise_outputs', ['enterprise_id'],
+                    unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_enterprise_outputs_enterprise_id'), table_name='enterprise_outputs')
+    op.drop_table('enterprise_outputs')
     op.drop_index(op.f('ix_energy_report_versions_report_id'), table_name='energy_report_versions')
     op.drop_table('energy_report_versions')
     op.drop_index(op.f('ix_energy_reports_site_id'), table_name='energy_reports')
