@@ -10,7 +10,7 @@ from mobile_api.errors import API_PREFIX, Api, register
 from mobile_api.parsing import JSONProvider
 
 #: Endpoints that take file uploads (multipart/form-data); every other endpoint takes JSON only.
-UPLOAD_ENDPOINTS = {"evidence.upload"}
+UPLOAD_ENDPOINTS = {"evidence.upload", "enterprise.upload_sheet"}
 
 
 def guard_request_body():

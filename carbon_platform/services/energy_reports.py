@@ -138,7 +138,7 @@ def _text(value: Decimal) -> str:
     return format(value.normalize(), "f") if value else "0"
 
 
-def _checked(inputs: Inputs) -> Inputs:
+def check_inputs(inputs: Inputs) -> Inputs:
     """Refuse what no energy report can say, each with the field it is about (the API's schema says it first;
     this holds for every caller)."""
     for name in ("electricity_kwh", "green_kwh"):
@@ -197,7 +197,7 @@ def submit(enterprise: Enterprise, site: EnterpriseSite, *, year: int, month: in
                        code="industry_required")
     now = utcnow()
     period = _period(year, month, now)
-    inputs = _checked(inputs)
+    inputs = check_inputs(inputs)
     # One site's reports of a year: row locks on the site serialise two submissions, so the checks below see
     # each other (the unique period is the backstop for two of the same period).
     db.session.execute(sa.select(EnterpriseSite.id).where(EnterpriseSite.id == site.id).with_for_update())
@@ -226,7 +226,7 @@ def correct(enterprise: Enterprise, report: EnergyReport, *, inputs: Inputs, not
     note = note.strip() if isinstance(note, str) else ""
     if not note or len(note) > MAX_NOTE or "\x00" in note:
         raise InvalidInput(f"say why the report is corrected (1 to {MAX_NOTE} characters)", field="note")
-    inputs = _checked(inputs)
+    inputs = check_inputs(inputs)
     db.session.execute(sa.select(EnergyReport.id).where(EnergyReport.id == report.id).with_for_update())
     db.session.refresh(report, ["versions"])  # as they are now that no other correction can run
     number = report.current.number + 1

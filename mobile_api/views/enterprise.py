@@ -7,11 +7,15 @@ are ``services.energy_reports`` (the method: ``emissions``; issue #18).
 
 from __future__ import annotations
 
-from flask import g
+import io
+
+from flask import g, send_file
+from flask_smorest.fields import Upload
+from marshmallow import Schema
 
 from carbon_platform.db import commit
 from carbon_platform.errors import NotFound
-from carbon_platform.services import energy_reports, ledger
+from carbon_platform.services import energy_reports, ledger, report_sheets
 from carbon_platform.services.audit import Actor
 from mobile_api.auth import BEARER, enterprise_required
 from mobile_api.blueprint import Blueprint
@@ -109,6 +113,40 @@ def submit_report(body):
                                    inputs=_inputs(body), actor=actor())
     commit()
     return report
+
+
+class SheetUploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "The filled-in template (XLSX, at most 2 MiB, 1,000 rows)."})
+
+
+@blp.get("/reports/template.xlsx")
+@blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+@blp.doc(security=[BEARER])
+@enterprise_required
+def report_template():
+    """The XLSX template for energy reports: a row per site and period, a column per input and fuel with units."""
+    return send_file(io.BytesIO(report_sheets.template()), as_attachment=True,
+                     download_name="energy-report-template.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)
+
+
+@blp.post("/reports/sheets")
+@blp.arguments(SheetUploadSchema, location="files")
+@blp.response(201, ReportSummarySchema(many=True))
+@blp.doc(security=[BEARER])
+@enterprise_required
+def upload_sheet(files):
+    """Report many sites and periods at once with the filled-in template. Every row is checked first: one bad row
+    stores nothing, and the answer (422 ``sheet_invalid``) lists every problem by row and column."""
+    upload = files["file"]
+    try:
+        data = upload.read(report_sheets.MAX_BYTES + 1)  # one byte more than allowed is enough to refuse it
+    finally:
+        upload.close()  # a large upload is spooled to a temporary file: let it go now
+    rows = report_sheets.read(data)
+    reports = report_sheets.import_rows(g.enterprise, rows, actor=actor())
+    commit()
+    return reports
 
 
 @blp.get("/reports/<int:report_id>")
