@@ -62,6 +62,35 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "invalid_amount": lambda d: _("数量须为大于零的整数。"),
     "merchant_inactive": lambda d: _("这个商户目前未营业或已停用。"),
     "idempotency_key_reused": lambda d: _("这次提交与之前的一次重复但内容不同，未做任何更改。请刷新页面后重试。"),
+    "no_rulebook": lambda d: _("现在没有生效的规则版本，请先发布一个版本。"),
+    # A reward's picture, cleaned as evidence photos are (carbon_platform/services/evidence.py).
+    "invalid_photo": lambda d: _("无法识别这张图片，请上传 JPEG、PNG 或 WebP 图片。"),
+    "photo_too_large": lambda d: _("图片太大（像素超过上限），请缩小后再上传。"),
+    "username_invalid": lambda d: _("用户名只能包含字母、数字、“.”和“_”，最多 64 个字符。"),
+    "username_taken": lambda d: _("这个用户名已被使用。"),
+    "password_too_short": lambda d: _("密码至少需要 %(n)s 个字符。", n=d.get("minimum")),
+    "reason_length": lambda d: _("请填写原因（%(a)s 到 %(b)s 个字）。", a=d.get("minimum"), b=d.get("maximum")),
+    "adjustment_points": lambda d: _("调整的积分须为不等于 0 的整数。"),
+    "uscc_required": lambda d: _("个体工商户须填写统一社会信用代码。"),
+    "staff_exists": lambda d: _("这个手机号已是该商户的店员。"),
+    "number_out_of_range": lambda d: _("须为 %(a)s 到 %(b)s 之间的整数。", a=d.get("minimum"), b=d.get("maximum")),
+    "unknown_district": lambda d: _("没有这个区县：%(d)s。", d=d.get("district")),
+    "window_backwards": lambda d: _("结束时间须晚于开始时间。"),
+    "limit_incomplete": lambda d: _("限兑须同时填写次数和周期。"),
+    "stock_change_invalid": lambda d: _("库存变动须为不等于 0 的整数，增减最多 %(n)s。", n=d.get("maximum")),
+    "month_invalid": lambda d: _("月份的写法如 2026-06。"),
+    "too_many_months": lambda d: _("一份报表最多包含 %(n)s 个月。", n=d.get("maximum")),
+}
+
+#: (code, field) → the message, for the platform's shared checks that raise the general code with the field they
+#: refused (the API answers ``invalid_input`` for them, and its clients rely on it): what the console can send them.
+BY_FIELD: dict[tuple[str, str], Callable[[dict], str]] = {
+    ("invalid_input", "phone"): lambda d: _("手机号不正确：请填写 11 位中国大陆手机号（13–19 开头）。"),
+    ("invalid_input", "uscc"): lambda d: _("统一社会信用代码不正确：应为 18 位，且校验位正确。"),
+    ("invalid_input", "district"): lambda d: _("没有这个区县。"),
+    # accounts.clean_name, for the names the console's forms send
+    **{("invalid_input", name): (lambda d: _("名称须为 1 到 %(n)s 个字符。", n=d.get("maximum")))
+       for name in ("name", "display_name", "name_zh", "name_en")},
 }
 
 #: By the error's HTTP status, for codes without their own wording (Chinese pages only).
@@ -81,7 +110,7 @@ def message_for(error: DomainError) -> str:
         # problems in the page's language; the details keep the API's English.
         return _("规则有问题，未保存：%(problems)s",
                  problems="; ".join(f"{path}: {problem_words(problem)}" for _line, path, problem in error.problems))
-    wording = MESSAGES.get(error.code)
+    wording = MESSAGES.get(error.code) or BY_FIELD.get((error.code, error.details.get("field")))
     if wording:
         return wording(error.details)
     if str(get_locale()) == "en":
