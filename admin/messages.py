@@ -3,13 +3,14 @@ chosen by the error's stable code. Services speak English (the API's language); 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from carbon_platform.errors import DomainError
+from carbon_platform.services.rulebooks import RulebookInvalid
+from points_rules.problems import Problem
 
 #: code → the message, given the error's details. Codes not listed: the service's text in English, a message by
 #: the error's status in Chinese (a Chinese page never shows the service's English).
@@ -20,8 +21,6 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "rulebook_draft_early": lambda d: _(
         "此版本的生效时间早于它所基于的版本 %(base)s（%(at)s 起生效），否则会被该版本覆盖；"
         "请重新提交，生效时间不早于该时间。", base=d.get("base"), at=d.get("base_effective_from")),
-    # A campaign's draft that the rulebook refuses (the YAML editor marks each problem at its line instead).
-    "rulebook_invalid": lambda d: _("规则有问题，未保存：%(problems)s", problems="; ".join(d.get("errors", []))),
     "authentication_failed": lambda d: _("当前密码错误"),
     "password_unchanged": lambda d: _("新密码不能与当前密码相同"),
     "self_approval": lambda d: _("需要另一位管理员决定：这是您自己提交的。"),
@@ -64,6 +63,35 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "invalid_amount": lambda d: _("数量须为大于零的整数。"),
     "merchant_inactive": lambda d: _("这个商户目前未营业或已停用。"),
     "idempotency_key_reused": lambda d: _("这次提交与之前的一次重复但内容不同，未做任何更改。请刷新页面后重试。"),
+    "no_rulebook": lambda d: _("现在没有生效的规则版本，请先发布一个版本。"),
+    # A reward's picture, cleaned as evidence photos are (carbon_platform/services/evidence.py).
+    "invalid_photo": lambda d: _("无法识别这张图片，请上传 JPEG、PNG 或 WebP 图片。"),
+    "photo_too_large": lambda d: _("图片太大（像素超过上限），请缩小后再上传。"),
+    "username_invalid": lambda d: _("用户名只能包含字母、数字、“.”和“_”，最多 64 个字符。"),
+    "username_taken": lambda d: _("这个用户名已被使用。"),
+    "password_too_short": lambda d: _("密码至少需要 %(n)s 个字符。", n=d.get("minimum")),
+    "reason_length": lambda d: _("请填写原因（%(a)s 到 %(b)s 个字）。", a=d.get("minimum"), b=d.get("maximum")),
+    "adjustment_points": lambda d: _("调整的积分须为不等于 0 的整数。"),
+    "uscc_required": lambda d: _("个体工商户须填写统一社会信用代码。"),
+    "staff_exists": lambda d: _("这个手机号已是该商户的店员。"),
+    "number_out_of_range": lambda d: _("须为 %(a)s 到 %(b)s 之间的整数。", a=d.get("minimum"), b=d.get("maximum")),
+    "unknown_district": lambda d: _("没有这个区县：%(d)s。", d=d.get("district")),
+    "window_backwards": lambda d: _("结束时间须晚于开始时间。"),
+    "limit_incomplete": lambda d: _("限兑须同时填写次数和周期。"),
+    "stock_change_invalid": lambda d: _("库存变动须为不等于 0 的整数，增减最多 %(n)s。", n=d.get("maximum")),
+    "month_invalid": lambda d: _("月份的写法如 2026-06。"),
+    "too_many_months": lambda d: _("一份报表最多包含 %(n)s 个月。", n=d.get("maximum")),
+}
+
+#: (code, field) → the message, for the platform's shared checks that raise the general code with the field they
+#: refused (the API answers ``invalid_input`` for them, and its clients rely on it): what the console can send them.
+BY_FIELD: dict[tuple[str, str], Callable[[dict], str]] = {
+    ("invalid_input", "phone"): lambda d: _("手机号不正确：请填写 11 位中国大陆手机号（13–19 开头）。"),
+    ("invalid_input", "uscc"): lambda d: _("统一社会信用代码不正确：应为 18 位，且校验位正确。"),
+    ("invalid_input", "district"): lambda d: _("没有这个区县。"),
+    # accounts.clean_name, for the names the console's forms send
+    **{("invalid_input", name): (lambda d: _("名称须为 1 到 %(n)s 个字符。", n=d.get("maximum")))
+       for name in ("name", "display_name", "name_zh", "name_en")},
 }
 
 #: By the error's HTTP status, for codes without their own wording (Chinese pages only).
@@ -78,7 +106,12 @@ BY_STATUS: dict[int, Callable[[], str]] = {
 
 def message_for(error: DomainError) -> str:
     """What the console shows for ``error``, in the console's language."""
-    wording = MESSAGES.get(error.code)
+    if isinstance(error, RulebookInvalid) and hasattr(error, "problems"):
+        # A campaign's draft the rulebook refuses (the YAML editor marks each problem at its line instead): its
+        # problems in the page's language; the details keep the API's English.
+        return _("规则有问题，未保存：%(problems)s",
+                 problems="; ".join(f"{path}: {problem_words(problem)}" for _line, path, problem in error.problems))
+    wording = MESSAGES.get(error.code) or BY_FIELD.get((error.code, error.details.get("field")))
     if wording:
         return wording(error.details)
     if str(get_locale()) == "en":
@@ -87,38 +120,12 @@ def message_for(error: DomainError) -> str:
     return generic() if generic else _("无法完成操作，未做任何更改。")
 
 
-#: marshmallow's own messages, which the rulebook's validation reports for the commonest slips (a misspelt or
-#: missing key, a word where a number belongs): said in Chinese on a Chinese page. The rulebook schema's own
-#: messages are for experts and stay as they are.
-FIELD_MESSAGES: dict[str, Callable[[], str]] = {
-    "Missing data for required field.": lambda: _("缺少这一项（必填）。"),
-    "Unknown field.": lambda: _("没有这一项（可能拼错了）。"),
-    "Not a valid number.": lambda: _("不是有效的数字。"),
-    "Not a valid integer.": lambda: _("不是有效的整数。"),
-    "Not a valid string.": lambda: _("应为文字。"),
-    "Not a valid date.": lambda: _("不是有效的日期。"),
-    "Not a valid datetime.": lambda: _("不是有效的日期时间。"),
-    "Not a valid boolean.": lambda: _("应为 true 或 false。"),
-    "Not a valid list.": lambda: _("应为列表。"),
-    "Not a valid mapping type.": lambda: _("应为键值映射。"),
-    "Field may not be null.": lambda: _("不能为空。"),
-}
-FIELD_PATTERNS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
-    (re.compile(r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
-     lambda m: _("须在 %(a)s 到 %(b)s 之间。", a=m[1], b=m[2])),
-    (re.compile(r"Must be greater than or equal to (\S+)\.$"), lambda m: _("须大于或等于 %(n)s。", n=m[1])),
-    (re.compile(r"Must be less than or equal to (\S+)\.$"), lambda m: _("须小于或等于 %(n)s。", n=m[1])),
-    (re.compile(r"Must be one of: (.+)\.$"), lambda m: _("须为以下之一：%(values)s。", values=m[1])),
-]
+#: Codes worded by ``message_for`` other than through MESSAGES.
+WORDED_APART = {RulebookInvalid.code}
 
 
-def field_message(text: str) -> str:
-    """A validation message as the console shows it: marshmallow's in the page's language, others as written."""
-    if str(get_locale()) == "en":
-        return text
-    if text in FIELD_MESSAGES:
-        return FIELD_MESSAGES[text]()
-    for pattern, words in FIELD_PATTERNS:
-        if found := pattern.match(text):
-            return words(found)
-    return text
+def problem_words(problem: str) -> str:
+    """A rulebook problem (``points_rules.problems``) in the console's language."""
+    if isinstance(problem, Problem):
+        return problem.words("en" if str(get_locale()) == "en" else "zh")
+    return problem  # not the loader's: as written

@@ -23,6 +23,8 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import partial
 from types import CodeType
 
+from points_rules.problems import Problem
+
 MAX_LENGTH = 2_000
 MAX_NODES = 300
 
@@ -47,26 +49,28 @@ _PLAIN_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp,
 
 #: What to say about the things people try.
 _REFUSALS = {
-    ast.Attribute: "attribute access is not allowed",
-    ast.Subscript: "subscripts are not allowed",
-    ast.Lambda: "lambda is not allowed",
-    ast.ListComp: "comprehensions are not allowed",
-    ast.SetComp: "comprehensions are not allowed",
-    ast.DictComp: "comprehensions are not allowed",
-    ast.GeneratorExp: "comprehensions are not allowed",
-    ast.NamedExpr: "assignment is not allowed",
-    ast.Pow: "'**' is not allowed",
-    ast.JoinedStr: "strings are not allowed",
-    ast.Await: "await is not allowed",
+    ast.Attribute: "formula_attribute",
+    ast.Subscript: "formula_subscript",
+    ast.Lambda: "formula_lambda",
+    ast.ListComp: "formula_comprehension",
+    ast.SetComp: "formula_comprehension",
+    ast.DictComp: "formula_comprehension",
+    ast.GeneratorExp: "formula_comprehension",
+    ast.NamedExpr: "formula_assignment",
+    ast.Pow: "formula_power",
+    ast.JoinedStr: "formula_string",
+    ast.Await: "formula_await",
 }
 
 
 class FormulaError(ValueError):
-    """A formula that cannot be accepted; says where (1-based line and column)."""
+    """A formula that cannot be accepted; says where (1-based line and column) and why: ``problem``, a code of
+    ``points_rules.problems`` with its parameters (``reason`` is its English)."""
 
-    def __init__(self, message: str, line: int = 1, column: int = 1):
-        super().__init__(f"line {line}, column {column}: {message}")
-        self.reason, self.line, self.column = message, line, column
+    def __init__(self, code: str, line: int = 1, column: int = 1, **params):
+        self.problem = Problem(code, **params)
+        super().__init__(f"line {line}, column {column}: {self.problem}")
+        self.reason, self.line, self.column = str(self.problem), line, column
 
 
 @dataclass(frozen=True)
@@ -102,14 +106,14 @@ class _Checker(ast.NodeTransformer):
     def generic_visit(self, node):
         if isinstance(node, _PLAIN_NODES):
             return super().generic_visit(node)
-        for kind, message in _REFUSALS.items():
+        for kind, code in _REFUSALS.items():
             if isinstance(node, kind):
-                raise FormulaError(message, *_where(node))
-        raise FormulaError(f"{type(node).__name__} is not allowed", *_where(node))
+                raise FormulaError(code, *_where(node))
+        raise FormulaError("formula_construct", *_where(node), construct=type(node).__name__)
 
     def visit_BinOp(self, node):
         if isinstance(node.op, ast.Pow):
-            raise FormulaError("'**' is not allowed", *_where(node))
+            raise FormulaError("formula_power", *_where(node))
         return self.generic_visit(node)
 
     def visit_Constant(self, node):
@@ -119,30 +123,30 @@ class _Checker(ast.NodeTransformer):
             name = f"_k{len(self.constants)}"
             self.constants[name] = Decimal(str(node.value))  # 0.1 means 0.1, not its binary neighbour
             return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
-        raise FormulaError(f"{type(node.value).__name__} constants are not allowed", *_where(node))
+        raise FormulaError("formula_constant", *_where(node), kind=type(node.value).__name__)
 
     def visit_Name(self, node):
         if node.id in FUNCTIONS:
-            raise FormulaError(f"'{node.id}' is a function; call it", *_where(node))
+            raise FormulaError("formula_uncalled_function", *_where(node), name=node.id)
         if node.id.startswith("_"):
-            raise FormulaError(f"names may not start with '_': {node.id}", *_where(node))
+            raise FormulaError("formula_underscore", *_where(node), name=node.id)
         if self.allowed is not None and node.id not in self.allowed:
-            raise FormulaError(f"unknown name '{node.id}' (not an input or factor)", *_where(node))
+            raise FormulaError("formula_unknown_name", *_where(node), name=node.id)
         self.names.add(node.id)
         return node
 
     def visit_Call(self, node):
         if not isinstance(node.func, ast.Name):
             self.visit(node.func)  # an attribute, a lambda…: refused with its own message
-            raise FormulaError("only the functions min, max, round and floor can be called", *_where(node))
+            raise FormulaError("formula_call_target", *_where(node))
         if node.func.id not in FUNCTIONS:
-            raise FormulaError(f"calling {node.func.id!r} is not allowed (only {', '.join(FUNCTIONS)})",
-                               *_where(node))
+            raise FormulaError("formula_call_unknown", *_where(node), name=node.func.id,
+                               functions=tuple(FUNCTIONS))
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            raise FormulaError("only plain positional arguments", *_where(node))
+            raise FormulaError("formula_call_arguments", *_where(node))
         low, high = ARITY[node.func.id]
         if not low <= len(node.args) <= high:
-            raise FormulaError(f"{node.func.id}() takes {low} to {high} arguments", *_where(node))
+            raise FormulaError("formula_arity", *_where(node), name=node.func.id, low=low, high=high)
         node.args = [self.visit(arg) for arg in node.args]
         return node
 
@@ -150,17 +154,18 @@ class _Checker(ast.NodeTransformer):
 def compile_formula(source: str, allowed_names: Iterable[str] | None = None) -> Formula:
     """Check and compile ``source``; raise FormulaError naming the line and column of the problem."""
     if not isinstance(source, str) or not source.strip():
-        raise FormulaError("empty formula")
+        raise FormulaError("formula_empty")
     if len(source) > MAX_LENGTH:
-        raise FormulaError(f"longer than {MAX_LENGTH} characters")
+        raise FormulaError("formula_too_long", limit=MAX_LENGTH)
     # Parenthesised on lines of their own, so a formula may span lines (YAML block text) while
     # every line and column still points into the author's text: one line down, same columns.
     try:
         tree = ast.parse(f"(\n{source.strip()}\n)", mode="eval")
     except SyntaxError as exc:
-        raise FormulaError(f"syntax error: {exc.msg}", max(1, (exc.lineno or 2) - 1), exc.offset or 1) from None
+        raise FormulaError("formula_syntax", max(1, (exc.lineno or 2) - 1), exc.offset or 1,
+                           message=exc.msg) from None
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
-        raise FormulaError(f"more than {MAX_NODES} parts; split it")
+        raise FormulaError("formula_too_many_parts", limit=MAX_NODES)
     checker = _Checker(None if allowed_names is None else frozenset(allowed_names))
     checked = ast.fix_missing_locations(checker.visit(tree))
     code = compile(checked, "<formula>", "eval")

@@ -2,7 +2,8 @@
 
 ``load_rulebook`` takes the document (a mapping, as stored in the database as JSON) and either returns a
 ``Rulebook`` or raises ``RulebookError`` listing every problem with its path (``scenarios[3].caps[0].per``) and,
-when the document came from YAML text, its line. The schema (``schema``) checks shapes; ``_Builder`` makes the
+when the document came from YAML text, its line. Each problem is a ``problems.Problem``: a code with its words in
+Chinese and English, never free text. The schema (``schema``) checks shapes; ``_Builder`` makes the
 cross-checks a schema cannot (names, overlapping factor versions, formulas) and builds the model (``rulebook``).
 """
 
@@ -19,6 +20,7 @@ from marshmallow import ValidationError
 
 from points_rules.formula import FUNCTIONS, Formula, FormulaError, compile_formula
 from points_rules.periods import Period, as_utc
+from points_rules.problems import Problem, from_schema
 from points_rules.rulebook import Campaign, Cap, Condition, Effect, Factor, Input, Rulebook, RulebookError, Scenario
 from points_rules.same_fact import build as build_same_fact
 from points_rules.schema import RulebookSchema, error_paths
@@ -33,10 +35,10 @@ def parse_yaml(text: str) -> tuple[dict[str, Any], dict[str, int]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        raise RulebookError([("(document)", f"not valid YAML: {getattr(exc, 'problem', exc)}")],
+        raise RulebookError([("(document)", Problem("yaml_invalid", problem=getattr(exc, "problem", None) or exc))],
                             {"(document)": line} if line else None) from None
     if not isinstance(data, dict):
-        raise RulebookError([("(document)", "a rulebook is a mapping (id, version, points, scenarios, …)")])
+        raise RulebookError([("(document)", Problem("not_a_mapping"))])
     lines: dict[str, int] = {}
 
     def walk(current, path):
@@ -74,7 +76,8 @@ def load_rulebook(document: Mapping[str, Any], lines: Mapping[str, int] | None =
     try:
         data = RulebookSchema().load(document)
     except ValidationError as exc:
-        raise RulebookError(list(error_paths(exc.messages)), lines) from None
+        raise RulebookError([(path, from_schema(message)) for path, message in error_paths(exc.messages)],
+                            lines) from None
     builder = _Builder(data)
     rulebook = builder.build(document)
     if builder.errors:
@@ -87,17 +90,18 @@ class _Builder:
 
     def __init__(self, data: dict[str, Any]):
         self.data = data
-        self.errors: list[tuple[str, str]] = []
+        self.errors: list[tuple[str, Problem]] = []
 
-    def error(self, path: str, message: str) -> None:
-        self.errors.append((path, message))
+    def error(self, path: str, code: str, **params) -> None:
+        """Report a problem at ``path``: a code of ``points_rules.problems`` (which words it) and its parameters."""
+        self.errors.append((path, Problem(code, **params)))
 
     def unique(self, items: list[dict], key: str, section: str) -> None:
         seen: dict[str, int] = {}
         for index, item in enumerate(items):
             if item[key] in seen:
-                self.error(f"{section}[{index}].{key}", f"duplicate of {section}[{seen[item[key]]}].{key} "
-                                                        f"({item[key]!r})")
+                self.error(f"{section}[{index}].{key}", "duplicate", section=section, first=seen[item[key]],
+                           key=key, value=item[key])
             seen.setdefault(item[key], index)
 
     def build(self, document) -> Rulebook | None:
@@ -136,44 +140,41 @@ class _Builder:
             factor = Factor(item["id"], item["value"], item["unit"], item["source"], item["year"],
                             item["valid_from"], item["valid_to"], item.get("published"))
             if factor.valid_from and factor.valid_to and factor.valid_to <= factor.valid_from:
-                self.error(f"factors[{index}].valid_to", "must be after valid_from")
+                self.error(f"factors[{index}].valid_to", "valid_to_not_after_from")
             if factor.published and (factor.valid_from is None or factor.valid_from < factor.published):
-                self.error(f"factors[{index}].valid_from",
-                           f"a factor applies from its publication ({factor.published}): valid_from must not "
-                           "be earlier")
+                self.error(f"factors[{index}].valid_from", "before_published", published=factor.published)
             if factor.id in FUNCTIONS:
-                self.error(f"factors[{index}].id", f"'{factor.id}' is a function name")
+                self.error(f"factors[{index}].id", "factor_is_function", name=factor.id)
             grouped[factor.id].append((index, factor))
         for versions in grouped.values():
             ordered = sorted(versions, key=lambda pair: pair[1].valid_from or date.min)
             for (_, earlier), (index, later) in zip(ordered, ordered[1:], strict=False):
                 if earlier.valid_to is None or (later.valid_from or date.min) < earlier.valid_to:
-                    self.error(f"factors[{index}].valid_from",
-                               f"overlaps another version of factor '{later.id}' (give each a valid_from/valid_to)")
+                    self.error(f"factors[{index}].valid_from", "factor_overlap", name=later.id)
         return {fid: tuple(f for _, f in versions) for fid, versions in grouped.items()}
 
     def formula(self, path: str, source: str, names: set[str]) -> Formula | None:
         try:
             return compile_formula(source, names)
         except FormulaError as exc:
-            self.error(path, str(exc))
+            self.error(path, "formula", line=exc.line, column=exc.column, reason=exc.problem)
             return None
 
     def scenario(self, index: int, raw: dict, factors: dict, scenario_ids: set[str], programmes: set[str],
                  default_hold: int):
         path = f"scenarios[{index}]"
         if raw["programme"] not in programmes:
-            self.error(f"{path}.programme", f"unknown programme {raw['programme']!r}")
+            self.error(f"{path}.programme", "unknown_programme", programme=raw["programme"])
         inputs = []
         seen_inputs: set[str] = set()
         for i, item in enumerate(raw["inputs"]):
             where = f"{path}.inputs[{i}]"
             if item["name"] in seen_inputs:
-                self.error(f"{where}.name", f"duplicate input {item['name']!r}")
+                self.error(f"{where}.name", "duplicate_input", name=item["name"])
             if item["name"] in factors or item["name"] in FUNCTIONS:
-                self.error(f"{where}.name", f"{item['name']!r} is already a factor or function name")
+                self.error(f"{where}.name", "input_name_taken", name=item["name"])
             if item["min"] is not None and item["max"] is not None and item["min"] > item["max"]:
-                self.error(f"{where}.max", "must not be below min")
+                self.error(f"{where}.max", "max_below_min")
             seen_inputs.add(item["name"])
             inputs.append(Input(item["name"], item["unit"], item["min"], item["max"], item["required"],
                                 item["default"], item["label_zh"], item["label_en"]))
@@ -192,7 +193,7 @@ class _Builder:
             )
         for i, name in enumerate(raw["excludes"]):
             if name not in scenario_ids or name == raw["id"]:
-                self.error(f"{path}.excludes[{i}]", f"not another scenario: {name!r}")
+                self.error(f"{path}.excludes[{i}]", "not_another_scenario", name=name)
         caps = tuple(Cap(i, Period(c["per"]), c["scope"], c["unit"], c["limit"], (raw["id"], Period(c["per"])),
                          c["scope"] == "household") for i, c in enumerate(raw["caps"]))
         if formula is None:
@@ -221,7 +222,7 @@ class _Builder:
         target = raw["target"]
         for i, name in enumerate(target.get("scenarios", [])):
             if name not in scenario_ids:
-                self.error(f"campaigns[{index}].target.scenarios[{i}]", f"unknown scenario {name!r}")
+                self.error(f"campaigns[{index}].target.scenarios[{i}]", "unknown_scenario", name=name)
         effects = tuple(
             Effect(e["type"], e["factor"], e["points"], e["actions"], Period(e["per"]) if e["per"] else None)
             for e in raw["effects"]

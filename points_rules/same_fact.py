@@ -86,20 +86,19 @@ def _amount(value: Any) -> Decimal | None:
 
 
 def build(path: str, raw: Mapping[str, Any] | None, scenario: Mapping[str, Any], error) -> SameFact | None:
-    """The scenario's rule (None when it declares none), reporting every problem through ``error(path, message)``.
-    The schema has checked the shapes; this checks them against the scenario."""
+    """The scenario's rule (None when it declares none), reporting every problem through
+    ``error(path, code, **params)``. The schema has checked the shapes; this checks them against the scenario."""
     if raw is None:
         return None
     where = f"{path}.same_fact"
     channels = set(scenario["channels"])
     if APP not in channels or not any(attests(c) for c in channels):
-        error(where, "joins app reports to a partner's records or check-ins: the scenario needs the app channel "
-                     f"and another (its channels: {', '.join(sorted(channels))})")
+        error(where, "same_fact_channels", channels=sorted(channels))
     quantity = raw.get("quantity")
     name = None
     within = Decimal(0)
     if quantity is not None:
         name, within = quantity["input"], quantity["within"]
         if name not in {i["name"] for i in scenario["inputs"]}:
-            error(f"{where}.quantity.input", f"the scenario has no input {name!r}")
+            error(f"{where}.quantity.input", "same_fact_unknown_input", name=name)
     return SameFact(timedelta(minutes=raw["window_minutes"]), name, within)

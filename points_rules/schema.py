@@ -1,4 +1,7 @@
-"""The rulebook document's shape (marshmallow). Unknown fields are errors; every error has a path."""
+"""The rulebook document's shape (marshmallow). Unknown fields are errors; every error has a path.
+
+Our own messages are ``Problem``s (worded in both languages by ``points_rules.problems``); marshmallow's and the
+validators' ``error=`` texts are recognised there by their English."""
 
 from __future__ import annotations
 
@@ -10,15 +13,14 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from points_rules.periods import Period
+from points_rules.problems import WORDS, Problem
 from points_rules.same_fact import MAX_WINDOW_MINUTES
 
 IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-IDENTIFIER = validate.Regexp(IDENTIFIER_RE,
-                             error="lower-case letters, digits and '_', starting with a letter")
+IDENTIFIER = validate.Regexp(IDENTIFIER_RE, error=WORDS["identifier"][1])
 ACCOUNT_TYPES = ("resident", "household", "enterprise", "merchant")
 #: app = self-report in the mobile app; merchant_checkin = scanning a shop's code; partner:<kind> = a data feed.
-CHANNEL = validate.Regexp(r"^(app|merchant_checkin|partner:[a-z_]+)$",
-                          error="app, merchant_checkin or partner:<kind>")
+CHANNEL = validate.Regexp(r"^(app|merchant_checkin|partner:[a-z_]+)$", error=WORDS["channel"][1])
 
 
 class Strict(Schema):
@@ -110,17 +112,17 @@ class TrustBoundsSchema(Strict):
             if name == "count_per_day":
                 continue
             if IDENTIFIER_RE.match(str(name)) is None:
-                errors[name] = ["an input name: lower-case letters, digits and '_'"]
+                errors[name] = [Problem("bound_name")]
             elif isinstance(value, bool) or not isinstance(value, int | float | str):
-                errors[name] = ["a number: the most one report may say"]
+                errors[name] = [Problem("bound_number")]
             else:
                 try:
                     number = Decimal(str(value))
                 except InvalidOperation:
-                    errors[name] = ["a number: the most one report may say"]
+                    errors[name] = [Problem("bound_number")]
                     continue
                 if not number.is_finite() or number <= 0:
-                    errors[name] = ["a positive number"]
+                    errors[name] = [Problem("bound_positive")]
                 else:
                     data[name] = number
         if errors:
@@ -136,7 +138,7 @@ class TrustRuleSchema(Strict):
     def below_says_something(self, data, **_kwargs):
         below = data.get("below")
         if below is not None and not {k: v for k, v in below.items() if v is not None}:
-            raise ValidationError("give count_per_day or an input's bound", "below")
+            raise ValidationError(Problem("below_empty"), "below")
 
 
 class TrustRuleField(fields.Field):
@@ -146,7 +148,7 @@ class TrustRuleField(fields.Field):
         if value == "as_reported":
             return value
         if not isinstance(value, Mapping):
-            raise ValidationError("as_reported, or a mapping of evidence, below and review")
+            raise ValidationError(Problem("trust_rule_shape"))
         result = TrustRuleSchema().load(value)
         if result.get("below") is not None:
             result["below"] = {k: v for k, v in result["below"].items() if v is not None}
@@ -210,13 +212,13 @@ class ScenarioSchema(Strict):
     @validates_schema
     def kind_has_its_rule(self, data, **_kwargs):
         if data["kind"] == "reduction" and data.get("methodology") is None:
-            raise ValidationError("a reduction scenario needs a methodology", "methodology")
+            raise ValidationError(Problem("reduction_needs_methodology"), "methodology")
         if data["kind"] == "incentive" and data.get("incentive") is None:
-            raise ValidationError("an incentive scenario needs an incentive", "incentive")
+            raise ValidationError(Problem("incentive_needs_incentive"), "incentive")
         if data["kind"] == "incentive" and data.get("methodology") is not None:
-            raise ValidationError("an incentive scenario certifies no grams: remove the methodology", "methodology")
+            raise ValidationError(Problem("incentive_has_methodology"), "methodology")
         if data["kind"] == "incentive" and data.get("points_only"):
-            raise ValidationError("an incentive scenario certifies no grams anyway", "points_only")
+            raise ValidationError(Problem("incentive_points_only"), "points_only")
 
 
 class PointsSchema(Strict):
@@ -241,7 +243,7 @@ class EffectSchema(Strict):
     def has_its_fields(self, data, **_kwargs):
         needed = {"multiplier": ["factor"], "fixed_bonus": ["points"], "first_time_bonus": ["points"],
                   "streak_bonus": ["points", "actions", "per"]}[data["type"]]
-        missing = {name: ["required for this effect type"] for name in needed if data.get(name) is None}
+        missing = {name: [Problem("effect_needs_field")] for name in needed if data.get(name) is None}
         if missing:
             raise ValidationError(missing)
 
@@ -266,7 +268,7 @@ class CampaignSchema(Strict):
     @validates_schema(skip_on_field_errors=False)  # report a backwards window beside any other error
     def window_is_forward(self, data, **_kwargs):
         if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
-            raise ValidationError("must be after starts_at", "ends_at")
+            raise ValidationError(Problem("ends_before_start"), "ends_at")
 
 
 class RulebookSchema(Strict):
@@ -282,7 +284,8 @@ class RulebookSchema(Strict):
 
 
 def error_paths(messages: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """Flatten marshmallow's nested errors into ("scenarios[3].caps[0].per", "message") pairs."""
+    """Flatten marshmallow's nested errors into ("scenarios[3].caps[0].per", message) pairs (a message as the schema
+    gave it: a ``Problem`` of ours or marshmallow's text)."""
     if isinstance(messages, Mapping):
         for key, value in messages.items():
             if key == "_schema":
@@ -294,4 +297,4 @@ def error_paths(messages: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
         for message in messages:
             yield from error_paths(message, prefix)
     else:
-        yield prefix or "(document)", str(messages)
+        yield prefix or "(document)", messages if isinstance(messages, str) else str(messages)

@@ -136,21 +136,22 @@ def parse_detail(detail: str | None) -> list[tuple[str, str, str]]:
 def build(path: str, raw: Mapping[str, Any] | None, scenario: Mapping[str, Any], inputs: Mapping[str, Any],
           error) -> Mapping[str, Trust]:
     """The scenario's declared rules by channel (empty when it declares none), reporting every problem through
-    ``error(path, message)``. The schema has checked the shapes; this checks them against the scenario."""
+    ``error(path, code, **params)`` (a code of ``points_rules.problems``). The schema has checked the shapes; this
+    checks them against the scenario."""
     if raw is None:
         return {}
     where = f"{path}.trust"
     channels = set(scenario["channels"])
     for key in ("evidence", "review"):
         if scenario.get(key) is not None:
-            error(f"{path}.{key}", f"declared per channel under trust: remove the scenario-wide {key!r}")
+            error(f"{path}.{key}", "trust_scenario_wide", key=key)
     for channel in sorted(channels - set(raw)):
-        error(where, f"no trust rule for channel {channel!r}: every channel of the scenario declares one")
+        error(where, "trust_channel_missing", channel=channel)
     rules = {}
     for channel, rule in raw.items():
         at = f'{where}."{channel}"'
         if channel not in channels:
-            error(at, f"unknown channel {channel!r}: the scenario's channels are {', '.join(sorted(channels))}")
+            error(at, "trust_unknown_channel", channel=channel, channels=sorted(channels))
             continue
         if rule == AS_REPORTED:
             rules[channel] = Trust(channel)
@@ -159,21 +160,23 @@ def build(path: str, raw: Mapping[str, Any] | None, scenario: Mapping[str, Any],
         evidence = rule.get("evidence") or "none"
         review_always = rule.get("review") == "always"
         if evidence != "none" and channel != APP:
-            error(f"{at}.evidence", "only app reports carry photos; partners and check-ins send data")
+            error(f"{at}.evidence", "trust_evidence_not_app")
         if review_always and below:
-            error(f"{at}.below", "review: always already holds every report; bounds would change nothing")
+            error(f"{at}.below", "trust_review_and_bounds")
         if not below and evidence == "none" and not review_always:
-            error(at, "says nothing: write as_reported, or give evidence, below or review")
+            error(at, "trust_says_nothing")
         bounds = []
         for name, limit in below.items():
             if name == COUNT_PER_DAY:
                 continue
             spec = inputs.get(name)
             if spec is None:
-                error(f"{at}.below.{name}", f"the scenario has no input {name!r} (its inputs: "
-                                            f"{', '.join(inputs) or 'none'}; or count_per_day)")
+                if inputs:
+                    error(f"{at}.below.{name}", "trust_unknown_input", name=name, inputs=list(inputs))
+                else:
+                    error(f"{at}.below.{name}", "trust_unknown_input_none", name=name)
             elif spec["max"] is not None and limit >= spec["max"]:
-                error(f"{at}.below.{name}", f"{name} may be at most {spec['max']} anyway: a bound must be lower")
+                error(f"{at}.below.{name}", "trust_bound_not_lower", name=name, maximum=spec["max"])
             else:
                 bounds.append((name, limit))
         count = below.get(COUNT_PER_DAY)

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from admin.blueprint import blueprint, on_refusal
 from admin.forms import DecisionForm, RulebookForm, SubmitForm
-from admin.messages import field_message
+from admin.messages import problem_words
 from admin.paging import paginate, whole_number
 from admin.permissions import current_admin, requires
 from admin.views.rulebook_forms import proposed_version
@@ -107,7 +107,7 @@ def _save(form: RulebookForm, *, draft: RulebookVersion | None):
                                      based_on_id=whole_number(form.based_on.data or ""))
     except rulebooks.RulebookInvalid as exc:  # not a plain refusal: the editor marks each problem at its line
         flash(_("规则有 %(n)s 处问题，已在对应行标出；未保存。", n=len(exc.problems)), "error")
-        problems = [(line, path, field_message(message)) for line, path, message in exc.problems]
+        problems = [(line, path, problem_words(problem)) for line, path, problem in exc.problems]
         return _editor(form, draft=draft, problems=problems, status=400)
     flash(_("草稿已保存"), "success")
     return redirect(url_for("admin.rulebook_version", version_id=saved.id))

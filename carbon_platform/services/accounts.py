@@ -30,7 +30,7 @@ def district_by_code(code: str | None) -> District | None:
 def clean_name(value: str, field: str, *, max_length: int = 40) -> str:
     value = (value or "").strip()
     if not value or len(value) > max_length:
-        raise InvalidInput(f"{field} must be 1 to {max_length} characters", field=field)
+        raise InvalidInput(f"{field} must be 1 to {max_length} characters", field=field, maximum=max_length)
     return value
 
 
@@ -106,7 +106,7 @@ def enterprises_for_login(phone: str) -> list[Enterprise]:
 
 def set_frozen(account: CarbonAccount, frozen: bool, *, actor: audit.Actor, reason: str) -> CarbonAccount:
     if not reason.strip():
-        raise InvalidInput("say why", field="reason")
+        raise InvalidInput("say why", code="reason_required", field="reason")
     if account.closed_at is not None and not frozen:
         raise Conflict("this account was closed when its holder deleted it", code="account_closed")
     account.frozen = frozen

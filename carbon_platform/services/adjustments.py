@@ -20,14 +20,14 @@ from carbon_platform.services import audit, ledger
 def _reason(text: str | None, field: str = "reason") -> str:
     text = (text or "").strip()
     if not 4 <= len(text) <= 500:
-        raise InvalidInput("say why, in 4 to 500 characters", field=field)
+        raise InvalidInput("say why, in 4 to 500 characters", code="reason_length", field=field, minimum=4, maximum=500)
     return text
 
 
 def request(account_id: int, points: int, reason: str, *, actor: audit.Actor) -> AdjustmentRequest:
     """Ask for an adjustment; small ones are applied straight away."""
     if type(points) is not int or points == 0:
-        raise InvalidInput("points must be a whole number other than 0", field="points")
+        raise InvalidInput("points must be a whole number other than 0", code="adjustment_points", field="points")
     ledger.checked_amount(abs(points))
     if db.session.get(CarbonAccount, account_id) is None:
         raise NotFound("account not found")

@@ -21,10 +21,10 @@ def create_admin(*, username: str, password: str, role: AdminRole, actor: audit.
                  display_name: str | None = None) -> Administrator:
     username = (username or "").strip().lower()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
-        raise InvalidInput("username: letters, digits, '.' and '_' only", field="username")
+        raise InvalidInput("username: letters, digits, '.' and '_' only", code="username_invalid", field="username")
     _check_new_password(password, "password")
     if db.session.execute(sa.select(Administrator.id).where(Administrator.username == username)).first():
-        raise Conflict("that username is taken", field="username")
+        raise Conflict("that username is taken", code="username_taken", field="username")
     admin = Administrator(username=username, display_name=(display_name or username)[:64],
                           password_hash=generate_password_hash(password), role=AdminRole(role))
     db.session.add(admin)
@@ -35,7 +35,8 @@ def create_admin(*, username: str, password: str, role: AdminRole, actor: audit.
 
 def _check_new_password(password: str | None, field: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field=field)
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters", code="password_too_short",
+                           field=field, minimum=MIN_PASSWORD_LENGTH)
 
 
 def authenticate(username: str, password: str) -> Administrator:

@@ -33,7 +33,7 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     try:
         first = date.fromisoformat(f"{month}-01")
     except ValueError:
-        raise InvalidInput("a month is written YYYY-MM", field="month") from None
+        raise InvalidInput("a month is written YYYY-MM", code="month_invalid", field="month") from None
     following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     return (as_utc(datetime.combine(first, time(0), tzinfo=CITY_TZ)),
             as_utc(datetime.combine(following, time(0), tzinfo=CITY_TZ)))
@@ -54,7 +54,8 @@ def months(first: str, last: str) -> list[str]:
         out.append(f"{year}-{month:02d}")
         year, month = year + (month == 12), month % 12 + 1
         if len(out) > MAX_MONTHS:
-            raise InvalidInput(f"a report covers at most {MAX_MONTHS} months", field="to")
+            raise InvalidInput(f"a report covers at most {MAX_MONTHS} months", code="too_many_months", field="to",
+                               maximum=MAX_MONTHS)
     return out
 
 

@@ -33,7 +33,7 @@ def register_merchant(*, name: str, district_code: str, actor: audit.Actor, ente
                       uscc: str | None = None, address: str = "") -> Merchant:
     """An enterprise's shop, or an individual business (个体工商户) with its own 统一社会信用代码."""
     if enterprise is None and not uscc:
-        raise InvalidInput("an individual business needs its 统一社会信用代码", field="uscc")
+        raise InvalidInput("an individual business needs its 统一社会信用代码", code="uscc_required", field="uscc")
     merchant = Merchant(
         name=clean_name(name, "name", max_length=128),
         kind=MerchantKind.ENTERPRISE if enterprise else MerchantKind.INDIVIDUAL,
@@ -56,7 +56,7 @@ def add_staff(merchant: Merchant, *, phone: str, display_name: str, role: StaffR
         sa.select(MerchantStaff.id).where(MerchantStaff.merchant_id == merchant.id, MerchantStaff.phone == phone)
     ).first()
     if exists:
-        raise Conflict("this phone number is already staff of the merchant", field="phone")
+        raise Conflict("this phone number is already staff of the merchant", code="staff_exists", field="phone")
     staff = MerchantStaff(merchant=merchant, phone=phone, display_name=clean_name(display_name, "display_name"),
                           role=StaffRole(role))
     db.session.add(staff)

@@ -34,14 +34,16 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
     # number is the caller's error, never a database overflow.
     for name, maximum in (("points_price", MAX_AMOUNT), ("voucher_days", MAX_VOUCHER_DAYS)):
         if name in out and (type(out[name]) is not int or not 0 < out[name] <= maximum):
-            raise InvalidInput(f"{name} must be a whole number from 1 to {maximum}", field=name)
+            raise InvalidInput(f"{name} must be a whole number from 1 to {maximum}", code="number_out_of_range",
+                               field=name, minimum=1, maximum=maximum)
     if "face_value_fen" in out and (type(out["face_value_fen"]) is not int
                                     or not 0 <= out["face_value_fen"] <= MAX_AMOUNT):
         raise InvalidInput(f"face_value_fen must be a whole number of fen from 0 to {MAX_AMOUNT}",
-                           field="face_value_fen")
+                           code="number_out_of_range", field="face_value_fen", minimum=0, maximum=MAX_AMOUNT)
     if out.get("limit_count") is not None and (type(out["limit_count"]) is not int
                                                or not 0 < out["limit_count"] <= MAX_INT32):
-        raise InvalidInput(f"limit_count must be a whole number from 1 to {MAX_INT32}", field="limit_count")
+        raise InvalidInput(f"limit_count must be a whole number from 1 to {MAX_INT32}", code="number_out_of_range",
+                           field="limit_count", minimum=1, maximum=MAX_INT32)
     if "limit_period" in out and out["limit_period"] is not None:
         out["limit_period"] = LimitPeriod(out["limit_period"])
     if "funder" in out:
@@ -50,14 +52,16 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
         codes = sorted(set(out["districts"] or []))
         known = set(db.session.execute(sa.select(District.code).where(District.code.in_(codes))).scalars())
         if unknown := [c for c in codes if c not in known]:
-            raise InvalidInput(f"unknown district {unknown[0]}", field="districts")
+            raise InvalidInput(f"unknown district {unknown[0]}", code="unknown_district", field="districts",
+                               district=unknown[0])
         out["districts"] = codes
     return out
 
 
 def create(merchant: Merchant, *, stock: int, actor: audit.Actor, **fields: Any) -> Reward:
     if type(stock) is not int or not 0 <= stock <= MAX_AMOUNT:
-        raise InvalidInput(f"stock must be a whole number from 0 to {MAX_AMOUNT}", field="stock")
+        raise InvalidInput(f"stock must be a whole number from 0 to {MAX_AMOUNT}", code="number_out_of_range",
+                           field="stock", minimum=0, maximum=MAX_AMOUNT)
     fields = _checked(fields)
     reward = Reward(merchant=merchant, stock=0, **fields)
     _validate_window(reward)
@@ -84,17 +88,18 @@ def update(reward: Reward, *, actor: audit.Actor, **fields: Any) -> Reward:
 
 def _validate_window(reward: Reward) -> None:
     if reward.starts_at and reward.ends_at and reward.ends_at <= reward.starts_at:
-        raise InvalidInput("ends_at must be after starts_at", field="ends_at")
+        raise InvalidInput("ends_at must be after starts_at", code="window_backwards", field="ends_at")
     if (reward.limit_count is None) != (reward.limit_period is None):
-        raise InvalidInput("a limit needs both a count and a period", field="limit_period")
+        raise InvalidInput("a limit needs both a count and a period", code="limit_incomplete", field="limit_period")
 
 
 def change_stock(reward: Reward, delta: int, *, reason: str, actor: audit.Actor) -> StockChange:
     """Add (or, negative, withdraw) stock; never below zero, even beside concurrent redemptions."""
     if type(delta) is not int or delta == 0 or abs(delta) > MAX_AMOUNT:
-        raise InvalidInput(f"a stock change is a non-zero whole number of at most {MAX_AMOUNT}", field="delta")
+        raise InvalidInput(f"a stock change is a non-zero whole number of at most {MAX_AMOUNT}",
+                           code="stock_change_invalid", field="delta", maximum=MAX_AMOUNT)
     if not reason.strip():
-        raise InvalidInput("a stock change needs a reason", field="reason")
+        raise InvalidInput("a stock change needs a reason", code="reason_required", field="reason")
     table = Reward.__table__
     stock_after = db.session.execute(
         sa.update(table).where(table.c.id == reward.id, table.c.stock + delta >= 0, table.c.stock + delta <= MAX_AMOUNT)

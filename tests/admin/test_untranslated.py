@@ -3,6 +3,8 @@
 The catalogue has no empty or fuzzy entry; then every console page (walked from the URL map, as in
 test_pages) is drawn in both languages and its visible text is read with an HTML parser: in English any CJK
 character outside the data people typed fails, in Chinese any known status or code word shown alone fails.
+Each page is drawn for every role that may open it: the others see other words than the super admin (a
+read-only note instead of a form, a decision that is someone else's), and those must be translated too.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from carbon_platform.models import (
     RulebookVersion,
     StockChange,
 )
-from tests.admin.test_pages import client_for, page_urls, stocked  # noqa: F401 (stocked is a fixture)
+from tests.admin.test_pages import client_for, page_urls, reachable, stocked  # noqa: F401 (stocked is a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
@@ -86,12 +88,17 @@ def visible_texts(html: str) -> list[str]:
 
 
 def pages(app, stocked, language):  # noqa: F811
-    client = client_for(app, stocked, AdminRole.SUPER_ADMIN, language)
-    for _endpoint, url in page_urls(app, stocked):
-        response = client.get(url)
-        response.close()
-        if response.status_code == 200 and response.mimetype == "text/html":
-            yield url, response.get_data(as_text=True)
+    """(URL, role, HTML) of every page, drawn for each role that may open it (the super admin first)."""
+    urls = page_urls(app, stocked)
+    for role in AdminRole:  # SUPER_ADMIN first: a page any role may open is reported at the super admin's
+        client = client_for(app, stocked, role, language)
+        for endpoint, url in urls:
+            if not reachable(app, role, endpoint):
+                continue  # a 403 page, the same for every role
+            response = client.get(url)
+            response.close()
+            if response.status_code == 200 and response.mimetype == "text/html":
+                yield url, role, response.get_data(as_text=True)
 
 
 def typed_values(app) -> set[str]:
@@ -147,8 +154,10 @@ ENGLISH_PAGE_GAPS: dict[str, str] = {
 }
 
 
-def report(found: dict[str, set[str]], gaps: dict[str, str]) -> list[str]:
+def report(found: dict[str, set[str]], gaps: dict[str, str], roles: dict[str, set[str]] | None = None) -> list[str]:
+    roles = roles or {}
     lines = [f"{text!r} on {len(urls)} pages, e.g. {sorted(urls)[0]}"
+             + (f" (as {', '.join(sorted(roles[text]))})" if roles.get(text) else "")
              for text, urls in sorted(found.items()) if text not in gaps]
     return lines + [f"{text!r} is listed as a gap but no longer shows: drop it" for text in gaps if text not in found]
 
@@ -162,14 +171,16 @@ def test_english_pages_show_no_chinese_but_data(app, stocked):  # noqa: F811
         allowed |= {factor["source"] for receipt in db.session.execute(sa.select(Action.receipt)).scalars()
                     for factor in (receipt or {}).get("factors", [])}
     found: dict[str, set[str]] = {}
-    for url, html in pages(app, stocked, "en"):
+    roles: dict[str, set[str]] = {}
+    for url, role, html in pages(app, stocked, "en"):
         for text in visible_texts(html):
             for run in chinese_runs(text, allowed | (recorded if url.split("?")[0] in RECORDED else set())):
                 found.setdefault(run, set()).add(url.split("?")[0])
+                roles.setdefault(run, set()).add(role.value)
     gap_pages = {url for url in ENGLISH_PAGE_GAPS if any(url in urls for urls in found.values())}
     found = {run: urls - set(ENGLISH_PAGE_GAPS) for run, urls in found.items()}
     found = {run: urls for run, urls in found.items() if urls}
-    problems = report(found, ENGLISH_GAPS)
+    problems = report(found, ENGLISH_GAPS, roles)
     problems += [f"{url} is listed as a page gap but is clean now: drop it" for url in ENGLISH_PAGE_GAPS
                  if url not in gap_pages]
     assert problems == [], "\n".join(problems)
@@ -194,12 +205,14 @@ def test_chinese_pages_show_no_bare_codes(app, stocked):  # noqa: F811
         usernames = set(db.session.execute(sa.select(Administrator.username)).scalars())
         scenario_ids = set(db.session.execute(sa.select(Action.scenario)).scalars())
     found: dict[str, set[str]] = {}
-    for url, html in pages(app, stocked, "zh_CN"):
+    roles: dict[str, set[str]] = {}
+    for url, role, html in pages(app, stocked, "zh_CN"):
         for text in visible_texts(html):
             code = text in CODES or text in scenario_ids or CHANNEL.fullmatch(text)
             if code and text not in usernames:  # a code alone in its cell, not a login name
                 found.setdefault(text, set()).add(url.split("?")[0])
-    problems = report(found, CHINESE_GAPS)
+                roles.setdefault(text, set()).add(role.value)
+    problems = report(found, CHINESE_GAPS, roles)
     assert problems == [], "\n".join(problems)
 
 
