@@ -116,12 +116,38 @@ def _display_width(text: str) -> int:
 def file_name(subject: str, period: str, extension: str) -> str:
     """``碳惠泰安-减排量-2026-06.xlsx``: the platform, what the file holds and its period."""
     # Without spaces or quotes in English too: a name a shell, a mail client and Excel all keep whole.
-    return f"{pgettext('file name', '碳惠泰安')}-{subject}-{period}.{extension}"
+    words = re.sub(r'[\s"]+', "-", subject.strip())  # "By scenario" → By-scenario
+    return f"{pgettext('file name', '碳惠泰安')}-{words}-{period}.{extension}"
 
 
 def span(first: str, last: str) -> str:
     """A period in a file name: 2026-06-01至2026-06-30."""
     return first + pgettext("file name", "至") + last
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file ready to hand over: its body, type, readable name and ASCII fallback name."""
+
+    body: str | bytes
+    mimetype: str
+    filename: str
+    fallback: str
+
+    def response(self) -> Response:
+        return attachment(self.body, self.mimetype, self.filename, self.fallback)
+
+
+def table(kind: str, columns: Sequence[Column], rows: Iterable[dict[str, Any]], *, subject: str, period: str,
+          fallback: str, sheet: str | None = None, totals: dict[str, Any] | None = None) -> Download:
+    """One table as the ``kind`` asked for (``xlsx`` or ``csv``), named ``file_name(subject, period)``; ``fallback`` is
+    the ASCII name without its extension. Only the XLSX carries ``totals`` (a CSV is read by programs too)."""
+    filename, fallback = file_name(subject, period, kind), f"{fallback}.{kind}"
+    if kind == "xlsx":
+        return Download(xlsx_body(columns, rows, sheet=sheet or subject, totals=totals), XLSX, filename, fallback)
+    if kind == "csv":
+        return Download(csv_body(columns, rows), "text/csv", filename, fallback)
+    raise ValueError(f"no download of kind {kind!r}")
 
 
 def attachment(body: str | bytes, mimetype: str, filename: str, fallback: str) -> Response:

@@ -1,5 +1,5 @@
 """The dashboard: live totals from the ledgers, trends and breakdowns with ECharts, each chart with its table
-and CSV; filters (period, district) live in the URL."""
+and its download (CSV, XLSX); filters (period, district) live in the URL."""
 
 from datetime import date, timedelta
 
@@ -119,9 +119,10 @@ CHART_COLUMNS = {
 }
 
 
-@blueprint.get("/dashboard/<chart>.csv")
+@blueprint.get("/dashboard/<chart>.<any(csv, xlsx):kind>")
 @requires("dashboard.view")
-def dashboard_csv(chart: str):
+def dashboard_download(chart: str, kind: str):
+    """A chart's table as the dashboard shows it (its period and district), named by its title and period."""
     if chart not in charts.CHARTS:
         abort(404)
     period, filters = _period()
@@ -130,7 +131,7 @@ def dashboard_csv(chart: str):
     rows = compute(period)
     if english():
         rows = [{**row, "name": row.get("name_en") or row.get("name")} for row in rows]
-    span = downloads.span(filters["from"], filters["to"]) + (f"-{filters['district']}" if filters["district"] else "")
-    return downloads.attachment(downloads.csv_body(columns, rows), "text/csv",
-                                downloads.file_name(str(CHART_TITLES[chart]), span, "csv"),
-                                f"taian-{chart}-{filters['from']}-{filters['to']}.csv")
+    where = f"-{filters['district']}" if filters["district"] else ""
+    return downloads.table(kind, columns, rows, subject=str(CHART_TITLES[chart]),
+                           period=downloads.span(filters["from"], filters["to"]) + where,
+                           fallback=f"taian-{chart}-{filters['from']}-{filters['to']}{where}").response()

@@ -1,4 +1,4 @@
-"""Exports: the monthly reduction report (CSV, XLSX), certified reductions as JSON, and the audit log as CSV.
+"""Exports: the monthly reduction report (CSV, XLSX), certified reductions as JSON, and the audit log (CSV, XLSX).
 
 The report and the audit log are for people (``admin.downloads``: headers in the console's language with units,
 codes by name); the certified JSON is for the provincial platform's machines and keeps its field names.
@@ -44,11 +44,11 @@ def _period(months: list[str]) -> str:
     return months[0] if len(months) == 1 else downloads.span(months[0], months[-1])
 
 
-def _download(body, mimetype: str, filename: str, fallback: str, **details):
+def _download(file: downloads.Download, **details):
     """Every export is audited: who took what, when."""
-    audit.record(audit.Actor.admin(current_admin()), "export.download", None, file=filename, **details)
+    audit.record(audit.Actor.admin(current_admin()), "export.download", None, file=file.filename, **details)
     record_read()
-    return downloads.attachment(body, mimetype, filename, fallback)
+    return file.response()
 
 
 @blueprint.get("/exports")
@@ -88,15 +88,13 @@ def reduction_report(kind: str):
     months = _months()
     rows, columns, period = _report_rows(months), _report_columns(), _period(months)
     ascii_period = months[0] if len(months) == 1 else f"{months[0]}-to-{months[-1]}"
-    filename, fallback = downloads.file_name(_("减排量"), period, kind), f"taian-reduction-{ascii_period}.{kind}"
     details = {"month": months[0], **({"to": months[-1]} if len(months) > 1 else {})}
-    if kind == "xlsx":
-        grams = sum(r["grams"] for r in rows)
-        totals = {"month": _("合计"), "actions": sum(r["actions"] for r in rows), "grams": grams,
-                  "tonnes": round(grams / 1_000_000, 6), "points": sum(r["points"] for r in rows)}
-        body = downloads.xlsx_body(columns, rows, sheet=_("减排量") + " " + ascii_period, totals=totals)
-        return _download(body, downloads.XLSX, filename, fallback, **details)
-    return _download(downloads.csv_body(columns, rows), "text/csv", filename, fallback, **details)
+    grams = sum(r["grams"] for r in rows)
+    totals = {"month": _("合计"), "actions": sum(r["actions"] for r in rows), "grams": grams,
+              "tonnes": round(grams / 1_000_000, 6), "points": sum(r["points"] for r in rows)}
+    file = downloads.table(kind, columns, rows, subject=_("减排量"), period=period, totals=totals,
+                           sheet=_("减排量") + " " + ascii_period, fallback=f"taian-reduction-{ascii_period}")
+    return _download(file, **details)
 
 
 @blueprint.get("/exports/certified.json")
@@ -104,8 +102,8 @@ def reduction_report(kind: str):
 def certified_export():
     month = _month()
     body = json.dumps(exports.certified_reductions(month), ensure_ascii=False, indent=1)
-    return _download(body, "application/json", downloads.file_name(_("核证减排量"), month, "json"),
-                     f"taian-certified-reductions-{month}.json", month=month)
+    return _download(downloads.Download(body, "application/json", downloads.file_name(_("核证减排量"), month, "json"),
+                                        f"taian-certified-reductions-{month}.json"), month=month)
 
 
 AUDIT_COLUMNS = (("id", _l("编号"), "int", 8), ("occurred_at", _l("时间（北京时间）"), "datetime", 20),
@@ -116,9 +114,10 @@ AUDIT_COLUMNS = (("id", _l("编号"), "int", 8), ("occurred_at", _l("时间（�
                  ("ip", _l("IP 地址"), "text", 15))
 
 
-@blueprint.get("/audit.csv")
+@blueprint.get("/audit.<any(csv, xlsx):kind>")
 @requires("audit.view")
-def audit_csv():
+def audit_download(kind: str):
+    """The log as the page filters it, named by the days it covers (Beijing dates of its first and last event)."""
     events, filters = filtered_events()
     # the action's code stays beside its name: auditors filter the log by it (``?action=export``)
     rows = [{"id": e.id, "occurred_at": downloads.beijing(e.occurred_at), "actor_type": actor_type_name(e.actor_type),
@@ -126,7 +125,10 @@ def audit_csv():
              "action": e.action, "target_type": e.target_type, "target_id": e.target_id,
              "details": json.dumps(e.details, ensure_ascii=False), "ip": e.ip}
             for e in db.session.execute(events.limit(100_000)).scalars()]
-    columns = [Column(key, str(header), kind, width) for key, header, kind, width in AUDIT_COLUMNS]
-    today = downloads.beijing(utcnow()).date().isoformat()
-    return _download(downloads.csv_body(columns, rows), "text/csv", downloads.file_name(_("审计日志"), today, "csv"),
-                     f"taian-audit-log-{today}.csv", selection=filters)
+    columns = [Column(key, str(header), value, width) for key, header, value, width in AUDIT_COLUMNS]
+    days = sorted({row["occurred_at"].date().isoformat() for row in rows if row["occurred_at"]})
+    days = days or [downloads.beijing(utcnow()).date().isoformat()]
+    period = days[0] if len(days) == 1 else downloads.span(days[0], days[-1])
+    ascii_period = days[0] if len(days) == 1 else f"{days[0]}-to-{days[-1]}"
+    return _download(downloads.table(kind, columns, rows, subject=_("审计日志"), period=period,
+                                     fallback=f"taian-audit-log-{ascii_period}"), selection=filters)

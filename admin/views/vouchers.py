@@ -121,11 +121,8 @@ def settlement_download(kind: str):
                Column("from", _("起始日期（北京时间）"), "date"), Column("to", _("截止日期（北京时间）"), "date")]
     audit.record(audit.Actor.admin(current_admin()), "settlement.export", None, **filters)
     record_read()
-    name = downloads.file_name(_("核销结算"), downloads.span(filters["from"], filters["to"]), kind)
-    fallback = f"taian-settlement-{filters['from']}-{filters['to']}.{kind}"
-    if kind == "xlsx":
-        totals = {"merchant_id": _("合计"), "vouchers": sum(r["vouchers"] for r in rows),
-                  "face_value_yuan": sum(r["face_value_fen"] for r in rows) / 100}
-        body = downloads.xlsx_body(columns, rows, sheet=_("核销结算"), totals=totals)
-        return downloads.attachment(body, downloads.XLSX, name, fallback)
-    return downloads.attachment(downloads.csv_body(columns, rows), "text/csv", name, fallback)
+    totals = {"merchant_id": _("合计"), "vouchers": sum(r["vouchers"] for r in rows),
+              "face_value_yuan": sum(r["face_value_fen"] for r in rows) / 100}
+    return downloads.table(kind, columns, rows, subject=_("核销结算"), totals=totals,
+                           period=downloads.span(filters["from"], filters["to"]),
+                           fallback=f"taian-settlement-{filters['from']}-{filters['to']}").response()

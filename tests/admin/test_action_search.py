@@ -21,8 +21,9 @@ def test_filters_are_lists_and_reasons_are_words(app):
                             occurred_at=utcnow() - timedelta(hours=2), client_key="pv")
         commit()
     html = client.get("/admin/actions").get_data(as_text=True)
-    assert '<select name="scenario">' in html and '<option value="bus_ride" >公交出行</option>' in html
-    assert '<select name="channel">' in html and '<option value="partner:transit" >合作方：' in html
+    assert '<select id="filter-scenario" name="scenario">' in html
+    assert '<option value="bus_ride" >公交出行</option>' in html
+    assert '<select id="filter-channel" name="channel">' in html and '<option value="partner:transit" >合作方：' in html
     assert "<td>待审核 · 需人工审核</td>" in html  # the receipt beside it keeps the code, for support
     client.get("/admin/lang/en")
     english = client.get("/admin/actions?channel=app").get_data(as_text=True)

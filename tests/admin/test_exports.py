@@ -1,4 +1,5 @@
-"""Exports: the monthly reduction report in CSV and XLSX, certified reductions as JSON, the audit log as CSV."""
+"""Exports: the monthly reduction report in CSV and XLSX, certified reductions as JSON, the audit log and the
+dashboard's chart tables in CSV and XLSX."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 import json
 import re
 from datetime import datetime, timedelta, timezone
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
 from openpyxl import load_workbook
@@ -15,7 +16,7 @@ from openpyxl import load_workbook
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import AdminRole, AuditEvent
-from carbon_platform.services import earning
+from carbon_platform.services import audit, earning
 from tests import factories as f
 from tests.admin.helpers import console
 
@@ -168,3 +169,94 @@ def test_the_audit_log_downloads_with_its_filters(app):
     assert {r["操作代码"] for r in rows} == {"export.download"} and len(rows) == 1
     assert rows[0]["操作"] == "下载导出文件" and rows[0]["操作者类型"] == "管理员"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", rows[0]["时间（北京时间）"])
+
+
+def xlsx(response):
+    """The download's first sheet, after checking that it is an XLSX."""
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return load_workbook(io.BytesIO(response.data)).active
+
+
+def two_exports_two_days_apart(app) -> str:
+    """Two downloads in the audit log on 3 and 5 June (Beijing), so that the log's period is known (the log is
+    append-only: the events are written with their time)."""
+    with app.app_context():
+        actor = audit.Actor.admin(f.admin(AdminRole.OPERATOR))
+        for day, month in ((JUNE, "2026-06"), (JUNE + timedelta(days=2), "2026-05")):
+            audit.record(actor, "export.download", None, file=f"taian-reduction-{month}.csv").occurred_at = day
+            db.session.flush()
+        commit()
+    return actor.name  # the downloads of the log itself are the auditor's, and today
+
+
+def test_the_audit_log_downloads_as_xlsx_named_by_the_days_it_covers_in_both_languages(app):
+    client = console(app, AdminRole.AUDITOR)
+    query = urlencode({"action": "export", "actor": two_exports_two_days_apart(app)})
+    response = client.get(f"/admin/audit.xlsx?{query}")
+    disposition = response.headers["Content-Disposition"]
+    assert "filename*=UTF-8''" + quote("碳惠泰安-审计日志-2026-06-03至2026-06-05.xlsx") in disposition
+    assert 'filename="taian-audit-log-2026-06-03-to-2026-06-05.xlsx"' in disposition and disposition.isascii()
+    sheet = xlsx(response)
+    assert [c.value for c in sheet[1]] == ["编号", "时间（北京时间）", "操作者类型", "操作者编号", "操作者", "操作",
+                                           "操作代码", "对象类型", "对象编号", "详情", "IP 地址"]
+    assert all(c.font.bold for c in sheet[1]) and sheet.freeze_panes == "A2"
+    rows = list(sheet.iter_rows(min_row=2))
+    assert len(rows) == 2  # the filter holds: the logins are not exports
+    number, moment, actor_type, *_rest = rows[0]  # newest first
+    assert isinstance(number.value, int) and number.number_format == "#,##0"
+    assert moment.value == datetime(2026, 6, 5, 9, 30) and moment.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert actor_type.value == "管理员" and rows[0][6].value == "export.download" and rows[0][5].value == "下载导出文件"
+    assert sheet.column_dimensions["B"].width >= 20
+
+    client.get("/admin/lang/en")
+    response = client.get(f"/admin/audit.xlsx?{query}")
+    assert "filename*=UTF-8''" + quote("Carbon-Inclusion-Taian-Audit-log-2026-06-03_to_2026-06-05.xlsx") in \
+        response.headers["Content-Disposition"]
+    sheet = xlsx(response)
+    headers = [c.value for c in sheet[1]]
+    assert headers[0] == "ID" and all(header.isascii() for header in headers), headers
+    assert sheet.freeze_panes == "A2" and sheet[2][1].number_format == "yyyy-mm-dd hh:mm:ss"
+    # the CSV is the same table, named the same way
+    response = client.get(f"/admin/audit.csv?{query}")
+    assert response.mimetype == "text/csv" and response.data.startswith("\ufeff".encode())
+    assert "Audit-log-2026-06-03_to_2026-06-05.csv" in response.headers["Content-Disposition"]
+
+
+def test_each_dashboard_chart_downloads_as_xlsx_with_units_and_number_formats_in_both_languages(app):
+    client = console(app, AdminRole.AUDITOR)
+    june_rides(app, n=2)
+    response = client.get("/admin/dashboard/scenario.xlsx?from=2026-06-01&to=2026-06-30")
+    disposition = response.headers["Content-Disposition"]
+    assert "filename*=UTF-8''" + quote("碳惠泰安-按场景-2026-06-01至2026-06-30.xlsx") in disposition
+    assert 'filename="taian-scenario-2026-06-01-2026-06-30.xlsx"' in disposition
+    sheet = xlsx(response)
+    assert [c.value for c in sheet[1]] == ["场景代码", "名称", "减排量（g CO2e）", "积分", "行为数（次）"]
+    assert all(c.font.bold for c in sheet[1]) and sheet.freeze_panes == "A2"
+    code, name, grams, points, actions = sheet[2]
+    assert (code.value, name.value, grams.value, points.value, actions.value) == ("bus_ride", "公交出行", 332, 66, 2)
+    assert grams.number_format == points.number_format == actions.number_format == "#,##0"
+
+    campaigns = xlsx(client.get("/admin/dashboard/campaigns.xlsx?from=2026-06-01&to=2026-06-30"))
+    headers = [c.value for c in campaigns[1]]
+    assert "预算已用百分比" in headers and "预算（积分）" in headers
+
+    client.get("/admin/lang/en")
+    response = client.get("/admin/dashboard/scenario.xlsx?from=2026-06-01&to=2026-06-30&district=370902")
+    assert "filename*=UTF-8''" + quote("Carbon-Inclusion-Taian-By-scenario-2026-06-01_to_2026-06-30-370902.xlsx") \
+        in response.headers["Content-Disposition"]
+    sheet = xlsx(response)
+    assert [c.value for c in sheet[1]] == ["Scenario code", "Name", "Reduction (g CO2e)", "Points", "Actions"]
+    assert [c.value for c in sheet[2]] == ["bus_ride", "Bus ride", 332, 66, 2] and sheet.freeze_panes == "A2"
+    assert client.get("/admin/dashboard/scenario.pdf").status_code == 404
+    assert client.get("/admin/dashboard/nothing.xlsx").status_code == 404
+
+
+def test_the_dashboard_and_the_audit_log_offer_both_downloads(app):
+    client = console(app, AdminRole.SUPER_ADMIN)
+    dashboard = client.get("/admin/dashboard?from=2026-06-01&to=2026-06-30").get_data(as_text=True)
+    for chart in ("scenario", "trend_day", "campaigns"):
+        for kind in ("csv", "xlsx"):
+            assert f"/admin/dashboard/{chart}.{kind}?" in dashboard, (chart, kind)
+    log = client.get("/admin/audit?action=admin").get_data(as_text=True)
+    assert "/admin/audit.xlsx?action=admin" in log and "/admin/audit.csv?action=admin" in log
