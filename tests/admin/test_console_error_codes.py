@@ -25,7 +25,23 @@ SERVICES = ROOT / "carbon_platform" / "services"
 
 #: Codes raised only where no console page leads: the resident and merchant apps (/api/v1), partners' feeds, the
 #: merchants' scanning. The console never calls the service functions that raise them.
+ENTERPRISE_REPORTS = "an enterprise's energy reports (energy_reports, report_sheets: the enterprise API, no console page)"
 NOT_IN_CONSOLE = {
+    "correction_unchanged": ENTERPRISE_REPORTS,
+    "green_exceeds_total": ENTERPRISE_REPORTS,
+    "industry_required": ENTERPRISE_REPORTS,
+    "report_exists": ENTERPRISE_REPORTS,
+    "report_not_found": ENTERPRISE_REPORTS,
+    "report_period_invalid": ENTERPRISE_REPORTS,
+    "report_period_mixed": ENTERPRISE_REPORTS,
+    "report_period_not_over": ENTERPRISE_REPORTS,
+    "site_exists": ENTERPRISE_REPORTS,
+    "site_not_found": ENTERPRISE_REPORTS,
+    "unknown_fuel": ENTERPRISE_REPORTS,
+    "unknown_industry": ENTERPRISE_REPORTS,
+    "sheet_invalid": ENTERPRISE_REPORTS,
+    "sheet_unreadable": ENTERPRISE_REPORTS,
+    "sheet_too_large": ENTERPRISE_REPORTS,
     "already_checked_in": "a merchant check-in (checkins.check_in, the merchant API)",
     "already_in_household": "a resident joining a household (households, the app)",
     "binding_code_invalid": "binding a meter or card (consent, the app)",

@@ -23,6 +23,7 @@ from carbon_platform.models import (
     Administrator,
     AdminRole,
     Enterprise,
+    EnterpriseSite,
     Household,
     Merchant,
     MerchantStaff,
@@ -106,7 +107,7 @@ def typed_values(app) -> set[str]:
     columns = [Administrator.display_name, Resident.display_name, Resident.real_name, Enterprise.name,
                Enterprise.contact_name, Enterprise.industry, Household.name, Household.address, Merchant.name,
                Merchant.address, MerchantStaff.display_name, Partner.name, AdjustmentRequest.reason,
-               StockChange.reason]
+               StockChange.reason, EnterpriseSite.name]
     with app.app_context():
         return {value for column in columns for value in db.session.execute(sa.select(column)).scalars() if value}
 
