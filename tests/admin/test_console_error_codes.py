@@ -25,7 +25,7 @@ SERVICES = ROOT / "carbon_platform" / "services"
 
 #: Codes raised only where no console page leads: the resident and merchant apps (/api/v1), partners' feeds, the
 #: merchants' scanning. The console never calls the service functions that raise them.
-ENTERPRISE_REPORTS = "an enterprise's energy reports (energy_reports, report_sheets: the enterprise API, no console page)"
+ENTERPRISE_REPORTS = "energy reports (energy_reports, report_sheets): the enterprise API, no console page"
 NOT_IN_CONSOLE = {
     "correction_unchanged": ENTERPRISE_REPORTS,
     "green_exceeds_total": ENTERPRISE_REPORTS,
