@@ -232,9 +232,8 @@ def correct(enterprise: Enterprise, report: EnergyReport, *, inputs: Inputs, not
     number = report.current.number + 1
     if Inputs.from_stored(report.current.inputs).stored() == inputs.stored():
         raise Conflict("the correction changes nothing", code="correction_unchanged")
-    _version(report, inputs, number, note, utcnow())
+    _version(report, inputs, number, note, utcnow())  # joins report.versions (back_populates): no reload
     db.session.flush()
-    db.session.refresh(report, ["versions"])
     audit.record(actor, "enterprise.report.correct", report, number=number, note=note,
                  total_kg=report.current.total_kg)
     return report

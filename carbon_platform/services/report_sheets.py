@@ -114,17 +114,16 @@ def read(data: bytes) -> list[SheetRow]:
     for required in ("site", "year"):
         if required not in keys:
             problems.append({"row": KEY_ROW, "column": required, "message": "missing column"})
-    body = [r for r in rows[1:] if any(v is not None and str(v).strip() for v in r)]
+    body = [(KEY_ROW + 1 + offset, values) for offset, values in enumerate(rows[1:])
+            if any(v is not None and str(v).strip() for v in values)]  # blank rows are skipped, not refused
     if len(rows) - 1 > MAX_ROWS:
         problems.append({"row": FIRST_ROW + MAX_ROWS, "column": "", "message": f"at most {MAX_ROWS} rows"})
     if not body and not problems:
         problems.append({"row": FIRST_ROW, "column": "", "message": "no rows to report"})
     parsed = []
-    for offset, values in enumerate(rows[1:]):
-        if not any(v is not None and str(v).strip() for v in values):
-            continue
+    for number, values in body:
         cells = {key: values[i] if i < len(values) else None for i, key in enumerate(keys) if key in known}
-        row, row_problems = _row(KEY_ROW + 1 + offset, cells)
+        row, row_problems = _row(number, cells)
         problems += row_problems
         if row is not None:
             parsed.append(row)
