@@ -124,5 +124,5 @@ clean:
 
 # After changing console text: refresh the catalogue, translate the new entries, commit the .po.
 messages: $(VENV)/.stamp-install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o admin/translations/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -o admin/translations/messages.pot --no-location --omit-header .
 	$(BIN)/pybabel update -i admin/translations/messages.pot -d admin/translations -l en --no-fuzzy-matching

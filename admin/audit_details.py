@@ -7,9 +7,12 @@ Works on every row ever written: details are whatever JSON the services recorded
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import format_datetime, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
 from admin.forms import ROLE_NAMES
@@ -34,6 +37,11 @@ ACTION_NAMES = {
     "campaign.resume": _l("恢复活动"),
     "campaign.end": _l("结束活动"),
     "enterprise.register": _l("登记企业"),
+    "enterprise.classify": _l("修改企业行业与重点用能单位"),
+    "enterprise.site.add": _l("添加企业厂区"),
+    "enterprise.report.submit": _l("提交能源报告"),
+    "enterprise.report.correct": _l("更正能源报告"),
+    "enterprise.output.declare": _l("申报产值"),
     "export.download": _l("下载导出文件"),
     "merchant.register": _l("登记商户"),
     "merchant.checkin_scenarios": _l("修改商户打卡场景"),
@@ -60,11 +68,11 @@ ACTION_NAMES = {
     "voucher.scan_throttled": _l("扫码过于频繁"),
 }
 
-ACTOR_TYPES = {"admin": _l("管理员"), "system": _l("系统"), "cli": _l("命令行"), "resident": _l("居民"),
-               "merchant_staff": _l("商户店员")}
+ACTOR_TYPES = {"admin": lazy_pgettext("one", "管理员"), "system": _l("系统"), "cli": _l("命令行"),
+               "resident": lazy_pgettext("one", "居民"), "merchant_staff": lazy_pgettext("one", "商户店员")}
 
 FIELD_NAMES = {
-    "account_id": _l("账户"),
+    "account_id": lazy_pgettext("one", "账户"),
     "active": _l("启用"),
     "allowed_scenarios": _l("允许的场景"),
     "checkin_scenarios": _l("打卡场景"),
@@ -77,14 +85,14 @@ FIELD_NAMES = {
     "journal_id": _l("记账凭证"),
     "key_id": _l("密钥 ID"),
     "limit": _l("限额"),
-    "merchant": _l("商户"),
-    "merchant_id": _l("商户"),
+    "merchant": lazy_pgettext("one", "商户"),
+    "merchant_id": lazy_pgettext("one", "商户"),
     "message": _l("留言"),
     "month": _l("月份"),
     "name": _l("名称"),
     "note": _l("备注"),
     "photos": _l("照片数"),
-    "points": _l("积分"),
+    "points": lazy_pgettext("header", "积分"),
     "points_cancelled": _l("取消的积分"),
     "rate_limit": _l("请求速率"),
     "reason": _l("原因"),
@@ -115,7 +123,42 @@ FIELD_NAMES = {
     "uscc": _l("统一社会信用代码"),
     "version": _l("版本"),
     "vouchers_cancelled": _l("取消的券"),
+    "industry_code": _l("行业代码"),
+    "key_energy_user": _l("重点用能单位"),
+    "enterprise_id": lazy_pgettext("one", "企业"),
+    "site_id": _l("厂区"),
+    "period": _l("报告期"),
+    "total_kg": _l("排放量（千克 CO₂e）"),
+    "number": _l("版本号"),
+    "year": _l("年份"),
+    "output_yuan": _l("产值（元）"),
 }
+
+#: What an event was done to, by the table its object lives in (a singular noun, so ``pgettext("one", …)``).
+TARGET_NAMES = {
+    "actions": lazy_pgettext("one", "行为记录"),
+    "adjustment_requests": lazy_pgettext("one", "人工调整"),
+    "administrators": lazy_pgettext("one", "管理员"),
+    "authorisations": lazy_pgettext("one", "场景授权"),
+    "campaign_budgets": lazy_pgettext("one", "活动预算"),
+    "campaign_controls": lazy_pgettext("one", "活动"),
+    "carbon_accounts": lazy_pgettext("one", "碳账户"),
+    "energy_reports": lazy_pgettext("one", "能源报告"),
+    "enterprise_outputs": lazy_pgettext("one", "产值申报"),
+    "enterprise_sites": lazy_pgettext("one", "厂区"),
+    "enterprises": lazy_pgettext("one", "企业"),
+    "households": lazy_pgettext("one", "家庭"),
+    "merchant_staff": lazy_pgettext("one", "商户店员"),
+    "merchants": lazy_pgettext("one", "商户"),
+    "partners": lazy_pgettext("one", "合作方"),
+    "residents": lazy_pgettext("one", "居民"),
+    "rewards": lazy_pgettext("one", "奖品"),
+    "rulebook_versions": lazy_pgettext("one", "规则版本"),
+    "vouchers": lazy_pgettext("one", "券"),
+}
+
+#: An ISO 8601 time as ``audit._plain`` writes it (``2026-12-06T21:01:54.029654+00:00``); shown in Beijing time.
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
 
 #: The field an event's bare ``before``/``after`` values belong to (when they are not objects of fields).
 SUBJECTS = {"merchant.checkin_scenarios": "checkin_scenarios"}
@@ -142,6 +185,16 @@ def actor_type_name(actor_type: str) -> str:
     return str(ACTOR_TYPES.get(actor_type, actor_type))
 
 
+def target_kind(target_type: str | None) -> str:
+    """What kind of object an event was done to (``规则版本``); a table not listed shows as it is called."""
+    return str(TARGET_NAMES.get(target_type, target_type)) if target_type else ""
+
+
+def target_name(target_type: str | None, target_id: str | None) -> str:
+    """``规则版本 7`` for an event on rulebook version 7."""
+    return " ".join(part for part in (target_kind(target_type), target_id or "") if part)
+
+
 def field_name(key: str) -> str:
     return str(FIELD_NAMES.get(key, key))
 
@@ -156,10 +209,18 @@ def show(value: Any, key: str = "") -> str:
         return str(ROLE_NAMES[AdminRole(value)])
     if isinstance(value, list):
         return str(_l("、")).join(show(item) for item in value)  # the separators are the language's too
+    if isinstance(value, str) and ISO_TIME.fullmatch(value):
+        return when(value)
     if isinstance(value, dict):
         return str(_l("；")).join(str(_l("%(field)s：%(value)s", field=field_name(k), value=show(v, k)))
                                  for k, v in value.items())
     return str(value)
+
+
+def when(iso: str) -> str:
+    """A recorded time in the city's calendar (Asia/Shanghai); a time written without a zone is UTC, as stored."""
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return format_datetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC), "yyyy-MM-dd HH:mm:ss")
 
 
 def detail_rows(action: str, details: dict[str, Any] | None) -> list[DetailRow]:

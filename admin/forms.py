@@ -317,7 +317,7 @@ class FactorChangeForm(ConsoleForm):
 
 EVIDENCE_CHOICES = [SelectChoice("none", _l("不需上传照片")), SelectChoice("photo", _l("需上传一张照片")),
                     SelectChoice("photo_and_certificate", _l("需上传现场照片和证明材料照片各一张"))]
-REVIEW_CHOICES = [SelectChoice("beyond_bounds", _l("超出下面的上限时转人工审核（未设上限则直接计入）")),
+REVIEW_CHOICES = [SelectChoice("beyond_bounds", _l("超出上限时转人工审核")),
                   SelectChoice("always", _l("每次都经人工审核后计入"))]
 
 
@@ -327,7 +327,8 @@ class TrustChangeForm(ConsoleForm):
 
     rule = HiddenField(validators=[DataRequired(), Length(max=200)])
     evidence = SelectField(_l("照片"), choices=EVIDENCE_CHOICES, default="none")
-    review = SelectField(_l("人工审核"), choices=REVIEW_CHOICES, default="beyond_bounds")
+    review = SelectField(_l("人工审核"), choices=REVIEW_CHOICES, default="beyond_bounds",
+                         description=_l("上限在下面设置，未设上限的直接计入。都不要求（不需照片、不设上限、不逐条审核）即按上报的数据计入。"))
     count_per_day = IntegerField(_l("每天凭申报至多计入几次（留空：不限）"),
                                  validators=[Optional(), within(1, 1000)])
     version = StringField(_l("新版本号"), validators=VERSION_NAME)

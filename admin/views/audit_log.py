@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask import render_template
 
-from admin.audit_details import action_name, actor_type_name, detail_rows
+from admin.audit_details import action_name, actor_type_name, detail_rows, target_name
 from admin.blueprint import blueprint
 from admin.paging import paginate, url_filters
 from admin.permissions import requires
@@ -29,4 +29,5 @@ def audit_log():
     query, filters = filtered_events()
     listing = paginate(query, size=PAGE_SIZE)
     return render_template("admin/audit/list.html", events=listing.items, listing=listing, filters=filters,
-                           action_name=action_name, actor_type_name=actor_type_name, detail_rows=detail_rows)
+                           action_name=action_name, actor_type_name=actor_type_name, detail_rows=detail_rows,
+                           target_name=target_name)

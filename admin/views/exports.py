@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 
 from admin import choices, downloads
-from admin.audit_details import action_name, actor_type_name
+from admin.audit_details import action_name, actor_type_name, target_kind
 from admin.blueprint import blueprint, record_read
 from admin.downloads import Column
 from admin.permissions import current_admin, requires
@@ -122,7 +122,7 @@ def audit_download(kind: str):
     # the action's code stays beside its name: auditors filter the log by it (``?action=export``)
     rows = [{"id": e.id, "occurred_at": downloads.beijing(e.occurred_at), "actor_type": actor_type_name(e.actor_type),
              "actor_id": e.actor_id, "actor_name": e.actor_name, "action_name": action_name(e.action),
-             "action": e.action, "target_type": e.target_type, "target_id": e.target_id,
+             "action": e.action, "target_type": target_kind(e.target_type), "target_id": e.target_id,
              "details": json.dumps(e.details, ensure_ascii=False), "ip": e.ip}
             for e in db.session.execute(events.limit(100_000)).scalars()]
     columns = [Column(key, str(header), value, width) for key, header, value, width in AUDIT_COLUMNS]

@@ -120,3 +120,30 @@ def test_detail_rows_cover_the_shapes_the_services_write(app):
         assert [(r.field, r.before, r.after) for r in only_context] == [("版本", None, "2026.2"), ("提交人", None, "3")]
         assert [(r.field, r.after) for r in detail_rows("admin.create", {"role": "reviewer"})] == [("角色", "审核")]
         assert detail_rows("admin.login", {}) == []
+
+
+def test_objects_are_named_by_kind_and_recorded_times_read_in_beijing_time(app):
+    client = console(app, AdminRole.AUDITOR)
+    with app.app_context():
+        account = f.resident()
+        audit.record(ACTOR, "account.freeze", account, until="2026-12-06T21:01:54.029654+00:00")
+        commit()
+        target = f"{account.__tablename__}"
+    for language, kind, until in (("zh_CN", "居民", "截止时间"), ("en", "Resident", "Until")):
+        client.get(f"/admin/lang/{language}")
+        page = client.get("/admin/audit?action=account.freeze").get_data(as_text=True)
+        assert f"<td>{kind} " in page and f"<td>{target} " not in page
+        # 21:01 UTC is 05:01 the next morning in Tai'an; the ISO text itself never shows
+        assert (until, "2026-12-07 05:01:54") in value_rows(page) and "T21:01" not in page
+
+
+def test_every_action_the_code_records_has_a_name():
+    from pathlib import Path
+
+    from admin.audit_details import ACTION_NAMES
+    root = Path(__file__).parents[2]
+    recorded = {match for package in ("carbon_platform", "admin", "mobile_api")
+                for path in (root / package).rglob("*.py")
+                for match in re.findall(r"audit\.record\([^\"]*?\"([a-z_]+(?:\.[a-z_]+)+)\"", path.read_text())}
+    assert len(recorded) > 30  # the scan finds the calls (it would pass vacuously otherwise)
+    assert recorded - set(ACTION_NAMES) == set()

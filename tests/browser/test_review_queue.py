@@ -140,3 +140,10 @@ def test_the_review_queue_by_keyboard(page, site, rides, app, lang):
     assert page.url.endswith(f"/admin/review?{FILTERED}")
     assert status_of(app, waiting[0]) == (ActionStatus.REVIEW, "请上传轨迹截图", True)
     assert rows.count() == 10
+    # the marked row wraps its longer description instead of pushing its buttons off the screen
+    marked = page.locator(f"tr[data-action='{waiting[0]}']")
+    assert marked.locator(".tag").count() == 1
+    button = marked.locator("button[data-decision=evidence]").bounding_box()
+    assert button["x"] + button["width"] <= 1366, f"the marked row's last button is off the screen: {button}"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(SCREENSHOTS / "console" / f"review_queue_marked_{lang}.png"))
