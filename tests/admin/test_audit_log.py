@@ -84,12 +84,18 @@ def test_rows_written_before_read_as_text_too(app):
         assert diff_rows(page) == [(field, "森林步道", joined)]
 
 
+def a_resident_frozen(app, **details) -> str:
+    """An account.freeze event on a new resident, with these details; the table its target lives in."""
+    with app.app_context():
+        resident = f.resident()
+        audit.record(ACTOR, "account.freeze", resident, **details)
+        commit()
+        return resident.__tablename__
+
+
 def test_values_that_are_not_changes_show_as_field_and_value(app):
     client = console(app, AdminRole.AUDITOR)
-    with app.app_context():
-        account = f.resident()
-        audit.record(ACTOR, "account.freeze", account, reason="泰山区 疑似刷分")
-        commit()
+    a_resident_frozen(app, reason="泰山区 疑似刷分")
     page = client.get("/admin/audit?action=account.freeze").get_data(as_text=True)
     assert ("原因", "泰山区 疑似刷分") in value_rows(page) and "冻结账户" in page and diff_rows(page) == []
 
@@ -124,11 +130,7 @@ def test_detail_rows_cover_the_shapes_the_services_write(app):
 
 def test_objects_are_named_by_kind_and_recorded_times_read_in_beijing_time(app):
     client = console(app, AdminRole.AUDITOR)
-    with app.app_context():
-        account = f.resident()
-        audit.record(ACTOR, "account.freeze", account, until="2026-12-06T21:01:54.029654+00:00")
-        commit()
-        target = f"{account.__tablename__}"
+    target = a_resident_frozen(app, until="2026-12-06T21:01:54.029654+00:00")
     for language, kind, until in (("zh_CN", "居民", "截止时间"), ("en", "Resident", "Until")):
         client.get(f"/admin/lang/{language}")
         page = client.get("/admin/audit?action=account.freeze").get_data(as_text=True)
