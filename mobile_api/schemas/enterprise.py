@@ -80,7 +80,8 @@ class CorrectionSchema(ActivitySchema):
 
 
 class ReportQuerySchema(Input):
-    year = strict_int(load_default=None)
+    # A query string: "2025" is the only way to say 2025 (a strict integer refused every year given).
+    year = fields.Integer(load_default=None, validate=validate.Range(min=2000, max=2100))
 
 
 class InputsSchema(Output):

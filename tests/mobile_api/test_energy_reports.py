@@ -71,6 +71,10 @@ def test_a_report_is_computed_at_once_with_its_receipt(client, cement):
     assert "2022年电力二氧化碳排放因子" in grid["source"]
     listed = client.get(f"{API}/reports", headers=cement["headers"]).json
     assert [(r["period"], r["version"], r["total_kg"]) for r in listed] == [("2025-03", 1, 58572)]
+    # A year in the query string is text, as every query string is ("2025" was once refused as not an integer).
+    assert client.get(f"{API}/reports?year=2025", headers=cement["headers"]).json == listed
+    assert client.get(f"{API}/reports?year=2024", headers=cement["headers"]).json == []
+    assert_error(client.get(f"{API}/reports?year=soon", headers=cement["headers"]), 422)
 
 
 def test_a_correction_is_a_new_version_and_the_first_stays_as_it_was(client, app, cement):
