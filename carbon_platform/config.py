@@ -74,6 +74,12 @@ class Defaults:
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/api/static/vendor/swagger-ui/"  # our own copy, never a CDN
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Enterprise carbon-account statements are signed with Ed25519 (services.statements): the private key, 32
+    # bytes in base64. Empty outside production: derived from SECRET_KEY. Public keys of retired signing keys
+    # (base64, a JSON list) keep statements signed before a rotation verifiable.
+    STATEMENT_SIGNING_KEY = ""
+    STATEMENT_RETIRED_KEYS: tuple[str, ...] = ()
+    STATEMENT_CHECK_LIMIT = "120 per hour"  # the public check of a statement, per address
 
 
 def instance_path() -> str:
@@ -124,6 +130,10 @@ def check_production(config) -> None:
         )
     if config.get("SMS_SENDER") in ("log", "memory"):
         raise RuntimeError("CARBON_SMS_SENDER must name a real SMS gateway in production.")
+    if not config.get("STATEMENT_SIGNING_KEY"):
+        raise RuntimeError(
+            "CARBON_STATEMENT_SIGNING_KEY must be set in production: the Ed25519 key enterprise statements are "
+            "signed with (python -c \"import base64, os; print(base64.b64encode(os.urandom(32)).decode())\").")
 
 
 def normalise_database_url(url: str) -> str:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import force_locale, format_decimal
 
-from carbon_platform.clock import CITY_TZ
-from carbon_platform.services import open_data
+from carbon_platform.clock import CITY_TZ, as_utc
+from carbon_platform.errors import NotFound
+from carbon_platform.services import open_data, statements
 
 bp = Blueprint("public", __name__)
 
@@ -79,6 +81,38 @@ def _download(body: str, mimetype: str, filename: str) -> Response:
     return Response(body, mimetype=mimetype, headers={
         "Content-Disposition": f"inline; filename={filename}", "Access-Control-Allow-Origin": "*",
         "Cache-Control": "public, max-age=60"})
+
+
+@bp.get("/statements")
+def statement_lookup():
+    """The check page's form: a serial typed in goes to its page."""
+    serial = (request.args.get("serial") or "").strip().upper()
+    return statement_check(serial) if serial else _check_page(None, None)
+
+
+@bp.get("/statements/<serial>")
+def statement_check(serial: str):
+    """Whether an enterprise's statement is genuine and current: what its QR code opens (no login)."""
+    try:
+        statement = statements.by_serial(serial)
+    except NotFound:
+        return _check_page(serial, None, status=404)
+    return _check_page(serial, statement)
+
+
+def _check_page(serial: str | None, statement, *, status: int = 200) -> Response:
+    locale = chosen_locale()
+    context = {}
+    if statement is not None:
+        kg = statement.document["emissions"]["total_kg"]
+        context = {"status": statements.status(statement), "tonnes": format_decimal(Decimal(kg) / 1000, "#,##0.000"),
+                   "issued": as_utc(statement.issued_at).astimezone(CITY_TZ).strftime("%Y-%m-%d %H:%M")}
+    with force_locale(locale):
+        html = render_template("public/statement_check.html", locale=locale, html_lang=LOCALES[locale],
+                               english=locale == "en", serial=serial, statement=statement, **context)
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"  # a correction supersedes a statement at once
+    return response
 
 
 def init_app(app) -> None:

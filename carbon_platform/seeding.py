@@ -50,6 +50,7 @@ from carbon_platform.services import (
     ledger,
     organisations,
     rulebooks,
+    statements,
 )
 from carbon_platform.services.identity import normalise_phone
 from points_rules import parse_yaml
@@ -147,6 +148,10 @@ def load_demo(report: Report | None = None) -> Report:
                 energy_reports.classify(enterprise, code=row["industry_code"],
                                         key_energy_user=row.get("key_energy_user", False), actor=SEED)
             _seed_energy_reports(enterprise, row.get("sites", []), report)
+            for period in row.get("statements", []):
+                statements.issue(enterprise, period_from=period["period_from"], period_to=period["period_to"],
+                                 actor=SEED)
+                report.count("enterprise statements")
     for row in data["merchants"]:
         merchant = db.session.execute(sa.select(Merchant).where(Merchant.name == row["name"])).scalar_one_or_none()
         if merchant is None:

@@ -44,6 +44,7 @@ def init_app(app) -> None:
         merchant,
         partner,
         rewards,
+        statements,
     )
 
     app.json = JSONProvider(app)  # request.get_json() within the same limits as the API's parser
@@ -60,7 +61,7 @@ def init_app(app) -> None:
     )
     for blueprint in (auth.blp, auth.staff_blp, auth.enterprise_blp, me.blp, enterprise.blp, actions.blp,
                       evidence.blp, consent.blp, households.blp, household_partners.blp, merchant.blp, partner.blp,
-                      rewards.blp, rewards.till, catalogue.blp, checkins.blp, checkins.counter):
+                      rewards.blp, rewards.till, catalogue.blp, checkins.blp, checkins.counter, statements.blp):
         api.register_blueprint(blueprint)
         app.extensions["csrf"].exempt(blueprint)  # bearer tokens, never cookies: CSRF cannot apply
     app.extensions["carbon_api"] = api

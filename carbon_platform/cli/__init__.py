@@ -17,9 +17,9 @@ UPGRADE = "run `carbon-platform db upgrade`"
 
 
 def init_app(app) -> None:
-    from carbon_platform.cli import admins, feeds, ledger, rules, seed, serve, vouchers
+    from carbon_platform.cli import admins, enterprise, feeds, ledger, rules, seed, serve, vouchers
 
-    for group in (admins.group, feeds.group, ledger.group, rules.group, seed.group, vouchers.group):
+    for group in (admins.group, enterprise.group, feeds.group, ledger.group, rules.group, seed.group, vouchers.group):
         app.cli.add_command(group)
     app.cli.add_command(serve.serve)
 

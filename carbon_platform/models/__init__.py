@@ -24,7 +24,13 @@ from carbon_platform.models.consent import (
     EventStatus,
     PartnerEvent,
 )
-from carbon_platform.models.energy import EnergyReport, EnergyReportVersion, EnterpriseOutput, EnterpriseSite
+from carbon_platform.models.energy import (
+    EnergyReport,
+    EnergyReportVersion,
+    EnterpriseOutput,
+    EnterpriseSite,
+    EnterpriseStatement,
+)
 from carbon_platform.models.evidence import Evidence
 from carbon_platform.models.households import Household, HouseholdInvitation, HouseholdMembership, MemberRole
 from carbon_platform.models.ledger import (
@@ -45,7 +51,7 @@ from carbon_platform.models.rules import RulebookStatus, RulebookVersion
 
 __all__ = [
     "AdjustmentRequest", "AdjustmentStatus", "Evidence", "EnergyReport", "EnergyReportVersion", "EnterpriseOutput",
-    "EnterpriseSite",
+    "EnterpriseSite", "EnterpriseStatement",
     "Authorisation", "Binding", "BindingCode", "BindingKind", "BindingStatus", "EventKind", "EventStatus",
     "PartnerEvent",
     "COUNTED", "Action", "ActionStatus", "CampaignAward", "CampaignBudget", "CampaignControl", "RulebookStatus",

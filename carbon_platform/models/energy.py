@@ -97,3 +97,27 @@ class EnterpriseOutput(Base):
     output_yuan: Mapped[int] = mapped_column(BigInt)  # whole yuan (declared in ¥10,000 to two decimals)
     submitted_at: Mapped[datetime] = mapped_column()
     note: Mapped[str] = mapped_column(sa.String(500), default="")
+
+
+class EnterpriseStatement(Base):
+    """A carbon-account statement as it was issued (issue #18 item 6): the document the platform signed, its
+    digest and signature, and where it came from. Never updated: a later statement for the same period, or a
+    correction of a report or output value it was made from, supersedes it (``services.statements.status``)."""
+
+    __tablename__ = "enterprise_statements"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    serial: Mapped[str] = mapped_column(sa.String(24), unique=True)  # printed on it; what the check page takes
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    period_from: Mapped[str] = mapped_column(sa.String(7))  # "2025-01"
+    period_to: Mapped[str] = mapped_column(sa.String(7))  # "2025-12", inclusive
+    issued_at: Mapped[datetime] = mapped_column()
+    document: Mapped[dict[str, Any]] = mapped_column(sa.JSON, deferred=True)  # exactly what was signed
+    digest: Mapped[str] = mapped_column(sa.String(64))  # SHA-256 of the canonical document, hex
+    key_id: Mapped[str] = mapped_column(sa.String(16))
+    signature: Mapped[str] = mapped_column(sa.String(88))  # Ed25519 over the canonical document, base64
+    # What it was made from, to tell at once whether a correction came since: {"<report id>": version number},
+    # and the output value's declaration number (a whole-year statement's intensity divides by it).
+    sources: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+    enterprise: Mapped[Enterprise] = relationship()

@@ -371,10 +371,19 @@ def year_figures(enterprise: Enterprise, year: int) -> YearFigures:
     """The enterprise's emissions, intensity, benchmark, carbon-efficiency value and grade for ``year``, and why."""
     if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
         raise InvalidInput("year must be from 2000 to 2100", code="report_period_invalid", field="year")
-    scale = grades()
     if enterprise.industry_code is None:
         raise Conflict("the enterprise has no industry yet: the console sets it", code="industry_required")
     peers = year_totals(year, industry=enterprise.industry_code)
+    before = year_totals(year - 1, enterprise_id=enterprise.id).get(enterprise.id)
+    return figures_from(enterprise, year, peers, before)
+
+
+def figures_from(enterprise: Enterprise, year: int, peers: dict[int, YearTotal],
+                 before: YearTotal | None) -> YearFigures:
+    """``year_figures`` from totals already gathered: ``peers``, the year's totals of the enterprise's industry
+    (``year_totals(year, industry=…)``), and ``before``, its own total of the year before, if any. A batch of
+    statements gathers each industry's totals once instead of once per enterprise."""
+    scale = grades()
     total = peers.get(enterprise.id) or YearTotal(enterprise.id, 0, False, ("(no site)",), None)
     comparable = [(t.kg, t.output_yuan) for t in peers.values() if t.comparable]
     steps, why_not = [], None
@@ -408,7 +417,6 @@ def year_figures(enterprise: Enterprise, year: int) -> YearFigures:
                              f"(exact fractions; printed rounded down) → grade {grade.grade} (at least "
                              f"{float(grade.at_least):g})")
     change = None
-    before = year_totals(year - 1, enterprise_id=enterprise.id).get(enterprise.id)
     if own is not None and before is not None and before.comparable and before.kg:
         previous = grading.intensity(before.kg, before.output_yuan)
         change = f"{float(round((own - previous) / previous * 100, 1)):.1f}"

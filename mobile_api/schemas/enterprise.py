@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from carbon_platform.services.energy_reports import MAX_KWH, MAX_NOTE, MAX_QUANTITY
 from mobile_api.schemas.common import Input, Output, strict_int, text
@@ -175,3 +175,88 @@ class YearSchema(Output):
     change = fields.String(allow_none=True, metadata={
         "description": "intensity against the year before, percent (negative: lower, better)"})
     receipt = fields.Dict()
+
+
+# -- statements (issue #18 item 6) --------------------------------------------------------------------------------
+
+MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="A month written YYYY-MM.")
+
+
+class StatementCreateSchema(Input):
+    """A calendar year (``year``), or any months from ``period_from`` to ``period_to``: one or the other."""
+
+    year = strict_int(load_default=None, validate=validate.Range(min=2000, max=2100), metadata={
+        "description": "A whole calendar year: the statement then carries the intensity and the grade."})
+    period_from = fields.String(load_default=None, validate=MONTH, metadata={"description": "First month, YYYY-MM"})
+    period_to = fields.String(load_default=None, validate=MONTH, metadata={"description": "Last month, YYYY-MM"})
+
+    @validates_schema
+    def _one_kind(self, data, **_kwargs):
+        months = data["period_from"] is not None or data["period_to"] is not None
+        if (data["year"] is None) == (not months) or (months and None in (data["period_from"], data["period_to"])):
+            raise ValidationError("Give either year, or both period_from and period_to.", field_name="year")
+
+
+class StatementStatusSchema(Output):
+    current = fields.Boolean(metadata={"description": "still what the account says"})
+    reason = fields.String(allow_none=True, metadata={
+        "description": "why not: later_statement (a later one covers the period) or corrected (a report or output "
+                       "value it was made from was corrected since)"})
+    superseded_by = fields.String(allow_none=True, metadata={"description": "the later statement's serial"})
+
+
+class StatementSummarySchema(Output):
+    serial = fields.String()
+    period_from = fields.String()
+    period_to = fields.String()
+    issued_at = fields.DateTime()
+    digest = fields.String(metadata={"description": "SHA-256 of the signed document, hex"})
+    total_kg = fields.Integer(attribute="document.emissions.total_kg", metadata=INT64)
+    status = fields.Nested(StatementStatusSchema)
+
+
+class SignatureSchema(Output):
+    algorithm = fields.String()
+    key_id = fields.String()
+    value = fields.String(metadata={"description": "Ed25519 signature, base64"})
+    digest_sha256 = fields.String()
+    signed_bytes = fields.String()
+
+
+class StatementDownloadSchema(Input):
+    """The JSON download as the enterprise received it."""
+
+    statement = fields.Dict(required=True, metadata={"description": "the document as signed"})
+    signature = fields.Dict(required=True)
+
+
+class StatementSchema(Output):
+    statement = fields.Dict(metadata={"description": "the document as signed: every figure and what it was made "
+                                                     "from (report versions with their inputs)"})
+    signature = fields.Nested(SignatureSchema)
+    status = fields.Nested(StatementStatusSchema)
+
+
+class StatementCheckSchema(Output):
+    """What the public check gives: enough to compare a statement in hand, nothing more."""
+
+    genuine = fields.Boolean(metadata={"description": "issued by this platform with exactly this content"})
+    why_not = fields.String(allow_none=True, metadata={
+        "description": "malformed | unknown_key | signature_invalid | not_issued (when not genuine)"})
+    serial = fields.String(allow_none=True)
+    enterprise = fields.String(allow_none=True)
+    uscc = fields.String(allow_none=True)
+    period_from = fields.String(allow_none=True)
+    period_to = fields.String(allow_none=True)
+    issued_at = fields.DateTime(allow_none=True)
+    total_kg = fields.Integer(allow_none=True, metadata=INT64)
+    grade = fields.Integer(allow_none=True)
+    digest = fields.String(allow_none=True)
+    status = fields.Nested(StatementStatusSchema, allow_none=True)
+
+
+class PublicKeySchema(Output):
+    key_id = fields.String()
+    algorithm = fields.String()
+    public_key = fields.String(metadata={"description": "the raw 32-byte Ed25519 public key, base64"})
+    current = fields.Boolean(metadata={"description": "the key new statements are signed with"})

@@ -8,14 +8,15 @@ are ``services.energy_reports`` (the method: ``emissions``; issue #18).
 from __future__ import annotations
 
 import io
+import json
 
-from flask import g, send_file
+from flask import g, send_file, url_for
 from flask_smorest.fields import Upload
 from marshmallow import Schema
 
 from carbon_platform.db import commit
 from carbon_platform.errors import NotFound
-from carbon_platform.services import energy_reports, ledger, report_sheets
+from carbon_platform.services import energy_reports, ledger, report_sheets, statement_files, statements
 from carbon_platform.services.audit import Actor
 from mobile_api.auth import BEARER, enterprise_required
 from mobile_api.blueprint import Blueprint
@@ -31,6 +32,9 @@ from mobile_api.schemas.enterprise import (
     ReportSummarySchema,
     SiteCreateSchema,
     SiteSchema,
+    StatementCreateSchema,
+    StatementSchema,
+    StatementSummarySchema,
     VersionDetailSchema,
     YearSchema,
 )
@@ -206,3 +210,88 @@ def year(year: int):
     """The year's emissions, carbon intensity, the industry's benchmark in Tai'an, the carbon-efficiency value and
     grade (1 best to 5), the change from the year before, and a receipt saying how (or why not)."""
     return energy_reports.year_figures(g.enterprise, year)
+
+
+# -- statements (issue #18 item 6) --------------------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _shown(statement):
+    return Shown(statement, status=statements.status(statement))
+
+
+def check_url(statement) -> str:
+    return url_for("public.statement_check", serial=statement.serial, _external=True)
+
+
+@blp.post("/statements")
+@blp.arguments(StatementCreateSchema)
+@blp.response(201, StatementSchema)
+@blp.doc(security=[BEARER])
+@enterprise_required
+def issue_statement(body):
+    """Issue a signed carbon-account statement for a calendar year (with the intensity and grade) or for any
+    months that are over (at most 36), from the current versions of the reports. It never changes afterwards: a
+    later statement of the period, or a correction of what it was made from, supersedes it."""
+    first, last = (statements.year_period(body["year"]) if body["year"] is not None
+                   else (body["period_from"], body["period_to"]))
+    statement = statements.issue(g.enterprise, period_from=first, period_to=last, actor=actor())
+    commit()
+    return {**statements.download(statement), "status": statements.status(statement)}
+
+
+@blp.get("/statements")
+@blp.response(200, StatementSummarySchema(many=True))
+@blp.doc(security=[BEARER])
+@enterprise_required
+def list_statements():
+    """The enterprise's statements, newest first, each with whether it is still current."""
+    return [_shown(s) for s in statements.of_enterprise(g.enterprise)]
+
+
+@blp.get("/statements/<serial>")
+@blp.response(200, StatementSchema)
+@blp.doc(security=[BEARER])
+@enterprise_required
+def show_statement(serial: str):
+    """A statement as signed (the JSON download: document and signature) and whether it is still current."""
+    statement = statements.own(g.enterprise, serial)
+    return {**statements.download(statement), "status": statements.status(statement)}
+
+
+@blp.get("/statements/<serial>/statement.json")
+@blp.response(200, content_type="application/json")
+@blp.doc(security=[BEARER])
+@enterprise_required
+def statement_json(serial: str):
+    """The statement as a JSON file: the document and its Ed25519 signature, checkable offline with the key of
+    ``/api/v1/statements/keys``, or by posting it to ``/api/v1/statements/verify``."""
+    statement = statements.own(g.enterprise, serial)
+    body = json.dumps(statements.download(statement), ensure_ascii=False, indent=1).encode("utf-8")
+    return _file(body, "application/json", statement, "json")
+
+
+@blp.get("/statements/<serial>/statement.pdf")
+@blp.response(200, content_type="application/pdf")
+@blp.doc(security=[BEARER])
+@enterprise_required
+def statement_pdf(serial: str):
+    """The statement as a PDF (Chinese and English), with its serial, digest and a QR code of its check page."""
+    statement = statements.own(g.enterprise, serial)
+    return _file(statement_files.pdf(statement, check_url(statement)), "application/pdf", statement, "pdf")
+
+
+@blp.get("/statements/<serial>/statement.xlsx")
+@blp.response(200, content_type=XLSX)
+@blp.doc(security=[BEARER])
+@enterprise_required
+def statement_xlsx(serial: str):
+    """The statement as an XLSX workbook: summary, emissions by source, the report versions it was made from."""
+    statement = statements.own(g.enterprise, serial)
+    return _file(statement_files.xlsx(statement, check_url(statement)), XLSX, statement, "xlsx")
+
+
+def _file(body: bytes, mimetype: str, statement, extension: str):
+    name = f"carbon-statement-{statement.period_from}-{statement.period_to}-{statement.serial}.{extension}"
+    return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)

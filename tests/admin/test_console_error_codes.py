@@ -26,8 +26,12 @@ SERVICES = ROOT / "carbon_platform" / "services"
 #: Codes raised only where no console page leads: the resident and merchant apps (/api/v1), partners' feeds, the
 #: merchants' scanning. The console never calls the service functions that raise them.
 ENTERPRISE_REPORTS = "energy reports (energy_reports, report_sheets): the enterprise API, no console page"
+STATEMENTS = "enterprise statements (statements): the enterprise API and the public check, no console page"
 NOT_IN_CONSOLE = {
     "correction_unchanged": ENTERPRISE_REPORTS,
+    "statement_no_reports": STATEMENTS,
+    "statement_not_found": STATEMENTS,
+    "statement_period_invalid": STATEMENTS,
     "green_exceeds_total": ENTERPRISE_REPORTS,
     "industry_required": ENTERPRISE_REPORTS,
     "report_exists": ENTERPRISE_REPORTS,

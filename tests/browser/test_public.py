@@ -56,3 +56,41 @@ def test_the_public_page_at_phone_and_desktop_size_in_both_languages(app, chromi
     finally:
         context.close()
     assert elsewhere == []  # no CDN, no remote font
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_a_statements_check_page_says_genuine_and_current_and_refuses_an_unknown_serial(app, chromium, site, size):
+    from carbon_platform.db import commit
+    from carbon_platform.extensions import db
+    from carbon_platform.models import Enterprise
+    from carbon_platform.services import audit, statements
+    from tests.mobile_api.test_statements import our_works
+
+    enterprise_id, _phone = our_works(app, months=range(1, 4), output=None)
+    with app.app_context():
+        statement = statements.issue(db.session.get(Enterprise, enterprise_id), period_from="2025-01",
+                                     period_to="2025-03", actor=audit.SYSTEM)
+        serial, digest = statement.serial, statement.digest
+        commit()
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **SIZES[size])
+    elsewhere = []
+    context.on("request", lambda r: None if r.url.startswith(site) else elsewhere.append(r.url))
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{site}/statements/{serial}")  # what the PDF's QR code opens
+        assert "真实有效" in page.get_by_role("status").inner_text()
+        assert digest in page.locator("dl.facts").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"statement-{size}-zh.png"), full_page=True)
+        page.get_by_role("link", name="English").click()
+        assert "Genuine" in page.get_by_role("status").inner_text()
+        page.screenshot(path=str(SHOTS / f"statement-{size}-en.png"), full_page=True)
+        page.get_by_label("Statement serial").fill("CS2025-NOTISSUED0000")
+        page.get_by_role("button", name="Check").click()
+        assert "No statement has this serial" in page.get_by_role("status").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    finally:
+        context.close()
+    assert elsewhere == []

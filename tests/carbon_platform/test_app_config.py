@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 import time
 
@@ -33,8 +34,15 @@ def test_production_refuses_the_logging_sms_sender(tmp_path):
         create_app({"ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
 
 
+def test_production_refuses_to_sign_statements_with_a_derived_key(tmp_path):
+    with pytest.raises(RuntimeError, match="CARBON_STATEMENT_SIGNING_KEY"):
+        create_app({"ENV": "production", "SECRET_KEY": "x" * 40, "SMS_SENDER": "carbon_platform.sms:LogSender",
+                    "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
 def test_production_settings_start_with_secure_cookies(tmp_path):
     app = create_app({"ENV": "production", "SECRET_KEY": "x" * 40, "SMS_SENDER": "carbon_platform.sms:LogSender",
+                      "STATEMENT_SIGNING_KEY": base64.b64encode(bytes(range(32))).decode(),
                       "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     dispose(app)

@@ -74,3 +74,41 @@ def test_racing_corrections_number_their_versions_one_after_another(app):
                                          .order_by(EnergyReportVersion.number)).scalars().all()
         assert numbers == list(range(1, WORKERS + 2)), f"repetition {repetition}: {numbers}"
         assert sorted(outcomes.ok) == list(range(2, WORKERS + 2))
+
+
+def test_statements_issued_while_a_report_is_corrected_are_current_only_if_made_from_the_current_versions(app):
+    """Workers 0, 2, 4 issue a statement of March while 1, 3, 5 correct March's report: whatever the order, a
+    statement that the check calls current was made from the version that is current, and of the statements of
+    the period at most one is current (the last)."""
+    from carbon_platform.models import EnterpriseStatement
+    from carbon_platform.services import statements
+
+    for repetition in range(REPETITIONS):
+        enterprise_id, site_id = a_site(app)
+        with app.app_context():
+            report_id = submit(enterprise_id, site_id, 3)
+            commit()
+
+        def work(i: int, enterprise_id=enterprise_id, report_id=report_id):
+            enterprise = db.session.get(Enterprise, enterprise_id)
+            if i % 2 == 0:
+                return statements.issue(enterprise, period_from="2025-03", period_to="2025-03",
+                                        actor=audit.SYSTEM).serial
+            changed = energy_reports.Inputs(electricity_kwh=2000 + i, fuels={"diesel": Decimal("1")})
+            report = db.session.get(EnergyReport, report_id)
+            return energy_reports.correct(enterprise, report, inputs=changed, note=f"更正 {i}",
+                                          actor=audit.SYSTEM).current.number
+
+        outcomes = run_concurrently(app, work, WORKERS)
+        assert not outcomes.errors and not outcomes.refused, f"repetition {repetition}: {outcomes.errors[:3]}"
+        with app.app_context():
+            latest = db.session.execute(sa.select(sa.func.max(EnergyReportVersion.number))
+                                        .where(EnergyReportVersion.report_id == report_id)).scalar_one()
+            issued = db.session.execute(sa.select(EnterpriseStatement).where(
+                EnterpriseStatement.enterprise_id == enterprise_id).order_by(EnterpriseStatement.id)).scalars().all()
+            current = [s for s in issued if statements.status(s).current]
+            assert len(issued) == WORKERS // 2 and len(current) <= 1, f"repetition {repetition}"
+            for statement in issued:
+                made_from = statement.sources["reports"][str(report_id)]
+                assert statement.document["sources"][0]["version"] == made_from
+                assert statements.status(statement).current == (made_from == latest and statement is issued[-1])

@@ -112,6 +112,13 @@ def console_password_change(client, app):
     return until_throttled(lambda: client.post("/admin/profile/password", data=guess), 3)
 
 
+def statement_check(send):
+    def case(client, app):
+        app.config["STATEMENT_CHECK_LIMIT"] = "1 per hour"
+        return until_throttled(lambda: send(client), 3)
+    return case
+
+
 CASES = {
     "auth.send_code": codes("/api/v1/auth"),
     "auth.log_in": tokens("/api/v1/auth"),
@@ -131,6 +138,9 @@ CASES = {
     "partner.propose_binding": partner("bindings", {"code": "WRONGCOD", "kind": "transit_card", "identifier": "8801"}),
     "partner.confirm_binding": partner("binding-confirmations",
                                        {"code": "WRONGCOD", "kind": "transit_card", "identifier": "8801"}),
+    "statements.check": statement_check(lambda client: client.get("/api/v1/statements/CS2025-NOSUCHSERIAL00")),
+    "statements.verify": statement_check(lambda client: client.post("/api/v1/statements/verify", json={
+        "statement": {}, "signature": {}})),
     "admin.login": console_login,
     "admin.change_password": console_password_change,
 }
