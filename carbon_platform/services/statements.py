@@ -18,18 +18,14 @@ calendar year also from its declared output value, its intensity, the industry's
 The benchmark and grade are as on the day of issue (other accounts' later reports move the benchmark, not the
 statement). Reduction projects are not built yet, so a statement lists none and says so.
 
-Signing key: ``STATEMENT_SIGNING_KEY`` (the 32-byte Ed25519 private key, base64). Unset outside production, it is
-derived from ``SECRET_KEY`` (HKDF-SHA256), so a development or test instance signs without set-up; production
-refuses to start without one. ``STATEMENT_RETIRED_KEYS`` (public keys, base64) keep statements signed before a
-key rotation verifiable.
+The keys and the canonical form are ``statement_signing``; the period a statement covers is
+``statement_periods``.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import re
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -39,15 +35,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import selectinload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
-from carbon_platform.clock import city_day, utcnow
-from carbon_platform.errors import Conflict, InvalidInput, NotFound
+from carbon_platform.clock import utcnow
+from carbon_platform.errors import Conflict, NotFound
 from carbon_platform.extensions import db
 from carbon_platform.models import (
     EnergyReport,
@@ -58,130 +51,14 @@ from carbon_platform.models import (
     EnterpriseStatement,
 )
 from carbon_platform.services import audit, energy_reports
+from carbon_platform.services import statement_signing as signing
+from carbon_platform.services.statement_periods import Period, period, stored_period, year_period
 
 FORMAT = "taian-carbon-account-statement/1"
 ISSUER = "碳惠泰安 (Tai'an carbon-inclusion platform)"
-MAX_MONTHS = 36
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-# -- keys and signatures -----------------------------------------------------------------------------------------
-
-
-def _key_id(public: Ed25519PublicKey) -> str:
-    return hashlib.sha256(_raw(public)).hexdigest()[:16]
-
-
-def _raw(public: Ed25519PublicKey) -> bytes:
-    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def signing_key() -> Ed25519PrivateKey:
-    """The configured private key, or (outside production) one derived from the secret key."""
-    configured = current_app.config.get("STATEMENT_SIGNING_KEY") or ""
-    if configured:
-        try:
-            seed = base64.b64decode(configured, validate=True)
-            return Ed25519PrivateKey.from_private_bytes(seed)
-        except ValueError:
-            raise RuntimeError("CARBON_STATEMENT_SIGNING_KEY must be 32 bytes of Ed25519 private key, base64") from None
-    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"carbon-platform statement signing key").derive(current_app.config["SECRET_KEY"].encode())
-    return Ed25519PrivateKey.from_private_bytes(seed)
-
-
-def public_keys() -> dict[str, Ed25519PublicKey]:
-    """Every key a genuine statement may be signed with, by id: the signing key's, then the retired ones."""
-    current = signing_key().public_key()
-    keys = {_key_id(current): current}
-    for text in current_app.config.get("STATEMENT_RETIRED_KEYS") or ():
-        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
-        keys.setdefault(_key_id(key), key)
-    return keys
-
-
-def published_keys() -> list[dict[str, str]]:
-    """The public keys as the check page and API publish them (base64 of the raw 32 bytes)."""
-    return [{"key_id": key_id, "algorithm": "Ed25519", "public_key": base64.b64encode(_raw(key)).decode(),
-             "current": index == 0} for index, (key_id, key) in enumerate(public_keys().items())]
-
-
-def canonical(document: dict[str, Any]) -> bytes:
-    """The bytes that are hashed and signed: sorted keys, no insignificant space, UTF-8."""
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-# -- periods -----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Period:
-    first: tuple[int, int]  # (year, month)
-    last: tuple[int, int]
-
-    @property
-    def text(self) -> tuple[str, str]:
-        return f"{self.first[0]}-{self.first[1]:02d}", f"{self.last[0]}-{self.last[1]:02d}"
-
-    @property
-    def whole_year(self) -> int | None:
-        """The calendar year the period is, if it is exactly one."""
-        year = self.first[0]
-        return year if self.first == (year, 1) and self.last == (year, 12) else None
-
-    def months(self) -> list[tuple[int, int]]:
-        year, month = self.first
-        out = []
-        while (year, month) <= self.last:
-            out.append((year, month))
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        return out
-
-    def whole_years(self) -> set[int]:
-        """The calendar years the period covers entirely (their yearly reports belong to it)."""
-        months = set(self.months())
-        return {year for year in range(self.first[0], self.last[0] + 1)
-                if all((year, m) in months for m in range(1, 13))}
-
-
-def period(first: str, last: str, *, now: datetime | None = None) -> Period:
-    """``first`` to ``last`` ("2025-01" to "2025-06", inclusive), months that are over in Beijing time."""
-    parsed = []
-    for name, text in (("period_from", first), ("period_to", last)):
-        match = PERIOD.match(text) if isinstance(text, str) else None
-        if match is None or int(match[1]) < 2000:
-            raise InvalidInput(f"{name} is a month written YYYY-MM, from 2000", code="statement_period_invalid",
-                               field=name)
-        parsed.append((int(match[1]), int(match[2])))
-    result = Period(parsed[0], parsed[1])
-    if result.first > result.last:
-        raise InvalidInput("the period ends before it starts", code="statement_period_invalid", field="period_to")
-    today = city_day(now or utcnow())
-    if result.last >= (today.year, today.month):
-        raise InvalidInput("a statement covers months that are over", code="report_period_not_over",
-                           field="period_to")
-    if len(result.months()) > MAX_MONTHS:
-        raise InvalidInput(f"a statement covers at most {MAX_MONTHS} months", code="statement_period_invalid",
-                           field="period_to")
-    return result
-
-
-def stored_period(statement: EnterpriseStatement) -> Period:
-    first, last = statement.period_from.split("-"), statement.period_to.split("-")
-    return Period((int(first[0]), int(first[1])), (int(last[0]), int(last[1])))
-
-
-def year_period(year: int) -> tuple[str, str]:
-    return f"{year}-01", f"{year}-12"
 
 
 # -- what a statement is made from --------------------------------------------------------------------------------
-
-
-def _in_period(report: EnergyReport, p: Period) -> bool:
-    if report.month is None:
-        return report.year in p.whole_years()
-    return p.first <= (report.year, report.month) <= p.last
 
 
 def _reports(enterprise_ids: Iterable[int], p: Period) -> dict[int, list[EnergyReport]]:
@@ -203,7 +80,7 @@ def _reports(enterprise_ids: Iterable[int], p: Period) -> dict[int, list[EnergyR
             set_committed_value(report, "versions", by_report.get(report.id, []))
     out: dict[int, list[EnergyReport]] = {i: [] for i in ids}
     for report in reports:
-        if _in_period(report, p):
+        if p.contains(report.year, report.month):
             out[report.site.enterprise_id].append(report)
     return out
 
@@ -345,7 +222,7 @@ def _make(enterprise: Enterprise, p: Period, sites: list[EnterpriseSite], report
     """A statement's row: the document, its digest and signature, and what it was made from."""
     serial = _serial(p.last[0])
     document = _document(enterprise, p, serial, now, sites, reports, figures, output_number)
-    body = canonical(document)
+    body = signing.canonical(document)
     return {"serial": serial, "enterprise_id": enterprise.id, "period_from": p.text[0], "period_to": p.text[1],
             "issued_at": now, "document": document, "digest": hashlib.sha256(body).hexdigest(), "key_id": key_id,
             "signature": base64.b64encode(key.sign(body)).decode(), "sources": _sources(reports, output_number)}
@@ -366,9 +243,9 @@ def issue(enterprise: Enterprise, *, period_from: str, period_to: str, actor: au
         raise Conflict("the enterprise has no report in this period", code="statement_no_reports")
     figures = energy_reports.year_figures(enterprise, p.whole_year) if p.whole_year else None
     output_number = _output_number(enterprise.id, p.whole_year) if p.whole_year else None
-    key = signing_key()
+    key = signing.signing_key()
     statement = EnterpriseStatement(**_make(enterprise, p, sites, reports, figures, output_number, key,
-                                            _key_id(key.public_key()), now))
+                                            signing.key_id(key.public_key()), now))
     db.session.add(statement)
     db.session.flush()
     audit.record(actor, "enterprise.statement.issue", statement, serial=statement.serial,
@@ -393,8 +270,8 @@ def year_batches(year: int, *, actor: audit.Actor, size: int = 200) -> tuple[int
         .order_by(Enterprise.industry_code, Enterprise.id)).all()
 
     def batches() -> Iterator[tuple[int, list[str]]]:
-        key = signing_key()
-        key_id = _key_id(key.public_key())
+        key = signing.signing_key()
+        signer = signing.key_id(key.public_key())
         now = utcnow()
         first, last = p.text
         issued_before = {row.enterprise_id: row for row in db.session.execute(
@@ -424,7 +301,7 @@ def year_batches(year: int, *, actor: audit.Actor, size: int = 200) -> tuple[int
                     before[code] = energy_reports.year_totals(year - 1, industry=code)
                 figures = energy_reports.figures_from(enterprises[eid], year, peers[code], before[code].get(eid))
                 issued.append(_make(enterprises[eid], p, sites[eid], reports[eid], figures, outputs.get(eid), key,
-                                    key_id, now))
+                                    signer, now))
             if issued:  # one multi-row insert: nothing needs the new rows' ids back
                 db.session.execute(sa.insert(EnterpriseStatement), issued)
             total += len(issued)
@@ -486,7 +363,7 @@ def status(statement: EnterpriseStatement) -> Status:
             .join(latest, latest.c.report_id == EnergyReport.id).join(EnergyReport.site)
             .where(EnterpriseSite.enterprise_id == statement.enterprise_id,
                    EnergyReport.year.between(p.first[0], p.last[0]))):
-        if (month is None and year in p.whole_years()) or (month is not None and p.first <= (year, month) <= p.last):
+        if p.contains(year, month):
             now_sources[str(report_id)] = number
     output = _output_number(statement.enterprise_id, p.whole_year) if p.whole_year else None
     corrected = now_sources != statement.sources["reports"] or output != statement.sources["output"]
@@ -507,12 +384,12 @@ def verify(download: Any) -> Verification:
     """Check a statement's JSON download: signed by a platform key, and issued by this platform exactly so."""
     try:
         document, signature = download["statement"], download["signature"]
-        body = canonical(document)
+        body = signing.canonical(document)
         key_id, value = signature["key_id"], base64.b64decode(signature["value"], validate=True)
         serial = document["serial"]
     except (KeyError, TypeError, ValueError):
         return Verification(False, "malformed", None, None)
-    key = public_keys().get(key_id) if isinstance(key_id, str) else None
+    key = signing.public_keys().get(key_id) if isinstance(key_id, str) else None
     if key is None:
         return Verification(False, "unknown_key", None, None)
     try:

@@ -16,7 +16,14 @@ from marshmallow import Schema
 
 from carbon_platform.db import commit
 from carbon_platform.errors import NotFound
-from carbon_platform.services import energy_reports, ledger, report_sheets, statement_files, statements
+from carbon_platform.services import (
+    energy_reports,
+    ledger,
+    report_sheets,
+    statement_files,
+    statement_periods,
+    statements,
+)
 from carbon_platform.services.audit import Actor
 from mobile_api.auth import BEARER, enterprise_required
 from mobile_api.blueprint import Blueprint
@@ -234,7 +241,7 @@ def issue_statement(body):
     """Issue a signed carbon-account statement for a calendar year (with the intensity and grade) or for any
     months that are over (at most 36), from the current versions of the reports. It never changes afterwards: a
     later statement of the period, or a correction of what it was made from, supersedes it."""
-    first, last = (statements.year_period(body["year"]) if body["year"] is not None
+    first, last = (statement_periods.year_period(body["year"]) if body["year"] is not None
                    else (body["period_from"], body["period_to"]))
     statement = statements.issue(g.enterprise, period_from=first, period_to=last, actor=actor())
     commit()

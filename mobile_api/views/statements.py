@@ -12,7 +12,7 @@ from flask import current_app, request
 from marshmallow import RAISE
 
 from carbon_platform.extensions import limiter
-from carbon_platform.services import statements
+from carbon_platform.services import statement_signing, statements
 from mobile_api.blueprint import Blueprint
 from mobile_api.schemas.common import NoBody as NoQuery
 from mobile_api.schemas.enterprise import PublicKeySchema, StatementCheckSchema, StatementDownloadSchema
@@ -43,7 +43,7 @@ def checked(verification: statements.Verification) -> dict:
 @blp.doc(security=[])
 def keys(_query):
     """The Ed25519 public keys statements are signed with: the current one first, then retired ones."""
-    return statements.published_keys()
+    return statement_signing.published_keys()
 
 
 @blp.get("/<serial>")

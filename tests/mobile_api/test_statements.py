@@ -22,7 +22,7 @@ from carbon_platform import seeding
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
 from carbon_platform.models import AuditEvent, Enterprise, EnterpriseStatement
-from carbon_platform.services import audit, energy_reports, statements
+from carbon_platform.services import audit, energy_reports, statement_signing, statements
 from emissions.calculate import Activity, compute
 from tests import factories as f
 from tests.mobile_api.helpers import assert_error, bearer, tokens
@@ -201,9 +201,9 @@ def test_verify_takes_the_json_download_and_refuses_a_changed_or_unsigned_one(cl
     with app.app_context():
         forged = copy.deepcopy(document["statement"])
         forged["serial"] = "CS2025-AAAAAAAAAAAAAA"
-        key = statements.signing_key()
+        key = statement_signing.signing_key()
         signature = {**document["signature"],
-                     "value": base64.b64encode(key.sign(statements.canonical(forged))).decode()}
+                     "value": base64.b64encode(key.sign(statement_signing.canonical(forged))).decode()}
     assert client.post(f"{CHECK}/verify", json={"statement": forged, "signature": signature}).json[
         "why_not"] == "not_issued"
 
@@ -296,7 +296,7 @@ def test_the_cli_issues_every_reporting_enterprise_a_year_statement_once(app, pe
         # The batch's figures are the single statement's: the same benchmark and grade from the same totals.
         assert (ours.document["year"]["benchmark"], ours.document["year"]["grade"]) == ("835.406", 3)
         statement = ours
-        assert statement.digest == hashlib.sha256(statements.canonical(statement.document)).hexdigest()
+        assert statement.digest == hashlib.sha256(statement_signing.canonical(statement.document)).hexdigest()
     again = runner.invoke(args=["enterprise", "statements", "--year", "2025"])
     assert again.exit_code == 0 and "statements issued: 0 of 5" in again.output
     with app.app_context():
