@@ -28,6 +28,7 @@ def init_app(app, babel) -> None:
         adjustments,
         administrators,
         audit_log,
+        banks,
         campaigns,
         dashboard,
         exports,

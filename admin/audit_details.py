@@ -44,6 +44,10 @@ ACTION_NAMES = {
     "enterprise.output.declare": _l("申报产值"),
     "enterprise.statement.issue": _l("签发企业碳账户对账单"),
     "enterprise.statement.batch": _l("批量签发年度对账单"),
+    "institution.register": _l("登记金融机构"),
+    "bank.grant": _l("企业向银行授权"),
+    "bank.revoke": _l("企业撤销银行授权"),
+    "bank.view": _l("银行查看企业"),
     "export.download": _l("下载导出文件"),
     "merchant.register": _l("登记商户"),
     "merchant.checkin_scenarios": _l("修改商户打卡场景"),
@@ -71,7 +75,11 @@ ACTION_NAMES = {
 }
 
 ACTOR_TYPES = {"admin": lazy_pgettext("one", "管理员"), "system": _l("系统"), "cli": _l("命令行"),
-               "resident": lazy_pgettext("one", "居民"), "merchant_staff": lazy_pgettext("one", "商户店员")}
+               "resident": lazy_pgettext("one", "居民"), "merchant_staff": lazy_pgettext("one", "商户店员"),
+               "enterprise": lazy_pgettext("one", "企业")}
+#: What a bank's staff opened (``bank.view``; services.bank_access.VIEWS).
+BANK_VIEWS = {"enterprise": _l("企业页面（碳效等级与对账单）"), "statement_pdf": _l("下载对账单 PDF"),
+              "statement_json": _l("下载对账单 JSON")}
 
 FIELD_NAMES = {
     "account_id": lazy_pgettext("one", "账户"),
@@ -136,6 +144,11 @@ FIELD_NAMES = {
     "statements": _l("对账单数"),
     "year": _l("年份"),
     "output_yuan": _l("产值（元）"),
+    "institution": lazy_pgettext("one", "金融机构"),
+    "institution_id": _l("金融机构编号"),
+    "grant": _l("授权编号"),
+    "replaces": _l("取代的授权"),
+    "view": _l("查看内容"),
 }
 
 #: What an event was done to, by the table its object lives in (a singular noun, so ``pgettext("one", …)``).
@@ -152,6 +165,7 @@ TARGET_NAMES = {
     "enterprise_sites": lazy_pgettext("one", "厂区"),
     "enterprise_statements": lazy_pgettext("one", "对账单"),
     "enterprises": lazy_pgettext("one", "企业"),
+    "financial_institutions": lazy_pgettext("one", "金融机构"),
     "households": lazy_pgettext("one", "家庭"),
     "merchant_staff": lazy_pgettext("one", "商户店员"),
     "merchants": lazy_pgettext("one", "商户"),
@@ -212,6 +226,8 @@ def show(value: Any, key: str = "") -> str:
         return str(_l("是") if value else _l("否"))
     if key == "role" and value in {r.value for r in AdminRole}:
         return str(ROLE_NAMES[AdminRole(value)])
+    if key == "view" and value in BANK_VIEWS:
+        return str(BANK_VIEWS[value])
     if isinstance(value, list):
         return str(_l("、")).join(show(item) for item in value)  # the separators are the language's too
     if isinstance(value, str) and ISO_TIME.fullmatch(value):

@@ -5,8 +5,8 @@ registers it, as ``mobile_api`` does with its blueprints, so nothing here import
 
 A request to the console commits once, here, and nowhere else: a request that may write (POST and the other
 unsafe methods) commits when its view answered with success (below 400) and rolls back otherwise. A GET reads;
-the one thing a GET records is who downloaded a file (``record_read``), and then it commits that too. Services
-never commit (house style); views never call ``commit()`` either.
+the one thing a GET records is who downloaded a file or what a bank was shown (``record_read``), and then it
+commits that too. Services never commit (house style); views never call ``commit()`` either.
 
 A service refuses by raising a ``DomainError``. A view names the page that shows the refusal (``on_refusal``):
 the changes so far are rolled back, the error's message is flashed in the console's language, and the page is
@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, flash, g, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -28,7 +28,7 @@ from admin.forms import PARTNER_KIND_NAMES, ROLE_NAMES
 from admin.labels import channel_name, label, programme_number, reason_name, scenario_name
 from admin.messages import message_for
 from admin.paging import BadFilter
-from admin.permissions import can, current_admin
+from admin.permissions import can, current_admin, home_url
 from carbon_platform.db import SAFE_METHODS, commit
 from carbon_platform.errors import DomainError
 from carbon_platform.extensions import db
@@ -41,7 +41,8 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="t
 
 
 def record_read() -> None:
-    """This GET wrote an audit record of what was read (an export): commit it with the response."""
+    """This GET wrote an audit record of what was read (an export, a bank's view of an enterprise): commit it with
+    the response."""
     g.admin_read_recorded = True
 
 
@@ -110,6 +111,7 @@ def inject_admin():
     return {
         "current_admin": current_admin(),
         "can": lambda permission: can(current_admin(), permission),
+        "home_url": lambda: home_url(current_admin()),
         "locale": str(get_locale()),
         "role_name": lambda role: ROLE_NAMES[role],
         "partner_kind_name": lambda kind: PARTNER_KIND_NAMES[kind],
@@ -136,7 +138,7 @@ def back() -> str:
     referrer = request.referrer or ""
     if referrer.startswith(request.host_url + "admin/") and referrer != request.url:
         return referrer
-    return url_for("admin.dashboard")
+    return home_url(current_admin())
 
 
 @blueprint.errorhandler(DomainError)

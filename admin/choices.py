@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from carbon_platform.clock import utcnow
 from carbon_platform.extensions import db
-from carbon_platform.models import District
+from carbon_platform.models import District, FinancialInstitution
 from carbon_platform.services import rulebooks
 from points_rules import Rulebook
 
@@ -44,6 +44,12 @@ def districts() -> list[tuple[str, str]]:
     en = english()
     rows = db.session.execute(sa.select(District).order_by(District.sort_order, District.code)).scalars()
     return [(d.code, d.name_en if en else d.name_zh) for d in rows]
+
+
+def institutions() -> list[tuple[str, str]]:
+    """The institution a new administrator belongs to: none (the city's staff), or a financial institution."""
+    rows = db.session.execute(sa.select(FinancialInstitution).order_by(FinancialInstitution.name)).scalars()
+    return [("", str(_l("无（市级工作人员）")))] + [(str(i.id), i.name) for i in rows]
 
 
 def account_types() -> list[tuple[str, str]]:

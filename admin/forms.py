@@ -97,6 +97,7 @@ ROLE_NAMES = {
     AdminRole.REVIEWER: _l("审核"),
     AdminRole.MERCHANT_MANAGER: _l("商户经理"),
     AdminRole.AUDITOR: _l("审计（只读）"),
+    AdminRole.BANK: _l("银行（金融机构员工）"),
 }
 
 
@@ -123,7 +124,19 @@ class AdminCreateForm(ConsoleForm):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("显示名称"), validators=[DataRequired(), Length(max=64)])
     role = SelectField(_l("角色"), choices=[SelectChoice(r.value, ROLE_NAMES[r]) for r in AdminRole])
+    # filled from the financial institutions (admin.choices); bank staff need one, nobody else may have one
+    institution = SelectField(_l("所属金融机构（仅银行角色）"), choices=[], validate_choice=False)
     password = PasswordField(_l("初始密码"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)])
+
+    def validate_institution(self, field) -> None:
+        # Left out (a client that sends no such field) is none; anything else must be one of the list.
+        if field.data and field.data not in {key for key, _name in field.choices}:
+            raise StopValidation(_l("请从列表中选择金融机构"))
+
+
+class InstitutionForm(ConsoleForm):
+    name = StringField(_l("机构名称"), validators=[DataRequired(), Length(max=128)])
+    uscc = StringField(_l("统一社会信用代码"), validators=[DataRequired(), Length(min=18, max=18)])
 
 
 class PasswordChangeForm(ConsoleForm):

@@ -34,6 +34,12 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "bulk_too_large": lambda d: _("超过 %(n)s 积分的行为需要逐条审批：%(ids)s",
                                   n=d.get("max_points"), ids=", ".join(map(str, d.get("action_ids", [])))),
     "not_found": lambda d: _("没有找到。"),
+    "enterprise_not_found": lambda d: _("没有找到这家企业：它没有向本机构授权，或授权已撤销、已到期。"),
+    "statement_not_found": lambda d: _("没有找到这份对账单：它所属的企业没有向本机构授权，或授权已撤销、已到期。"),
+    "institution_exists": lambda d: _("这个统一社会信用代码的金融机构已经登记过。"),
+    "institution_not_found": lambda d: _("没有这个金融机构，请从列表中选择。"),
+    "institution_required": lambda d: _("银行角色的账号必须选择所属金融机构。"),
+    "institution_not_allowed": lambda d: _("只有银行角色的账号属于金融机构；其他角色请选择“无”。"),
     "secret_already_rotated": lambda d: _(
         "密钥已经轮换过（例如刷新了显示新密钥的页面），这次没有再轮换。上次显示的新密钥有效；"
         "如果没有记下，请再轮换一次。"),

@@ -11,9 +11,12 @@ from carbon_platform.extensions import db
 from carbon_platform.models import Administrator, AdminRole
 
 R = AdminRole
-#: permission → roles holding it. The auditor holds every ".view", and changes only its own password.
+#: Roles of the city's own staff: every role but the bank's, whose staff see only what enterprises let them.
+CITY = frozenset(R) - {R.BANK}
+#: permission → roles holding it. The auditor holds every ".view" of the city's data, and changes only its own
+#: password. Bank staff hold "bank.enterprises" (and their own password) alone.
 PERMISSIONS: dict[str, frozenset[AdminRole]] = {
-    "dashboard.view": frozenset(R),
+    "dashboard.view": CITY,
     "profile.manage": frozenset(R),  # one's own password
     "audit.view": frozenset({R.SUPER_ADMIN, R.AUDITOR}),
     "admins.view": frozenset({R.SUPER_ADMIN, R.AUDITOR}),
@@ -38,11 +41,22 @@ PERMISSIONS: dict[str, frozenset[AdminRole]] = {
     "people.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.REVIEWER, R.AUDITOR}),
     "people.manage": frozenset({R.SUPER_ADMIN, R.OPERATOR}),  # freeze and unfreeze accounts
     "exports.view": frozenset({R.SUPER_ADMIN, R.OPERATOR, R.AUDITOR}),
+    "institutions.view": frozenset({R.SUPER_ADMIN, R.AUDITOR}),
+    "institutions.manage": frozenset({R.SUPER_ADMIN}),  # register financial institutions (staff: admins.manage)
+    # the enterprises that granted the bank's institution access, their statements and grades (services.bank_access)
+    "bank.enterprises": frozenset({R.BANK}),
 }
 
 
 def can(admin: Administrator | None, permission: str) -> bool:
     return admin is not None and admin.role in PERMISSIONS[permission]
+
+
+def home_url(admin: Administrator | None) -> str:
+    """Where an administrator's console starts: bank staff at their enterprises, everyone else at the dashboard."""
+    if admin is not None and admin.role == R.BANK:
+        return url_for("admin.bank_enterprises")
+    return url_for("admin.dashboard")
 
 
 def start_session(admin: Administrator, generation: int) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 
-from carbon_platform.clock import CITY_TZ, utcnow
+from carbon_platform.clock import CITY_TZ, city_day, utcnow
 from carbon_platform.extensions import db
 from carbon_platform.models import (
     Action,
@@ -28,6 +28,7 @@ from carbon_platform.models import (
     DistrictKind,
     Enterprise,
     EventStatus,
+    FinancialInstitution,
     Household,
     Journal,
     Merchant,
@@ -44,6 +45,7 @@ from carbon_platform.services import (
     accounts,
     admins,
     audit,
+    bank_access,
     checkins,
     energy_reports,
     households,
@@ -121,6 +123,7 @@ def load_demo(report: Report | None = None) -> Report:
             admins.create_admin(username=row["username"], password=row["password"], role=AdminRole(row["role"]),
                                 display_name=row["display_name"], actor=SEED)
             report.count("administrators")
+    banks = _load_demo_banks(data, report)
     residents = {}
     for row in data["residents"]:
         resident = accounts.find_resident_by_phone(row["phone"])
@@ -152,6 +155,10 @@ def load_demo(report: Report | None = None) -> Report:
                 statements.issue(enterprise, period_from=period["period_from"], period_to=period["period_to"],
                                  actor=SEED)
                 report.count("enterprise statements")
+            for grant in row.get("bank_grants", []):
+                bank_access.grant(enterprise, institution_id=banks[grant["institution"]].id,
+                                  until=city_day(utcnow()) + timedelta(days=grant["days"]), actor=SEED)
+                report.count("bank grants")
     for row in data["merchants"]:
         merchant = db.session.execute(sa.select(Merchant).where(Merchant.name == row["name"])).scalar_one_or_none()
         if merchant is None:
@@ -177,6 +184,24 @@ def load_demo(report: Report | None = None) -> Report:
     _load_demo_meters(data, report)
     db.session.flush()
     return report
+
+
+def _load_demo_banks(data: dict[str, Any], report: Report) -> dict[str, FinancialInstitution]:
+    """The demo's financial institutions by name, with their staff (administrators with the bank role)."""
+    banks = {}
+    for row in data["financial_institutions"]:
+        bank = db.session.execute(sa.select(FinancialInstitution).where(
+            FinancialInstitution.uscc == row["uscc"])).scalar_one_or_none()
+        if bank is None:
+            bank = bank_access.register_institution(name=row["name"], uscc=row["uscc"], actor=SEED)
+            report.count("financial institutions")
+        for staff in row["staff"]:
+            if not _exists(Administrator.username == staff["username"]):
+                admins.create_admin(username=staff["username"], password=staff["password"], role=AdminRole.BANK,
+                                    display_name=staff["display_name"], institution_id=bank.id, actor=SEED)
+                report.count("administrators")
+        banks[row["name"]] = bank
+    return banks
 
 
 def _seed_energy_reports(enterprise: Enterprise, sites: list[dict[str, Any]], report: Report) -> None:

@@ -33,6 +33,7 @@ def init_app(app) -> None:
     from mobile_api.views import (
         actions,
         auth,
+        bank_grants,
         catalogue,
         checkins,
         consent,
@@ -61,7 +62,8 @@ def init_app(app) -> None:
     )
     for blueprint in (auth.blp, auth.staff_blp, auth.enterprise_blp, me.blp, enterprise.blp, actions.blp,
                       evidence.blp, consent.blp, households.blp, household_partners.blp, merchant.blp, partner.blp,
-                      rewards.blp, rewards.till, catalogue.blp, checkins.blp, checkins.counter, statements.blp):
+                      rewards.blp, rewards.till, catalogue.blp, checkins.blp, checkins.counter, statements.blp,
+                      bank_grants.blp):
         api.register_blueprint(blueprint)
         app.extensions["csrf"].exempt(blueprint)  # bearer tokens, never cookies: CSRF cannot apply
     app.extensions["carbon_api"] = api

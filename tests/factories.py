@@ -9,7 +9,7 @@ from carbon_platform import seeding
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.models import AdminRole, StaffRole
-from carbon_platform.services import accounts, admins, audit, consent, ledger, organisations
+from carbon_platform.services import accounts, admins, audit, bank_access, consent, ledger, organisations
 from carbon_platform.services.identity import uscc_check_character
 
 _phones = itertools.count(1)
@@ -49,9 +49,20 @@ def enterprise(**over):
     return accounts.register_enterprise(**{**fields, **over})
 
 
-def admin(role: AdminRole = AdminRole.SUPER_ADMIN, username: str | None = None, password: str = PASSWORD):
+def admin(role: AdminRole = AdminRole.SUPER_ADMIN, username: str | None = None, password: str = PASSWORD,
+          institution=None):
+    """An administrator; bank staff belong to ``institution`` (a new one unless given)."""
+    if role == AdminRole.BANK and institution is None:
+        institution = bank()
     return admins.create_admin(username=username or f"{role.value}{next(_keys)}", password=password, role=role,
-                               actor=TEST_ACTOR)
+                               actor=TEST_ACTOR, institution_id=institution.id if institution else None)
+
+
+def bank(**over):
+    """A financial institution with a valid 统一社会信用代码 (a fresh one per call unless given)."""
+    first17 = f"91370900MA3B{next(_keys) % 100000:05d}"
+    fields = dict(name=f"泰安测试银行{next(_keys)}", uscc=first17 + uscc_check_character(first17), actor=TEST_ACTOR)
+    return bank_access.register_institution(**{**fields, **over})
 
 
 def merchant(**over):

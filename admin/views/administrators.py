@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from admin import choices
 from admin.blueprint import blueprint, on_refusal
 from admin.forms import AdminCreateForm, ConfirmForm
 from admin.paging import paginate
@@ -20,9 +21,11 @@ def administrators():
 
 
 def _list(form: AdminCreateForm, status: int = 200):
+    form.institution.choices = choices.institutions()
     listing = paginate(sa.select(Administrator).order_by(Administrator.id))
     return render_template("admin/administrators/list.html", administrators=listing.items, listing=listing,
-                           filters={}, form=form, confirm=ConfirmForm()), status
+                           filters={}, form=form, confirm=ConfirmForm(),
+                           institution_names={int(key): name for key, name in form.institution.choices if key}), status
 
 
 @blueprint.post("/administrators")
@@ -30,14 +33,16 @@ def _list(form: AdminCreateForm, status: int = 200):
 @on_refusal(lambda: _list(AdminCreateForm()))
 def create_administrator():
     form = AdminCreateForm()
+    form.institution.choices = choices.institutions()
     if form.validate_on_submit():
         admin = admins.create_admin(username=form.username.data, password=form.password.data,
                                     role=AdminRole(form.role.data), display_name=form.display_name.data,
+                                    institution_id=int(form.institution.data) if form.institution.data else None,
                                     actor=audit.Actor.admin(current_admin()))
         flash(_("已创建管理员 %(name)s", name=admin.username), "success")
         return redirect(url_for("admin.administrators"))
     for field, errors in form.errors.items():
-        flash(f"{field}: {'; '.join(errors)}", "error")
+        flash(f"{form[field].label.text}: {'; '.join(map(str, errors))}", "error")  # lazy messages, by the label
     return _list(form, 400)
 
 

@@ -4,7 +4,7 @@ and its download (CSV, XLSX); filters (period, district) live in the URL."""
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
@@ -13,7 +13,7 @@ from admin.blueprint import blueprint
 from admin.choices import english
 from admin.downloads import Column
 from admin.paging import url_filter
-from admin.permissions import requires
+from admin.permissions import current_admin, home_url, requires
 from carbon_platform.clock import utcnow
 from carbon_platform.extensions import db
 from carbon_platform.models import AuditEvent, District
@@ -30,7 +30,7 @@ TONNE = 1_000_000
 
 @blueprint.get("/")
 def index():
-    return redirect(url_for("admin.dashboard"))
+    return redirect(home_url(current_admin()))
 
 
 def _period() -> tuple[charts.Period, dict]:

@@ -9,17 +9,17 @@ from flask_babel import gettext as _
 
 from admin.blueprint import blueprint, on_refusal
 from admin.forms import ConfirmForm, LoginForm, PasswordChangeForm
-from admin.permissions import current_admin, requires, start_session
+from admin.permissions import current_admin, home_url, requires, start_session
 from carbon_platform.errors import AuthenticationFailed
 from carbon_platform.extensions import limiter
 from carbon_platform.services import admins
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths under /admin; anything else goes to the dashboard."""
+    """Only same-site paths under /admin; anything else goes to where the administrator's console starts."""
     if target and target.startswith("/admin") and not urlsplit(target).netloc and not target.startswith("//"):
         return target
-    return url_for("admin.dashboard")
+    return home_url(current_admin())
 
 
 def _username_key() -> str:

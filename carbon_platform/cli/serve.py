@@ -30,10 +30,14 @@ def serve(host: str, port: int):
         "",
         "Demo logins (public passwords, development only):",
         *(f"  admin  {a['username']:<10} {a['password']:<22} ({a['role']})" for a in demo["administrators"]),
+        *(f"  admin  {s['username']:<10} {s['password']:<22} (bank, {b['name']})"
+          for b in demo["financial_institutions"] for s in b["staff"]),
         *(f"  resident +86 {r['phone']}  (the login code is printed here when requested)"
           for r in demo["residents"][:2]),
         *(f"  staff    +86 {s['phone']}  ({s['role']}, {m['name']}; at {base}/h5/merchant/login)"
           for m in demo["merchants"][:1] for s in m["staff"]),
+        *(f"  enterprise +86 {e['contact_phone']}  ({e['name']}; the API's /api/v1/enterprise/auth)"
+          for e in demo["enterprises"][:1]),
         "",
     ]
     click.echo("\n".join(lines))

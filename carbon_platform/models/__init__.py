@@ -13,6 +13,7 @@ from carbon_platform.models.adjustments import AdjustmentRequest, AdjustmentStat
 from carbon_platform.models.admins import Administrator, AdminRole
 from carbon_platform.models.audit import AuditEvent
 from carbon_platform.models.auth import Audience, AuthToken, LoginCode, TokenKind
+from carbon_platform.models.banks import BankGrant, FinancialInstitution
 from carbon_platform.models.base import Base
 from carbon_platform.models.consent import (
     Authorisation,
@@ -50,7 +51,8 @@ from carbon_platform.models.rewards import Funder, LimitPeriod, Reward, StockCha
 from carbon_platform.models.rules import RulebookStatus, RulebookVersion
 
 __all__ = [
-    "AdjustmentRequest", "AdjustmentStatus", "Evidence", "EnergyReport", "EnergyReportVersion", "EnterpriseOutput",
+    "AdjustmentRequest", "AdjustmentStatus", "BankGrant", "FinancialInstitution",
+    "Evidence", "EnergyReport", "EnergyReportVersion", "EnterpriseOutput",
     "EnterpriseSite", "EnterpriseStatement",
     "Authorisation", "Binding", "BindingCode", "BindingKind", "BindingStatus", "EventKind", "EventStatus",
     "PartnerEvent",

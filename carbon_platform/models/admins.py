@@ -17,10 +17,15 @@ class AdminRole(enum.StrEnum):
     REVIEWER = "reviewer"
     MERCHANT_MANAGER = "merchant_manager"
     AUDITOR = "auditor"  # read-only
+    BANK = "bank"  # a financial institution's staff: only enterprises that granted it (models.banks)
 
 
 class Administrator(CreatedAt, Base):
     __tablename__ = "administrators"
+    __table_args__ = (
+        # Bank staff belong to their institution, and nobody else belongs to one.
+        sa.CheckConstraint("(role = 'bank') = (institution_id IS NOT NULL)", name="bank_staff_have_institution"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -32,3 +37,4 @@ class Administrator(CreatedAt, Base):
     # Copied into the signed session cookie at login; a cookie carrying any other value is refused.
     # Raised (never reset) by logout, a password change and deactivation, which end every session at once.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    institution_id: Mapped[int | None] = mapped_column(sa.ForeignKey("financial_institutions.id"))

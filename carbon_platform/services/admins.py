@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from carbon_platform.clock import utcnow
-from carbon_platform.errors import AuthenticationFailed, Conflict, InvalidInput
+from carbon_platform.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from carbon_platform.extensions import db
-from carbon_platform.models import Administrator, AdminRole
+from carbon_platform.models import Administrator, AdminRole, FinancialInstitution
 from carbon_platform.services import audit
 
 MIN_PASSWORD_LENGTH = 10
@@ -18,7 +18,15 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password-at-all")
 
 
 def create_admin(*, username: str, password: str, role: AdminRole, actor: audit.Actor,
-                 display_name: str | None = None) -> Administrator:
+                 display_name: str | None = None, institution_id: int | None = None) -> Administrator:
+    """A console administrator. Bank staff (role ``bank``) belong to a financial institution, and only they do."""
+    role = AdminRole(role)
+    if (role == AdminRole.BANK) != (institution_id is not None):
+        raise InvalidInput("bank staff, and only bank staff, belong to a financial institution",
+                           code="institution_required" if role == AdminRole.BANK else "institution_not_allowed",
+                           field="institution")
+    if institution_id is not None and db.session.get(FinancialInstitution, institution_id) is None:
+        raise NotFound("no financial institution with this id", code="institution_not_found", field="institution")
     username = (username or "").strip().lower()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
         raise InvalidInput("username: letters, digits, '.' and '_' only", code="username_invalid", field="username")
@@ -26,10 +34,11 @@ def create_admin(*, username: str, password: str, role: AdminRole, actor: audit.
     if db.session.execute(sa.select(Administrator.id).where(Administrator.username == username)).first():
         raise Conflict("that username is taken", code="username_taken", field="username")
     admin = Administrator(username=username, display_name=(display_name or username)[:64],
-                          password_hash=generate_password_hash(password), role=AdminRole(role))
+                          password_hash=generate_password_hash(password), role=role, institution_id=institution_id)
     db.session.add(admin)
     db.session.flush()
-    audit.record(actor, "admin.create", admin, username=username, role=admin.role.value)
+    audit.record(actor, "admin.create", admin, username=username, role=admin.role.value,
+                 institution_id=institution_id)
     return admin
 
 

@@ -29,8 +29,9 @@ ENTERPRISE_REPORTS = "energy reports (energy_reports, report_sheets): the enterp
 STATEMENTS = "enterprise statements (statements): the enterprise API and the public check, no console page"
 NOT_IN_CONSOLE = {
     "correction_unchanged": ENTERPRISE_REPORTS,
+    "grant_not_found": "an enterprise revoking a bank's access (bank_access.revoke, the enterprise API)",
+    "grant_until_invalid": "an enterprise granting a bank access (bank_access.grant, the enterprise API)",
     "statement_no_reports": STATEMENTS,
-    "statement_not_found": STATEMENTS,
     "statement_period_invalid": STATEMENTS,
     "green_exceeds_total": ENTERPRISE_REPORTS,
     "industry_required": ENTERPRISE_REPORTS,
@@ -83,6 +84,9 @@ FIELDS_NOT_IN_CONSOLE = {
     ("conflict", "phone"): "accounts.register_resident (the app's login); the console's staff form has staff_exists",
     ("conflict", "uscc"): "accounts.register_enterprise (the enterprise API and the seed)",
     ("invalid_input", "day"): "checkins.within_listing (the merchant API's check-in listing)",
+    ("invalid_input", "note"): "energy_reports.correct and declare_output (the enterprise API); the bank's pages "
+                               "only read year_figures",
+    ("invalid_input", "output_wan"): "energy_reports.declare_output (the enterprise API)",
     ("invalid_input", "evidence"): "evidence.attach (the app's report)",
     ("invalid_input", "code"): "households.join (the app)",
     ("invalid_input", "resident_id"): "households.transfer_head (the app)",

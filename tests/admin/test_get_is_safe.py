@@ -1,8 +1,10 @@
 """A GET never changes state: every console GET route (from the URL map, its path filled with objects of
 the demo data) leaves every table as it was.
 
-The one deliberate exception is the audit trail of downloads (who took which export, when): RFC 9110
-counts such logging as compatible with a safe method, and it changes nothing anyone acts on.
+The one deliberate exception is the audit trail of reads: who took which export, when, and every page a bank's
+staff opened about an enterprise (the access log the enterprise reads). RFC 9110 counts such logging as compatible
+with a safe method, and it changes nothing anyone acts on. The walk is done by a super admin and again by the
+demo's bank staff, whose pages are the bank's own.
 """
 
 from __future__ import annotations
@@ -15,13 +17,24 @@ from carbon_platform import seeding
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
-from carbon_platform.models import AdminRole, AuditEvent, CarbonAccount, Evidence, Merchant, Reward, RulebookVersion
+from carbon_platform.models import (
+    AdminRole,
+    AuditEvent,
+    CarbonAccount,
+    Enterprise,
+    EnterpriseStatement,
+    Evidence,
+    Merchant,
+    Reward,
+    RulebookVersion,
+)
 from carbon_platform.services import dashboard, rulebooks
 from tests import factories as f
 from tests.admin.helpers import log_in
 
-#: Audit actions a GET may record: the download log.
+#: Audit actions a GET may record: the download log, and a bank's access log.
 DOWNLOAD_AUDIT = {"export.download", "settlement.export"}
+BANK_AUDIT = {"bank.view"}
 #: Session-only or not a page: logging in and switching the language, and static files.
 SKIPPED = {"admin.login", "admin.set_language", "admin.static"}
 #: Query strings that take a page down its other paths (what-if simulation, searches, filters).
@@ -51,9 +64,9 @@ def test_no_console_get_changes_any_table(app):
         campaigns = rulebooks.in_force(utcnow())[1].campaigns
         first["campaign_id"] = campaigns[0].id if campaigns else "none"
         first["chart"] = next(iter(dashboard.CHARTS))
+        first["enterprise_id"] = db.session.execute(sa.select(sa.func.min(Enterprise.id))).scalar()
+        first["serial"] = db.session.execute(sa.select(EnterpriseStatement.serial)).scalars().first()
         username = admin.username
-    client = app.test_client()
-    log_in(client, username)
     urls = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("admin.") and "GET" in rule.methods and rule.endpoint not in SKIPPED:
@@ -61,6 +74,15 @@ def test_no_console_get_changes_any_table(app):
             urls.append(re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(first[m.group(1)]), url))
     urls += [extra.format(**first) for extra in EXTRA]
     assert len(urls) > 30
+    bank_urls = [url for url in urls if url.startswith("/admin/bank")]
+    assert len(bank_urls) == 3  # the list, the enterprise, and a statement (as PDF)
+    walk(app, username, f.PASSWORD, urls, DOWNLOAD_AUDIT)
+    walk(app, "bank", "taian-demo-bank", bank_urls, BANK_AUDIT)  # the demo's bank staff
+
+
+def walk(app, username: str, password: str, urls: list[str], may_log: set[str]) -> None:
+    client = app.test_client()
+    assert log_in(client, username, password).status_code == 302
     with app.app_context():
         before = snapshot()
         events_before = db.session.execute(sa.select(sa.func.max(AuditEvent.id))).scalar()
@@ -70,6 +92,6 @@ def test_no_console_get_changes_any_table(app):
     with app.app_context():
         after = snapshot()
         logged = set(db.session.execute(sa.select(AuditEvent.action).where(AuditEvent.id > events_before)).scalars())
-    assert logged == DOWNLOAD_AUDIT, logged  # the downloads were logged (and seen): nothing else was
+    assert logged == may_log, logged  # the reads were logged (and seen): nothing else was
     changed = [name for name in before if before[name] != after[name] and name != AuditEvent.__tablename__]
     assert changed == []

@@ -21,7 +21,16 @@ from carbon_platform import seeding
 from carbon_platform.clock import utcnow
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
-from carbon_platform.models import AdminRole, CarbonAccount, Enterprise, Household, Merchant, Reward
+from carbon_platform.models import (
+    AdminRole,
+    CarbonAccount,
+    Enterprise,
+    EnterpriseStatement,
+    FinancialInstitution,
+    Household,
+    Merchant,
+    Reward,
+)
 from carbon_platform.services import accounts, adjustments, audit, earning, evidence, rewards, rulebooks
 from carbon_platform.services.dashboard import CHARTS
 from tests import factories as f
@@ -73,7 +82,10 @@ def stocked(app) -> Stocked:
     with app.app_context():
         seeding.load_reference()
         seeding.load_demo()
-        usernames = {role: f.admin(role).username for role in AdminRole}
+        # Bank staff of the demo's bank, which the demo enterprise granted access: its pages show that enterprise.
+        demo_bank = db.session.execute(sa.select(FinancialInstitution)).scalars().one()
+        usernames = {role: f.admin(role, institution=demo_bank if role is AdminRole.BANK else None).username
+                     for role in AdminRole}
         colleague = f.admin(AdminRole.SUPER_ADMIN)
         actor = audit.Actor.admin(colleague)
         resident = accounts.find_resident_by_phone("13800000001")  # the demo's, with a household
@@ -104,6 +116,8 @@ def stocked(app) -> Stocked:
             "version_id": [in_force.id, running.id, draft.id, pending.id],
             "campaign_id": ["walk_running", in_force.document["campaigns"][0]["id"]],
             "chart": sorted(CHARTS),
+            "enterprise_id": [enterprise.id],
+            "serial": [db.session.execute(sa.select(EnterpriseStatement.serial)).scalars().one()],
         }
         assert db.session.get(CarbonAccount, merchant.account_id) is not None
         commit()
@@ -149,10 +163,12 @@ def test_every_console_page_renders_in_both_languages(app, stocked):
     assert len(urls) > 40, urls  # the walk found the pages, not just the dashboard
     failures = []
     for language in LANGUAGES:
-        client = client_for(app, stocked, AdminRole.SUPER_ADMIN, language)
+        # The super admin opens every page but the bank's own, which only bank staff may (their enterprises').
+        clients = {role: client_for(app, stocked, role, language) for role in (AdminRole.SUPER_ADMIN, AdminRole.BANK)}
         marker = 'lang="en"' if language == "en" else 'lang="zh-CN"'
         for endpoint, url in urls:
-            response = client.get(url)
+            role = AdminRole.SUPER_ADMIN if reachable(app, AdminRole.SUPER_ADMIN, endpoint) else AdminRole.BANK
+            response = clients[role].get(url)
             response.close()  # files are streamed: let them go
             if endpoint in REDIRECTS:
                 ok = response.status_code == 302 and response.headers["Location"].endswith(REDIRECTS[endpoint])
@@ -237,14 +253,15 @@ def test_each_role_is_shown_only_the_actions_it_may_take(app, stocked):
             continue  # holds every permission: the positive control below
         posts, offers = offered(app, stocked, role)
         wrong += [f"{role.value}: {offer}" for offer in offers]
-        if role is AdminRole.AUDITOR:  # read-only: logging out (or in) and its own password are all it may do
-            wrong += [f"auditor: offered {action}" for action in sorted(
+        if role in (AdminRole.AUDITOR, AdminRole.BANK):  # read-only: logging out (or in), its own password
+            wrong += [f"{role.value}: offered {action}" for action in sorted(
                 posts - {"admin.logout", "admin.login", "admin.change_password"})]
     assert wrong == [], "\n".join(wrong)
 
 
 def test_a_super_admin_is_shown_every_action_of_the_console(app, stocked):
-    """The positive control: the walk sees forms at all, and every POST route has its form somewhere."""
+    """The positive control: the walk sees forms at all, and every POST route has its form somewhere. (The bank's
+    pages are GETs only: a bank changes nothing in the console.)"""
     posts, wrong = offered(app, stocked, AdminRole.SUPER_ADMIN)
     every_post = {rule.endpoint for rule in app.url_map.iter_rules()
                   if rule.endpoint.startswith("admin.") and "POST" in rule.methods}

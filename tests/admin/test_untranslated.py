@@ -24,6 +24,7 @@ from carbon_platform.models import (
     AdminRole,
     Enterprise,
     EnterpriseSite,
+    FinancialInstitution,
     Household,
     Merchant,
     MerchantStaff,
@@ -107,7 +108,7 @@ def typed_values(app) -> set[str]:
     columns = [Administrator.display_name, Resident.display_name, Resident.real_name, Enterprise.name,
                Enterprise.contact_name, Enterprise.industry, Household.name, Household.address, Merchant.name,
                Merchant.address, MerchantStaff.display_name, Partner.name, AdjustmentRequest.reason,
-               StockChange.reason, EnterpriseSite.name]
+               StockChange.reason, EnterpriseSite.name, FinancialInstitution.name]
     with app.app_context():
         return {value for column in columns for value in db.session.execute(sa.select(column)).scalars() if value}
 

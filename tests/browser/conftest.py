@@ -52,4 +52,4 @@ def log_in(page, site: str, username: str, password: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/admin/(dashboard)?$"))
+    page.wait_for_url(re.compile(r".*/admin/(dashboard|bank)?$"))  # bank staff start at their enterprises

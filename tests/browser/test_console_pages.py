@@ -10,12 +10,12 @@ import pytest
 
 from carbon_platform.models import AdminRole
 from tests import factories as f
-from tests.admin.test_pages import REDIRECTS, page_urls, stocked  # noqa: F401 (stocked is a fixture)
+from tests.admin.test_pages import REDIRECTS, page_urls, reachable, stocked  # noqa: F401 (stocked is a fixture)
 from tests.browser.conftest import SCREENSHOTS, log_in
 
 pytestmark = pytest.mark.browser
 #: Files, not pages: downloads and pictures.
-FILES = re.compile(r"\.(csv|xlsx|json)(\?|$)|/evidence/|/picture")
+FILES = re.compile(r"\.(csv|xlsx|json|pdf)(\?|$)|/evidence/|/picture")
 
 
 def pages(app, stocked) -> dict[str, str]:  # noqa: F811
@@ -31,14 +31,20 @@ def pages(app, stocked) -> dict[str, str]:  # noqa: F811
 def test_every_console_page_draws_in_the_browser_in_both_languages(page, site, app, stocked, language):  # noqa: F811
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    log_in(page, site, stocked.usernames[AdminRole.SUPER_ADMIN], f.PASSWORD)
-    page.goto(f"{site}/admin/lang/{language}?next=/admin/dashboard")
     folder = SCREENSHOTS / "console" / "pages"
     folder.mkdir(parents=True, exist_ok=True)
     visited = pages(app, stocked)
     assert len(visited) > 25, visited  # 28 pages when this was written
     problems = []
-    for endpoint, url in sorted(visited.items()):
+    # The super admin draws every page but the bank's own, which the demo bank's staff draw (its enterprise's).
+    as_bank = {endpoint for endpoint in visited if not reachable(app, AdminRole.SUPER_ADMIN, endpoint)}
+    assert as_bank == {"admin.bank_enterprises", "admin.bank_enterprise"}, as_bank
+    for endpoint, url in sorted(visited.items(), key=lambda item: (item[0] in as_bank, item[0])):
+        if endpoint == min(as_bank) or endpoint == min(set(visited) - as_bank):
+            role = AdminRole.BANK if endpoint in as_bank else AdminRole.SUPER_ADMIN
+            page.context.clear_cookies()
+            log_in(page, site, stocked.usernames[role], f.PASSWORD)
+            page.goto(f"{site}/admin/lang/{language}?next=/admin/profile")
         response = page.goto(f"{site}{url}")
         page.wait_for_load_state("load")
         lang = page.locator("html").get_attribute("lang")
