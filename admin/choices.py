@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from carbon_platform.clock import utcnow
 from carbon_platform.extensions import db
 from carbon_platform.models import District, FinancialInstitution
-from carbon_platform.services import rulebooks
+from carbon_platform.services import energy_reports, rulebooks
 from points_rules import Rulebook
 
 ACCOUNT_TYPE_NAMES = {"resident": _l("居民"), "household": _l("家庭"), "enterprise": _l("企业")}
@@ -44,6 +44,12 @@ def districts() -> list[tuple[str, str]]:
     en = english()
     rows = db.session.execute(sa.select(District).order_by(District.sort_order, District.code)).scalars()
     return [(d.code, d.name_en if en else d.name_zh) for d in rows]
+
+
+def industries() -> list[tuple[str, str]]:
+    """The GB/T 4754-2017 divisions an enterprise may be classified under, by code and name."""
+    en = english()
+    return [(code, f"{code} {i.name_en if en else i.name_zh}") for code, i in energy_reports.industries().items()]
 
 
 def institutions() -> list[tuple[str, str]]:

@@ -134,6 +134,12 @@ class AdminCreateForm(ConsoleForm):
             raise StopValidation(_l("请从列表中选择金融机构"))
 
 
+class EnterpriseClassForm(ConsoleForm):
+    # filled from seeds/industries.yaml (admin.choices): a division not in the list cannot be saved
+    industry_code = SelectField(_l("行业（GB/T 4754-2017 大类）"), choices=[])
+    key_energy_user = BooleanField(_l("重点用能单位"))
+
+
 class InstitutionForm(ConsoleForm):
     name = StringField(_l("机构名称"), validators=[DataRequired(), Length(max=128)])
     uscc = StringField(_l("统一社会信用代码"), validators=[DataRequired(), Length(min=18, max=18)])

@@ -9,8 +9,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from admin import choices
 from admin.blueprint import blueprint
-from admin.forms import ReasonForm
+from admin.forms import EnterpriseClassForm, ReasonForm
 from admin.paging import paginate, url_filter, whole_number
 from admin.permissions import current_admin, requires
 from carbon_platform.errors import DomainError
@@ -31,7 +32,7 @@ from carbon_platform.models import (
     Resident,
     Voucher,
 )
-from carbon_platform.services import accounts, audit, households
+from carbon_platform.services import accounts, audit, energy_reports, households
 from carbon_platform.services.identity import normalise_phone
 from points_rules import Receipt
 
@@ -118,10 +119,33 @@ def account(account_id: int):
     bound = db.session.execute(sa.select(Binding).where(Binding.account_id == account_id,
                                                         Binding.status != BindingStatus.REVOKED)
                                .order_by(Binding.id)).scalars().all()
+    classing = None
+    if isinstance(holder, Enterprise):
+        classing = EnterpriseClassForm(industry_code=holder.industry_code, key_energy_user=holder.key_energy_user)
+        classing.industry_code.choices = choices.industries()
     return render_template("admin/people/account.html", account=found, holder=holder, journals=journals,
                            actions=recent, receipts=receipts, vouchers=held, membership=membership,
                            bindings=bound, binding_kinds=BINDING_KINDS, binding_states=BINDING_STATES,
-                           form=ReasonForm())
+                           form=ReasonForm(), classing=classing,
+                           industries=energy_reports.industries())
+
+
+@blueprint.post("/accounts/<int:account_id>/classification")
+@requires("people.manage")
+def classify_enterprise(account_id: int):
+    """An enterprise's industry and whether it is a 重点用能单位: what its benchmark and grade compare it with, and
+    what it needs before it can report its energy."""
+    enterprise = db.session.execute(sa.select(Enterprise).where(Enterprise.account_id == account_id)
+                                    ).scalar_one_or_none() or abort(404)
+    form = EnterpriseClassForm()
+    form.industry_code.choices = choices.industries()
+    if not form.validate_on_submit():
+        flash(_("请从列表中选择行业"), "error")
+        return redirect(url_for("admin.account", account_id=account_id))
+    energy_reports.classify(enterprise, code=form.industry_code.data, key_energy_user=form.key_energy_user.data,
+                            actor=audit.Actor.admin(current_admin()))
+    flash(_("已保存企业的行业与重点用能单位"), "success")
+    return redirect(url_for("admin.account", account_id=account_id))
 
 
 @blueprint.post("/accounts/<int:account_id>/<any(freeze, unfreeze):change>")

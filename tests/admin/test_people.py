@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from carbon_platform.db import commit
 from carbon_platform.extensions import db
-from carbon_platform.models import AdminRole, AuditEvent, BindingKind, CarbonAccount, PartnerKind
+from carbon_platform.models import AdminRole, AuditEvent, BindingKind, CarbonAccount, Enterprise, PartnerKind
 from carbon_platform.services import consent, households, organisations
 from tests import factories as f
 from tests.admin.helpers import console, csrf_token
@@ -68,3 +68,35 @@ def test_the_partner_form_offers_the_utility_and_a_households_meter_shows_masked
     assert "370900123456" not in page and "3709 0012 3456" not in page
     head_page = client.get(f"/admin/accounts/{head_account}").get_data(as_text=True)
     assert f'data-binding="{pending_id}"' in head_page and "••••6789" in head_page and "待确认" in head_page
+
+
+def test_an_operator_sets_an_enterprises_industry_so_it_can_report(app):
+    client = console(app, AdminRole.OPERATOR)
+    with app.app_context():
+        company = f.enterprise(name="泰山水泥")
+        account_id, enterprise_id = company.account_id, company.id
+        commit()
+    page = client.get(f"/admin/accounts/{account_id}").get_data(as_text=True)
+    assert "未设定行业" in page and '<option value="30">30 非金属矿物制品业</option>' in page
+    url = f"/admin/accounts/{account_id}/classification"
+    token = csrf_token(client, f"/admin/accounts/{account_id}")
+    saved = client.post(url, data={"csrf_token": token, "industry_code": "30", "key_energy_user": "y"})
+    assert saved.status_code == 302
+    with app.app_context():
+        saved = db.session.get(Enterprise, enterprise_id)
+        assert (saved.industry_code, saved.key_energy_user) == ("30", True)
+        event = db.session.execute(sa.select(AuditEvent).filter_by(action="enterprise.classify")
+                                   .order_by(AuditEvent.id.desc())).scalars().first()
+        assert event.details["after"] == {"industry_code": "30", "key_energy_user": True}
+    page = client.get(f"/admin/accounts/{account_id}").get_data(as_text=True)
+    assert "30 非金属矿物制品业" in page and "未设定行业" not in page
+    # A division the list does not offer is refused, and nothing changes.
+    refused = client.post(url, data={"csrf_token": token, "industry_code": "99"})
+    assert refused.status_code == 302 and "请从列表中选择行业" in client.get(refused.headers["Location"]).get_data(
+        as_text=True)
+    with app.app_context():
+        assert db.session.get(Enterprise, enterprise_id).industry_code == "30"
+    auditor = console(app, AdminRole.AUDITOR)  # reads the page, without the form
+    assert "data-classification" in auditor.get(f"/admin/accounts/{account_id}").get_data(as_text=True)
+    auditor_token = csrf_token(auditor, "/admin/dashboard")
+    assert auditor.post(url, data={"csrf_token": auditor_token, "industry_code": "31"}).status_code == 403
