@@ -6,7 +6,6 @@ every page a bank opens about an enterprise is written into the access log that 
 from __future__ import annotations
 
 import io
-import json
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, send_file, url_for
@@ -66,7 +65,7 @@ def register_institution():
 def bank_enterprises():
     admin = current_admin()
     return render_template("admin/banks/enterprises.html", granted=bank_access.granting(admin),
-                           institution=bank_access.admin_institution_name(admin),
+                           institution=admin.institution.name,
                            industries=energy_reports.industries())
 
 
@@ -84,6 +83,7 @@ def bank_enterprise(enterprise_id: int):
     bank_access.record_view(admin, enterprise, "enterprise")
     record_read()
     return render_template("admin/banks/enterprise.html", enterprise=enterprise, grant=granted.grant,
+                           why_no_grade=statement_files.WHY_NO_GRADE,
                            years=years, statements=shown,
                            industry=energy_reports.industries().get(enterprise.industry_code or ""))
 
@@ -94,15 +94,10 @@ def bank_statement(serial: str, kind: str):
     """A statement of an enterprise that let the bank in, as the enterprise itself downloads it."""
     admin = current_admin()
     statement = bank_access.granted_statement(admin, serial)
-    if kind == "pdf":
-        check = url_for("public.statement_check", serial=statement.serial, _external=True)
-        body, mimetype = statement_files.pdf(statement, check), "application/pdf"
-    else:
-        body = json.dumps(statements.download(statement), ensure_ascii=False, indent=1).encode("utf-8")
-        mimetype = "application/json"
+    file = statement_files.as_file(statement, kind)
     bank_access.record_view(admin, statement.enterprise, f"statement_{kind}", serial=statement.serial)
     record_read()
-    name = f"carbon-statement-{statement.period_from}-{statement.period_to}-{statement.serial}.{kind}"
-    return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    return send_file(io.BytesIO(file.body), mimetype=file.mimetype, as_attachment=True, download_name=file.name,
+                     max_age=0)
 
 

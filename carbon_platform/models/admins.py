@@ -6,8 +6,9 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from carbon_platform.models.banks import FinancialInstitution
 from carbon_platform.models.base import Base, CreatedAt, str_enum
 
 
@@ -38,3 +39,5 @@ class Administrator(CreatedAt, Base):
     # Raised (never reset) by logout, a password change and deactivation, which end every session at once.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     institution_id: Mapped[int | None] = mapped_column(sa.ForeignKey("financial_institutions.id"))
+
+    institution: Mapped[FinancialInstitution | None] = relationship()  # bank staff's (models.banks)

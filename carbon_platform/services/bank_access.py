@@ -162,11 +162,7 @@ def record_view(admin: Administrator, enterprise: Enterprise, view: str, serial:
     if view not in VIEWS:
         raise ValueError(view)
     audit.record(audit.Actor.admin(admin), "bank.view", enterprise, view=view, serial=serial,
-                 institution=admin_institution_name(admin), institution_id=admin.institution_id)
-
-
-def admin_institution_name(admin: Administrator) -> str | None:
-    return institution(admin.institution_id).name if admin.institution_id else None
+                 institution=admin.institution.name, institution_id=admin.institution_id)
 
 
 def access_log(enterprise: Enterprise, *, limit: int = 200, before_id: int | None = None) -> list[AuditEvent]:

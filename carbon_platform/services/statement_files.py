@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+from dataclasses import dataclass
 from typing import Any
 
 import qrcode
-from flask import render_template
+from flask import render_template, url_for
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from carbon_platform.models import EnterpriseStatement
+from carbon_platform.services import statements
 
 SOURCE_NAMES = {"electricity": ("外购电力", "Purchased electricity"), "heat": ("外购热力", "Purchased heat")}
 WHY_NO_GRADE = {
@@ -27,6 +30,37 @@ WHY_NO_GRADE = {
 }
 REASONS = {"later_statement": ("已有同期更新的对账单", "a later statement covers the same period"),
            "corrected": ("所依据的报告或产值已更正", "a report or output value it was made from has been corrected")}
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class File:
+    body: bytes
+    mimetype: str
+    name: str  # what a browser saves it as
+
+
+def as_file(statement: EnterpriseStatement, kind: str) -> File:
+    """The statement as a ``pdf``, ``xlsx`` or ``json`` file, whoever downloads it (the enterprise, or a bank it
+    let in)."""
+    if kind == "json":
+        body, mimetype = json.dumps(statements.download(statement), ensure_ascii=False, indent=1).encode(), \
+            "application/json"
+    elif kind == "pdf":
+        body, mimetype = pdf(statement, check_url(statement)), "application/pdf"
+    elif kind == "xlsx":
+        body, mimetype = xlsx(statement, check_url(statement)), XLSX
+    else:
+        raise ValueError(kind)
+    return File(body, mimetype,
+                f"carbon-statement-{statement.period_from}-{statement.period_to}-{statement.serial}.{kind}")
+
+
+def check_url(statement: EnterpriseStatement) -> str:
+    """The address of the statement's public check page: what the PDF's QR code opens."""
+    return url_for("public.statement_check", serial=statement.serial, _external=True)
 
 
 def source_name(row: dict[str, Any]) -> tuple[str, str]:

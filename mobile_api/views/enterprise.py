@@ -8,9 +8,8 @@ are ``services.energy_reports`` (the method: ``emissions``; issue #18).
 from __future__ import annotations
 
 import io
-import json
 
-from flask import g, send_file, url_for
+from flask import g, send_file
 from flask_smorest.fields import Upload
 from marshmallow import Schema
 
@@ -48,6 +47,7 @@ from mobile_api.schemas.enterprise import (
 from mobile_api.schemas.me import EnterpriseMeSchema
 
 blp = Blueprint("enterprise", __name__, url_prefix="/api/v1/enterprise", description="The signed-in enterprise.")
+XLSX = statement_files.XLSX
 
 
 def actor() -> Actor:
@@ -131,14 +131,13 @@ class SheetUploadSchema(Schema):
 
 
 @blp.get("/reports/template.xlsx")
-@blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+@blp.response(200, content_type=XLSX)
 @blp.doc(security=[BEARER])
 @enterprise_required
 def report_template():
     """The XLSX template for energy reports: a row per site and period, a column per input and fuel with units."""
     return send_file(io.BytesIO(report_sheets.template()), as_attachment=True,
-                     download_name="energy-report-template.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)
+                     download_name="energy-report-template.xlsx", mimetype=XLSX, max_age=0)
 
 
 @blp.post("/reports/sheets")
@@ -221,15 +220,8 @@ def year(year: int):
 
 # -- statements (issue #18 item 6) --------------------------------------------------------------------------------
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 def _shown(statement):
     return Shown(statement, status=statements.status(statement))
-
-
-def check_url(statement) -> str:
-    return url_for("public.statement_check", serial=statement.serial, _external=True)
 
 
 @blp.post("/statements")
@@ -274,9 +266,7 @@ def show_statement(serial: str):
 def statement_json(serial: str):
     """The statement as a JSON file: the document and its Ed25519 signature, checkable offline with the key of
     ``/api/v1/statements/keys``, or by posting it to ``/api/v1/statements/verify``."""
-    statement = statements.own(g.enterprise, serial)
-    body = json.dumps(statements.download(statement), ensure_ascii=False, indent=1).encode("utf-8")
-    return _file(body, "application/json", statement, "json")
+    return _file(statements.own(g.enterprise, serial), "json")
 
 
 @blp.get("/statements/<serial>/statement.pdf")
@@ -285,8 +275,7 @@ def statement_json(serial: str):
 @enterprise_required
 def statement_pdf(serial: str):
     """The statement as a PDF (Chinese and English), with its serial, digest and a QR code of its check page."""
-    statement = statements.own(g.enterprise, serial)
-    return _file(statement_files.pdf(statement, check_url(statement)), "application/pdf", statement, "pdf")
+    return _file(statements.own(g.enterprise, serial), "pdf")
 
 
 @blp.get("/statements/<serial>/statement.xlsx")
@@ -295,10 +284,10 @@ def statement_pdf(serial: str):
 @enterprise_required
 def statement_xlsx(serial: str):
     """The statement as an XLSX workbook: summary, emissions by source, the report versions it was made from."""
-    statement = statements.own(g.enterprise, serial)
-    return _file(statement_files.xlsx(statement, check_url(statement)), XLSX, statement, "xlsx")
+    return _file(statements.own(g.enterprise, serial), "xlsx")
 
 
-def _file(body: bytes, mimetype: str, statement, extension: str):
-    name = f"carbon-statement-{statement.period_from}-{statement.period_to}-{statement.serial}.{extension}"
-    return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+def _file(statement, kind: str):
+    file = statement_files.as_file(statement, kind)
+    return send_file(io.BytesIO(file.body), mimetype=file.mimetype, as_attachment=True, download_name=file.name,
+                     max_age=0)
